@@ -1,0 +1,21 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "job_events")]
+pub struct Model {
+    /// Also the SSE event id: clients resume from it.
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub job_id: Uuid,
+    /// `job`, `stage` or `note`.
+    pub kind: String,
+    pub stage: Option<String>,
+    pub status: Option<String>,
+    pub message: Option<String>,
+    pub at: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

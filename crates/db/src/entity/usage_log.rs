@@ -1,0 +1,20 @@
+use sea_orm::entity::prelude::*;
+
+/// IP, user, route, status and time of each request: rate limiting, trial counting, the user's
+/// own view. Purged after 30 days.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "usage_log")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub user_id: Option<Uuid>,
+    pub ip: String,
+    pub route: String,
+    pub status: i32,
+    pub at: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

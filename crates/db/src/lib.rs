@@ -1,0 +1,127 @@
+//! Persistence: sea-orm entities, the migration set, and the repository functions every service
+//! uses. One code path for PostgreSQL (distributed mode) and SQLite (embedded mode).
+
+pub mod entity;
+pub mod migration;
+pub mod repo;
+
+use std::time::Duration;
+
+use glimvid_domain::ErrorCode;
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+use sea_orm_migration::MigratorTrait;
+
+pub use sea_orm;
+
+/// Errors of the persistence layer, with the domain code each maps to.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("not enough credits")]
+    PaymentRequired,
+    #[error("{0}")]
+    FailedPrecondition(String),
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+}
+
+impl DbError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::Conflict(_) => ErrorCode::Conflict,
+            Self::PaymentRequired => ErrorCode::PaymentRequired,
+            Self::FailedPrecondition(_) => ErrorCode::FailedPrecondition,
+            Self::Db(_) => ErrorCode::Unavailable,
+        }
+    }
+
+    /// Whether the error is a unique-constraint violation (on either backend).
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            Self::Db(e) => is_unique_violation(e),
+            _ => false,
+        }
+    }
+}
+
+pub(crate) fn is_unique_violation(e: &DbErr) -> bool {
+    let s = e.to_string().to_ascii_lowercase();
+    s.contains("unique constraint") || s.contains("duplicate key") || s.contains("unique violation")
+}
+
+/// Milliseconds since the Unix epoch: the time type of every table.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// A connection pool and the backend it talks to.
+#[derive(Clone, Debug)]
+pub struct Db {
+    conn: DatabaseConnection,
+}
+
+impl Db {
+    /// Connects to `url` (`postgres://…` or `sqlite://path?mode=rwc`) and runs pending migrations.
+    pub async fn connect(url: &str) -> Result<Self, DbError> {
+        let mut opts = ConnectOptions::new(url.to_owned());
+        opts.sqlx_logging(false).connect_timeout(Duration::from_secs(10)).acquire_timeout(Duration::from_secs(30));
+        if url.starts_with("sqlite:") {
+            // WAL lets readers work beside the one writer; a writer waits for the lock instead of
+            // failing at once.
+            opts.max_connections(8).map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(30))
+                    .create_if_missing(true)
+            });
+        } else {
+            opts.max_connections(16);
+        }
+        let conn = Database::connect(opts).await?;
+        let db = Self { conn };
+        migration::Migrator::up(&db.conn, None).await?;
+        Ok(db)
+    }
+
+    /// The SQLite URL of a database file inside the data folder.
+    pub fn sqlite_url(path: &std::path::Path) -> String {
+        format!("sqlite://{}?mode=rwc", path.display())
+    }
+
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.conn.get_database_backend()
+    }
+
+    /// Begins a transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so
+    /// that two writers queue up instead of one failing when it upgrades a read lock.
+    pub async fn begin(&self) -> Result<DatabaseTransaction, DbError> {
+        let opts = TransactionOptions {
+            sqlite_transaction_mode: (self.backend() == DbBackend::Sqlite).then_some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        Ok(self.conn.begin_with_options(opts).await?)
+    }
+
+    /// Cheap liveness check for `/readyz`.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        Ok(self.conn.ping().await?)
+    }
+
+    pub async fn close(self) {
+        let _ = self.conn.close().await;
+    }
+}

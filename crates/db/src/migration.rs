@@ -1,0 +1,270 @@
+//! Schema migrations. Written with sea-query's portable builders only, so that the same set runs
+//! on PostgreSQL and SQLite.
+
+use sea_orm_migration::prelude::*;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(M0001Initial)]
+    }
+}
+
+#[derive(DeriveMigrationName)]
+struct M0001Initial;
+
+fn id_uuid() -> ColumnDef {
+    ColumnDef::new("id").uuid().not_null().primary_key().take()
+}
+
+fn id_serial() -> ColumnDef {
+    ColumnDef::new("id").big_integer().not_null().auto_increment().primary_key().take()
+}
+
+fn col(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name)
+}
+
+fn index(table: &'static str, name: &'static str, cols: &[&'static str], unique: bool) -> IndexCreateStatement {
+    let mut i = Index::create();
+    i.name(name).table(table);
+    for c in cols {
+        i.col(*c);
+    }
+    if unique {
+        i.unique();
+    }
+    i.take()
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0001Initial {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("users")
+                .col(id_uuid())
+                .col(col("email").string_len(320).not_null().unique_key())
+                .col(col("password_hash").string_len(255).not_null())
+                .col(col("language").string_len(16).not_null())
+                .col(col("training_opt_out").boolean().not_null().default(false))
+                .col(col("created_at").big_integer().not_null())
+                .col(col("deleted_at").big_integer().null())
+                .take(),
+        )
+        .await?;
+
+        m.create_table(
+            Table::create()
+                .table("refresh_tokens")
+                .col(id_uuid())
+                .col(col("user_id").uuid().not_null())
+                .col(col("family_id").uuid().not_null())
+                .col(col("token_hash").string_len(64).not_null().unique_key())
+                .col(col("expires_at").big_integer().not_null())
+                .col(col("created_at").big_integer().not_null())
+                .col(col("used_at").big_integer().null())
+                .col(col("revoked_at").big_integer().null())
+                .take(),
+        )
+        .await?;
+        m.create_index(index("refresh_tokens", "ix_refresh_tokens_family", &["family_id"], false)).await?;
+        m.create_index(index("refresh_tokens", "ix_refresh_tokens_user", &["user_id"], false)).await?;
+
+        m.create_table(
+            Table::create()
+                .table("signing_keys")
+                .col(col("kid").string_len(64).not_null().primary_key())
+                .col(col("private_key").binary().not_null())
+                .col(col("public_key").binary().not_null())
+                .col(col("created_at").big_integer().not_null())
+                .col(col("retired_at").big_integer().null())
+                .take(),
+        )
+        .await?;
+
+        m.create_table(
+            Table::create()
+                .table("api_keys")
+                .col(id_uuid())
+                .col(col("user_id").uuid().not_null())
+                .col(col("name").string_len(100).not_null())
+                .col(col("prefix").string_len(32).not_null())
+                .col(col("key_hash").string_len(64).not_null().unique_key())
+                .col(col("scopes").string_len(255).not_null())
+                .col(col("created_at").big_integer().not_null())
+                .col(col("revoked_at").big_integer().null())
+                .take(),
+        )
+        .await?;
+        m.create_index(index("api_keys", "ix_api_keys_user", &["user_id"], false)).await?;
+
+        m.create_table(
+            Table::create()
+                .table("credit_ledger")
+                .col(id_serial())
+                .col(col("user_id").uuid().not_null())
+                .col(col("currency").string_len(16).not_null())
+                .col(col("kind").string_len(16).not_null())
+                .col(col("amount").big_integer().not_null())
+                .col(col("job_id").uuid().null())
+                .col(col("idempotency_key").string_len(200).not_null().unique_key())
+                .col(col("created_at").big_integer().not_null())
+                .take(),
+        )
+        .await?;
+        m.create_index(index("credit_ledger", "ix_credit_ledger_user", &["user_id"], false)).await?;
+
+        m.create_table(
+            Table::create()
+                .table("jobs")
+                .col(id_uuid())
+                .col(col("user_id").uuid().not_null())
+                .col(col("status").string_len(32).not_null())
+                .col(col("description").text().not_null())
+                .col(col("options_json").text().not_null())
+                .col(col("photo_count").integer().not_null())
+                .col(col("pending_prereqs").integer().not_null())
+                .col(col("script_json").text().null())
+                .col(col("public_id").string_len(64).null().unique_key())
+                .col(col("failure_reason").text().null())
+                .col(col("payment_currency").string_len(16).null())
+                .col(col("idempotency_key").string_len(255).null())
+                .col(col("request_hash").string_len(64).null())
+                .col(col("created_at").big_integer().not_null())
+                .col(col("updated_at").big_integer().not_null())
+                .col(col("finished_at").big_integer().null())
+                .take(),
+        )
+        .await?;
+        m.create_index(index("jobs", "ix_jobs_user_created", &["user_id", "id"], false)).await?;
+        m.create_index(index("jobs", "ux_jobs_user_idem", &["user_id", "idempotency_key"], true)).await?;
+
+        m.create_table(
+            Table::create()
+                .table("job_stages")
+                .col(col("job_id").uuid().not_null())
+                .col(col("stage").string_len(16).not_null())
+                .col(col("status").string_len(16).not_null())
+                .col(col("attempts").integer().not_null().default(0))
+                .col(col("failure_reason").text().null())
+                .col(col("note").text().null())
+                .col(col("provider_task_id").string_len(255).null())
+                .col(col("started_at").big_integer().null())
+                .col(col("finished_at").big_integer().null())
+                .col(col("updated_at").big_integer().not_null())
+                .primary_key(Index::create().col("job_id").col("stage"))
+                .take(),
+        )
+        .await?;
+
+        m.create_table(
+            Table::create()
+                .table("job_events")
+                .col(id_serial())
+                .col(col("job_id").uuid().not_null())
+                .col(col("kind").string_len(16).not_null())
+                .col(col("stage").string_len(16).null())
+                .col(col("status").string_len(16).null())
+                .col(col("message").text().null())
+                .col(col("at").big_integer().not_null())
+                .take(),
+        )
+        .await?;
+        m.create_index(index("job_events", "ix_job_events_job", &["job_id", "id"], false)).await?;
+
+        m.create_table(
+            Table::create()
+                .table("assets")
+                .col(id_uuid())
+                .col(col("job_id").uuid().not_null())
+                .col(col("user_id").uuid().not_null())
+                .col(col("kind").string_len(16).not_null())
+                .col(col("idx").integer().not_null())
+                .col(col("blob_key").string_len(512).not_null().unique_key())
+                .col(col("size").big_integer().not_null())
+                .col(col("content_type").string_len(64).not_null())
+                .col(col("sha256").string_len(64).not_null())
+                .col(col("width").integer().null())
+                .col(col("height").integer().null())
+                .col(col("created_at").big_integer().not_null())
+                .take(),
+        )
+        .await?;
+        m.create_index(index("assets", "ux_assets_job_kind_idx", &["job_id", "kind", "idx"], true)).await?;
+        m.create_index(index("assets", "ix_assets_user", &["user_id"], false)).await?;
+
+        m.create_table(
+            Table::create()
+                .table("outbox")
+                .col(id_serial())
+                .col(col("queue").string_len(64).not_null())
+                .col(col("payload").binary().not_null())
+                .col(col("job_id").uuid().null())
+                .col(col("created_at").big_integer().not_null())
+                .col(col("sent_at").big_integer().null())
+                .take(),
+        )
+        .await?;
+        m.create_index(index("outbox", "ix_outbox_unsent", &["sent_at", "id"], false)).await?;
+
+        m.create_table(
+            Table::create()
+                .table("queue_tasks")
+                .col(id_serial())
+                .col(col("queue").string_len(128).not_null())
+                .col(col("payload").binary().not_null())
+                .col(col("headers").text().not_null())
+                .col(col("attempts").integer().not_null().default(0))
+                .col(col("available_at").big_integer().not_null())
+                .col(col("lease_until").big_integer().null())
+                .col(col("lease_token").string_len(64).null())
+                .col(col("dead_at").big_integer().null())
+                .col(col("dead_reason").text().null())
+                .col(col("created_at").big_integer().not_null())
+                .take(),
+        )
+        .await?;
+        m.create_index(index("queue_tasks", "ix_queue_tasks_ready", &["queue", "dead_at", "available_at"], false))
+            .await?;
+
+        m.create_table(
+            Table::create()
+                .table("usage_log")
+                .col(id_serial())
+                .col(col("user_id").uuid().null())
+                .col(col("ip").string_len(64).not_null())
+                .col(col("route").string_len(128).not_null())
+                .col(col("status").integer().not_null())
+                .col(col("at").big_integer().not_null())
+                .take(),
+        )
+        .await?;
+        m.create_index(index("usage_log", "ix_usage_log_at", &["at"], false)).await?;
+        m.create_index(index("usage_log", "ix_usage_log_user", &["user_id", "at"], false)).await?;
+        m.create_index(index("usage_log", "ix_usage_log_ip", &["ip", "route", "at"], false)).await?;
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in [
+            "usage_log",
+            "queue_tasks",
+            "outbox",
+            "assets",
+            "job_events",
+            "job_stages",
+            "jobs",
+            "credit_ledger",
+            "api_keys",
+            "signing_keys",
+            "refresh_tokens",
+            "users",
+        ] {
+            m.drop_table(Table::drop().table(t).if_exists().take()).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,81 @@
+//! The credit ledger: append-only entries whose sum per currency is the balance.
+
+use glimvid_domain::credits::{Currency, EntryKind};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
+    sea_query::{Expr, OnConflict},
+};
+use uuid::Uuid;
+
+use crate::{Db, DbError, entity::credit_ledger, now_ms};
+
+pub struct Entry {
+    pub user_id: Uuid,
+    pub currency: Currency,
+    pub kind: EntryKind,
+    pub amount: i64,
+    pub job_id: Option<Uuid>,
+    pub idempotency_key: String,
+}
+
+/// Appends an entry unless one with the same idempotency key exists. Returns whether it was new.
+pub async fn append(c: &impl ConnectionTrait, e: Entry) -> Result<bool, DbError> {
+    let am = credit_ledger::ActiveModel {
+        user_id: Set(e.user_id),
+        currency: Set(e.currency.as_str().to_owned()),
+        kind: Set(e.kind.as_str().to_owned()),
+        amount: Set(e.amount),
+        job_id: Set(e.job_id),
+        idempotency_key: Set(e.idempotency_key),
+        created_at: Set(now_ms()),
+        ..Default::default()
+    };
+    let res = credit_ledger::Entity::insert(am)
+        .on_conflict(OnConflict::column(credit_ledger::Column::IdempotencyKey).do_nothing().to_owned())
+        .exec_without_returning(c)
+        .await?;
+    Ok(res == 1)
+}
+
+/// The user's balances: (bought credits, free trials left).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Balances {
+    pub credits: i64,
+    pub trials: i64,
+}
+
+pub async fn balances(c: &impl ConnectionTrait, user_id: Uuid) -> Result<Balances, DbError> {
+    let rows: Vec<(String, Option<i64>)> = credit_ledger::Entity::find()
+        .select_only()
+        .column(credit_ledger::Column::Currency)
+        // PostgreSQL sums BIGINT into NUMERIC: cast back so both backends decode an i64.
+        .column_as(Expr::cust("CAST(SUM(amount) AS BIGINT)"), "total")
+        .filter(credit_ledger::Column::UserId.eq(user_id))
+        .group_by(credit_ledger::Column::Currency)
+        .into_tuple()
+        .all(c)
+        .await?;
+    let mut b = Balances::default();
+    for (cur, total) in rows {
+        match Currency::parse(&cur) {
+            Some(Currency::Credit) => b.credits = total.unwrap_or(0),
+            Some(Currency::Trial) => b.trials = total.unwrap_or(0),
+            None => {}
+        }
+    }
+    Ok(b)
+}
+
+/// Grants credits (an operator's or a payment's), once per idempotency key.
+pub async fn grant(db: &Db, user_id: Uuid, amount: i64, kind: EntryKind, idempotency_key: &str) -> Result<bool, DbError> {
+    append(
+        db.conn(),
+        Entry { user_id, currency: Currency::Credit, kind, amount, job_id: None, idempotency_key: idempotency_key.to_owned() },
+    )
+    .await
+}
+
+/// Every entry of a user, oldest first (exports, audits, tests).
+pub async fn entries(db: &Db, user_id: Uuid) -> Result<Vec<credit_ledger::Model>, DbError> {
+    Ok(credit_ledger::Entity::find().filter(credit_ledger::Column::UserId.eq(user_id)).all(db.conn()).await?)
+}

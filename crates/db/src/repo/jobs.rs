@@ -1,0 +1,578 @@
+//! Jobs and their stages: creation with the credit reservation and the first tasks (outbox), and
+//! every stage transition. Each function is one transaction that starts by locking the job (or
+//! user) row, so concurrent workers on the same job serialise and the fan-in is decided once.
+
+use glimvid_domain::{
+    JobStatus, Stage, StageStatus,
+    credits::{Currency, EntryKind, VIDEO_COST, choose_payment},
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+    sea_query::{Expr, ExprTrait, OnConflict},
+};
+use uuid::Uuid;
+
+use super::{
+    credits::{self, Entry},
+    lock_row,
+};
+use crate::{
+    Db, DbError,
+    entity::{assets, job_events, job_stages, jobs, outbox},
+    now_ms,
+};
+
+pub use assets::Model as Asset;
+pub use job_events::Model as JobEvent;
+pub use job_stages::Model as JobStage;
+pub use jobs::Model as Job;
+
+/// A stored object that belongs to a job.
+#[derive(Debug, Clone)]
+pub struct NewAsset {
+    pub kind: &'static str,
+    pub idx: i32,
+    pub blob_key: String,
+    pub size: i64,
+    pub content_type: String,
+    pub sha256: String,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+}
+
+/// A task to publish once the transaction commits.
+#[derive(Debug, Clone)]
+pub struct NewTask {
+    pub queue: &'static str,
+    pub payload: Vec<u8>,
+}
+
+pub struct NewJob {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub description: String,
+    pub options_json: String,
+    pub photo_count: i32,
+    pub originals: Vec<NewAsset>,
+    /// The first tasks (script and enhance), written to the outbox in the same transaction.
+    pub tasks: Vec<NewTask>,
+    pub idempotency_key: Option<String>,
+    pub request_hash: Option<String>,
+}
+
+/// A job with its stages and assets: what the API shows.
+#[derive(Debug, Clone)]
+pub struct JobView {
+    pub job: Job,
+    pub stages: Vec<JobStage>,
+    pub assets: Vec<Asset>,
+}
+
+impl JobView {
+    pub fn stage(&self, stage: Stage) -> Option<&JobStage> {
+        self.stages.iter().find(|s| s.stage == stage.as_str())
+    }
+}
+
+/// Accepts a job: checks and reserves its cost (a free trial first, then credits), stores the
+/// job, its stages and originals, the first event and the first tasks, all or nothing.
+pub async fn create(db: &Db, new: NewJob) -> Result<JobView, DbError> {
+    let tx = db.begin().await?;
+    if !lock_row(&tx, "users", new.user_id).await? {
+        return Err(DbError::NotFound("account"));
+    }
+    let bal = credits::balances(&tx, new.user_id).await?;
+    let currency = choose_payment(bal.trials, bal.credits).ok_or(DbError::PaymentRequired)?;
+    let now = now_ms();
+    let job = jobs::ActiveModel {
+        id: Set(new.id),
+        user_id: Set(new.user_id),
+        status: Set(JobStatus::Queued.as_str().into()),
+        description: Set(new.description),
+        options_json: Set(new.options_json),
+        photo_count: Set(new.photo_count),
+        pending_prereqs: Set(Stage::Render.prerequisites() as i32),
+        script_json: Set(None),
+        public_id: Set(None),
+        failure_reason: Set(None),
+        payment_currency: Set(Some(currency.as_str().into())),
+        idempotency_key: Set(new.idempotency_key),
+        request_hash: Set(new.request_hash),
+        created_at: Set(now),
+        updated_at: Set(now),
+        finished_at: Set(None),
+    }
+    .insert(&tx)
+    .await
+    .map_err(|e| {
+        if crate::is_unique_violation(&e) {
+            DbError::Conflict("a job with this idempotency key already exists".into())
+        } else {
+            e.into()
+        }
+    })?;
+    for stage in Stage::ALL {
+        job_stages::ActiveModel {
+            job_id: Set(job.id),
+            stage: Set(stage.as_str().into()),
+            status: Set(StageStatus::Pending.as_str().into()),
+            attempts: Set(0),
+            failure_reason: Set(None),
+            note: Set(None),
+            provider_task_id: Set(None),
+            started_at: Set(None),
+            finished_at: Set(None),
+            updated_at: Set(now),
+        }
+        .insert(&tx)
+        .await?;
+    }
+    for a in new.originals {
+        upsert_asset(&tx, job.id, job.user_id, a).await?;
+    }
+    credits::append(
+        &tx,
+        Entry {
+            user_id: job.user_id,
+            currency,
+            kind: EntryKind::Reserve,
+            amount: -VIDEO_COST,
+            job_id: Some(job.id),
+            idempotency_key: format!("reserve:{}", job.id),
+        },
+    )
+    .await?;
+    event(&tx, job.id, "job", None, Some(JobStatus::Queued.as_str()), Some("accepted")).await?;
+    for t in new.tasks {
+        enqueue(&tx, Some(job.id), t).await?;
+    }
+    tx.commit().await?;
+    get(db, new.id).await
+}
+
+pub async fn get(db: &Db, id: Uuid) -> Result<JobView, DbError> {
+    view(db.conn(), id).await?.ok_or(DbError::NotFound("video"))
+}
+
+/// The job if it belongs to `user_id`. Another user's job is "not found", never "forbidden".
+pub async fn get_owned(db: &Db, user_id: Uuid, id: Uuid) -> Result<JobView, DbError> {
+    match view(db.conn(), id).await? {
+        Some(v) if v.job.user_id == user_id => Ok(v),
+        _ => Err(DbError::NotFound("video")),
+    }
+}
+
+async fn view(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<JobView>, DbError> {
+    let Some(job) = jobs::Entity::find_by_id(id).one(c).await? else { return Ok(None) };
+    let stages = job_stages::Entity::find().filter(job_stages::Column::JobId.eq(id)).all(c).await?;
+    let assets = assets::Entity::find()
+        .filter(assets::Column::JobId.eq(id))
+        .order_by_asc(assets::Column::Kind)
+        .order_by_asc(assets::Column::Idx)
+        .all(c)
+        .await?;
+    Ok(Some(JobView { job, stages, assets }))
+}
+
+pub async fn find_by_idempotency_key(db: &Db, user_id: Uuid, key: &str) -> Result<Option<JobView>, DbError> {
+    let job = jobs::Entity::find()
+        .filter(jobs::Column::UserId.eq(user_id))
+        .filter(jobs::Column::IdempotencyKey.eq(key))
+        .one(db.conn())
+        .await?;
+    match job {
+        Some(j) => Ok(view(db.conn(), j.id).await?),
+        None => Ok(None),
+    }
+}
+
+/// The user's jobs, newest first, after the cursor (a job id) if given.
+pub async fn list(db: &Db, user_id: Uuid, before: Option<Uuid>, limit: u64) -> Result<Vec<Job>, DbError> {
+    let mut q = jobs::Entity::find().filter(jobs::Column::UserId.eq(user_id));
+    if let Some(b) = before {
+        q = q.filter(jobs::Column::Id.lt(b));
+    }
+    Ok(q.order_by_desc(jobs::Column::Id).limit(limit).all(db.conn()).await?)
+}
+
+/// Events after `after_id`, oldest first.
+pub async fn events_after(db: &Db, job_id: Uuid, after_id: i64, limit: u64) -> Result<Vec<JobEvent>, DbError> {
+    Ok(job_events::Entity::find()
+        .filter(job_events::Column::JobId.eq(job_id))
+        .filter(job_events::Column::Id.gt(after_id))
+        .order_by_asc(job_events::Column::Id)
+        .limit(limit)
+        .all(db.conn())
+        .await?)
+}
+
+/// The video asset behind a public link, if the job still exists.
+pub async fn video_by_public_id(db: &Db, public_id: &str) -> Result<Option<Asset>, DbError> {
+    let Some(job) = jobs::Entity::find().filter(jobs::Column::PublicId.eq(public_id)).one(db.conn()).await? else {
+        return Ok(None);
+    };
+    Ok(assets::Entity::find()
+        .filter(assets::Column::JobId.eq(job.id))
+        .filter(assets::Column::Kind.eq("video"))
+        .one(db.conn())
+        .await?)
+}
+
+/// What a worker may do with a delivered task.
+#[derive(Debug)]
+pub enum StartOutcome {
+    /// Run the stage (this is attempt number `attempt`).
+    Run { view: JobView, attempt: i32 },
+    /// Drop the task: the stage already ended, or the job ended or is gone.
+    Skip(&'static str),
+}
+
+/// Marks a stage running before a worker works on it. A redelivered task for a stage that
+/// already ended is skipped; one for a stage left `running` by a dead worker runs again.
+pub async fn start_stage(db: &Db, job_id: Uuid, stage: Stage) -> Result<StartOutcome, DbError> {
+    let tx = db.begin().await?;
+    if !lock_row(&tx, "jobs", job_id).await? {
+        return Ok(StartOutcome::Skip("job deleted"));
+    }
+    let v = view(&tx, job_id).await?.ok_or(DbError::NotFound("video"))?;
+    let job_status: JobStatus = v.job.status.parse().map_err(|_| DbError::FailedPrecondition("bad job status".into()))?;
+    if job_status.is_final() {
+        return Ok(StartOutcome::Skip("job already ended"));
+    }
+    let st = v.stage(stage).ok_or(DbError::NotFound("stage"))?;
+    let status: StageStatus = st.status.parse().map_err(|_| DbError::FailedPrecondition("bad stage status".into()))?;
+    if !status.can_start() {
+        return Ok(StartOutcome::Skip("stage already ended"));
+    }
+    if stage == Stage::Render && v.job.pending_prereqs > 0 {
+        return Ok(StartOutcome::Skip("render is waiting for script and enhance"));
+    }
+    let now = now_ms();
+    let attempt = st.attempts + 1;
+    job_stages::Entity::update_many()
+        .col_expr(job_stages::Column::Status, Expr::value(StageStatus::Running.as_str()))
+        .col_expr(job_stages::Column::Attempts, Expr::value(attempt))
+        .col_expr(job_stages::Column::StartedAt, Expr::value(now))
+        .col_expr(job_stages::Column::UpdatedAt, Expr::value(now))
+        .filter(job_stages::Column::JobId.eq(job_id))
+        .filter(job_stages::Column::Stage.eq(stage.as_str()))
+        .exec(&tx)
+        .await?;
+    let msg = if attempt > 1 { format!("attempt {attempt}") } else { "started".to_owned() };
+    event(&tx, job_id, "stage", Some(stage.as_str()), Some(StageStatus::Running.as_str()), Some(&msg)).await?;
+    if job_status == JobStatus::Queued {
+        set_job_status(&tx, job_id, JobStatus::Running, None, now).await?;
+        event(&tx, job_id, "job", None, Some(JobStatus::Running.as_str()), None).await?;
+    }
+    tx.commit().await?;
+    let view = get(db, job_id).await?;
+    Ok(StartOutcome::Run { view, attempt })
+}
+
+/// What a stage produced.
+#[derive(Debug, Default)]
+pub struct StageResult {
+    pub assets: Vec<NewAsset>,
+    /// The script JSON (script stage).
+    pub script_json: Option<String>,
+    /// The public link id (render stage).
+    pub public_id: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum CompleteOutcome {
+    /// Recorded; `next` lists the stages this completion handed on to.
+    Recorded { next: Vec<Stage>, job_succeeded: bool },
+    /// The stage had already succeeded (a redelivery): nothing changed.
+    AlreadyDone,
+    /// The job ended or was deleted meanwhile: nothing recorded; the caller cleans its objects.
+    Stale,
+}
+
+/// Records a stage's success. When the last prerequisite of `render` succeeds, the render task
+/// goes into the outbox in the same transaction: decided by one atomic decrement under the job
+/// lock, so it is handed on exactly once however script and enhance interleave.
+pub async fn complete_stage(
+    db: &Db,
+    job_id: Uuid,
+    stage: Stage,
+    result: StageResult,
+    render_task: impl FnOnce() -> NewTask,
+) -> Result<CompleteOutcome, DbError> {
+    let tx = db.begin().await?;
+    if !lock_row(&tx, "jobs", job_id).await? {
+        return Ok(CompleteOutcome::Stale);
+    }
+    let v = view(&tx, job_id).await?.ok_or(DbError::NotFound("video"))?;
+    let st = v.stage(stage).ok_or(DbError::NotFound("stage"))?;
+    if st.status == StageStatus::Succeeded.as_str() {
+        return Ok(CompleteOutcome::AlreadyDone);
+    }
+    if v.job.status.parse::<JobStatus>().map(|s| s.is_final()).unwrap_or(true) || st.status != StageStatus::Running.as_str()
+    {
+        return Ok(CompleteOutcome::Stale);
+    }
+    let now = now_ms();
+    for a in result.assets {
+        upsert_asset(&tx, job_id, v.job.user_id, a).await?;
+    }
+    job_stages::Entity::update_many()
+        .col_expr(job_stages::Column::Status, Expr::value(StageStatus::Succeeded.as_str()))
+        .col_expr(job_stages::Column::FinishedAt, Expr::value(now))
+        .col_expr(job_stages::Column::UpdatedAt, Expr::value(now))
+        .col_expr(job_stages::Column::Note, Expr::value(result.note.clone()))
+        .filter(job_stages::Column::JobId.eq(job_id))
+        .filter(job_stages::Column::Stage.eq(stage.as_str()))
+        .exec(&tx)
+        .await?;
+    event(&tx, job_id, "stage", Some(stage.as_str()), Some(StageStatus::Succeeded.as_str()), result.note.as_deref())
+        .await?;
+    let mut next = Vec::new();
+    let mut job_succeeded = false;
+    match stage {
+        Stage::Script | Stage::Enhance => {
+            let mut upd = jobs::Entity::update_many()
+                .col_expr(jobs::Column::PendingPrereqs, Expr::col(jobs::Column::PendingPrereqs).sub(1))
+                .col_expr(jobs::Column::UpdatedAt, Expr::value(now));
+            if let Some(script) = result.script_json {
+                upd = upd.col_expr(jobs::Column::ScriptJson, Expr::value(script));
+            }
+            upd.filter(jobs::Column::Id.eq(job_id)).exec(&tx).await?;
+            let remaining: Option<i32> = jobs::Entity::find_by_id(job_id)
+                .select_only()
+                .column(jobs::Column::PendingPrereqs)
+                .into_tuple()
+                .one(&tx)
+                .await?;
+            if remaining == Some(0) {
+                enqueue(&tx, Some(job_id), render_task()).await?;
+                next.push(Stage::Render);
+            }
+        }
+        Stage::Render => {
+            jobs::Entity::update_many()
+                .col_expr(jobs::Column::Status, Expr::value(JobStatus::Succeeded.as_str()))
+                .col_expr(jobs::Column::PublicId, Expr::value(result.public_id))
+                .col_expr(jobs::Column::FinishedAt, Expr::value(now))
+                .col_expr(jobs::Column::UpdatedAt, Expr::value(now))
+                .filter(jobs::Column::Id.eq(job_id))
+                .exec(&tx)
+                .await?;
+            event(&tx, job_id, "job", None, Some(JobStatus::Succeeded.as_str()), Some("video ready")).await?;
+            job_succeeded = true;
+        }
+    }
+    tx.commit().await?;
+    Ok(CompleteOutcome::Recorded { next, job_succeeded })
+}
+
+/// Fails a stage and its job with a reason the user can read, cancels the stages still to run
+/// and refunds the job's credits (once). A no-op if the stage already ended.
+pub async fn fail_stage(db: &Db, job_id: Uuid, stage: Stage, reason: &str) -> Result<bool, DbError> {
+    let tx = db.begin().await?;
+    if !lock_row(&tx, "jobs", job_id).await? {
+        return Ok(false);
+    }
+    let v = view(&tx, job_id).await?.ok_or(DbError::NotFound("video"))?;
+    let st = v.stage(stage).ok_or(DbError::NotFound("stage"))?;
+    if st.status.parse::<StageStatus>().map(|s| s.is_final()).unwrap_or(true) {
+        return Ok(false);
+    }
+    let now = now_ms();
+    job_stages::Entity::update_many()
+        .col_expr(job_stages::Column::Status, Expr::value(StageStatus::Failed.as_str()))
+        .col_expr(job_stages::Column::FailureReason, Expr::value(reason))
+        .col_expr(job_stages::Column::FinishedAt, Expr::value(now))
+        .col_expr(job_stages::Column::UpdatedAt, Expr::value(now))
+        .filter(job_stages::Column::JobId.eq(job_id))
+        .filter(job_stages::Column::Stage.eq(stage.as_str()))
+        .exec(&tx)
+        .await?;
+    event(&tx, job_id, "stage", Some(stage.as_str()), Some(StageStatus::Failed.as_str()), Some(reason)).await?;
+    let job_reason = format!("{stage} failed: {reason}");
+    end_job(&tx, &v, JobStatus::Failed, &job_reason, now).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Cancels the user's job if it is still running, and refunds it.
+pub async fn cancel(db: &Db, user_id: Uuid, job_id: Uuid) -> Result<JobView, DbError> {
+    let tx = db.begin().await?;
+    lock_row(&tx, "jobs", job_id).await?;
+    let v = match view(&tx, job_id).await? {
+        Some(v) if v.job.user_id == user_id => v,
+        _ => return Err(DbError::NotFound("video")),
+    };
+    if v.job.status.parse::<JobStatus>().map(|s| s.is_final()).unwrap_or(true) {
+        return Err(DbError::FailedPrecondition(format!("the job has already ended ({})", v.job.status)));
+    }
+    end_job(&tx, &v, JobStatus::Canceled, "canceled by the user", now_ms()).await?;
+    tx.commit().await?;
+    get(db, job_id).await
+}
+
+/// Ends a job as failed or canceled: the stages still to run are canceled, and the reserved
+/// credit goes back to the balance it came from, at most once (idempotency key per job).
+async fn end_job(tx: &DatabaseTransaction, v: &JobView, status: JobStatus, reason: &str, now: i64) -> Result<(), DbError> {
+    let job_id = v.job.id;
+    for s in &v.stages {
+        if !s.status.parse::<StageStatus>().map(|s| s.is_final()).unwrap_or(true) {
+            job_stages::Entity::update_many()
+                .col_expr(job_stages::Column::Status, Expr::value(StageStatus::Canceled.as_str()))
+                .col_expr(job_stages::Column::UpdatedAt, Expr::value(now))
+                .filter(job_stages::Column::JobId.eq(job_id))
+                .filter(job_stages::Column::Stage.eq(s.stage.as_str()))
+                .filter(job_stages::Column::Status.is_in([StageStatus::Pending.as_str(), StageStatus::Running.as_str()]))
+                .exec(tx)
+                .await?;
+            event(tx, job_id, "stage", Some(&s.stage), Some(StageStatus::Canceled.as_str()), None).await?;
+        }
+    }
+    set_job_status(tx, job_id, status, Some(reason), now).await?;
+    if status.refunds() {
+        let currency = v.job.payment_currency.as_deref().and_then(Currency::parse).unwrap_or(Currency::Credit);
+        credits::append(
+            tx,
+            Entry {
+                user_id: v.job.user_id,
+                currency,
+                kind: EntryKind::Refund,
+                amount: VIDEO_COST,
+                job_id: Some(job_id),
+                idempotency_key: format!("refund:{job_id}"),
+            },
+        )
+        .await?;
+    }
+    event(tx, job_id, "job", None, Some(status.as_str()), Some(reason)).await?;
+    Ok(())
+}
+
+async fn set_job_status(
+    tx: &DatabaseTransaction,
+    job_id: Uuid,
+    status: JobStatus,
+    reason: Option<&str>,
+    now: i64,
+) -> Result<(), DbError> {
+    let mut upd = jobs::Entity::update_many()
+        .col_expr(jobs::Column::Status, Expr::value(status.as_str()))
+        .col_expr(jobs::Column::UpdatedAt, Expr::value(now));
+    if status.is_final() {
+        upd = upd.col_expr(jobs::Column::FinishedAt, Expr::value(now));
+    }
+    if let Some(r) = reason {
+        upd = upd.col_expr(jobs::Column::FailureReason, Expr::value(r));
+    }
+    upd.filter(jobs::Column::Id.eq(job_id)).exec(tx).await?;
+    Ok(())
+}
+
+/// A progress note on the job's event stream (encoder chosen, framing decisions, ...).
+pub async fn note(db: &Db, job_id: Uuid, stage: Stage, message: &str) -> Result<(), DbError> {
+    event(db.conn(), job_id, "note", Some(stage.as_str()), None, Some(message)).await
+}
+
+/// Records a paid provider operation before polling it, so a redelivered task resumes it.
+pub async fn set_provider_task(db: &Db, job_id: Uuid, stage: Stage, task_id: &str) -> Result<(), DbError> {
+    job_stages::Entity::update_many()
+        .col_expr(job_stages::Column::ProviderTaskId, Expr::value(task_id))
+        .filter(job_stages::Column::JobId.eq(job_id))
+        .filter(job_stages::Column::Stage.eq(stage.as_str()))
+        .exec(db.conn())
+        .await?;
+    Ok(())
+}
+
+/// Deletes a job's rows and returns the object keys to delete. Its public link stops working
+/// when this commits. A running job is canceled (and refunded) first.
+pub async fn delete(db: &Db, user_id: Uuid, job_id: Uuid) -> Result<Vec<String>, DbError> {
+    let tx = db.begin().await?;
+    lock_row(&tx, "jobs", job_id).await?;
+    let v = match view(&tx, job_id).await? {
+        Some(v) if v.job.user_id == user_id => v,
+        _ => return Err(DbError::NotFound("video")),
+    };
+    if !v.job.status.parse::<JobStatus>().map(|s| s.is_final()).unwrap_or(true) {
+        end_job(&tx, &v, JobStatus::Canceled, "deleted by the user", now_ms()).await?;
+    }
+    let keys = v.assets.iter().map(|a| a.blob_key.clone()).collect();
+    assets::Entity::delete_many().filter(assets::Column::JobId.eq(job_id)).exec(&tx).await?;
+    job_events::Entity::delete_many().filter(job_events::Column::JobId.eq(job_id)).exec(&tx).await?;
+    job_stages::Entity::delete_many().filter(job_stages::Column::JobId.eq(job_id)).exec(&tx).await?;
+    jobs::Entity::delete_by_id(job_id).exec(&tx).await?;
+    tx.commit().await?;
+    Ok(keys)
+}
+
+async fn upsert_asset(c: &impl ConnectionTrait, job_id: Uuid, user_id: Uuid, a: NewAsset) -> Result<(), DbError> {
+    let am = assets::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        job_id: Set(job_id),
+        user_id: Set(user_id),
+        kind: Set(a.kind.to_owned()),
+        idx: Set(a.idx),
+        blob_key: Set(a.blob_key),
+        size: Set(a.size),
+        content_type: Set(a.content_type),
+        sha256: Set(a.sha256),
+        width: Set(a.width),
+        height: Set(a.height),
+        created_at: Set(now_ms()),
+    };
+    // Deterministic keys: a retried stage overwrites its own rows instead of adding new ones.
+    assets::Entity::insert(am)
+        .on_conflict(
+            OnConflict::columns([assets::Column::JobId, assets::Column::Kind, assets::Column::Idx])
+                .update_columns([
+                    assets::Column::BlobKey,
+                    assets::Column::Size,
+                    assets::Column::ContentType,
+                    assets::Column::Sha256,
+                    assets::Column::Width,
+                    assets::Column::Height,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(c)
+        .await?;
+    Ok(())
+}
+
+async fn event(
+    c: &impl ConnectionTrait,
+    job_id: Uuid,
+    kind: &str,
+    stage: Option<&str>,
+    status: Option<&str>,
+    message: Option<&str>,
+) -> Result<(), DbError> {
+    job_events::ActiveModel {
+        job_id: Set(job_id),
+        kind: Set(kind.to_owned()),
+        stage: Set(stage.map(str::to_owned)),
+        status: Set(status.map(str::to_owned)),
+        message: Set(message.map(str::to_owned)),
+        at: Set(now_ms()),
+        ..Default::default()
+    }
+    .insert(c)
+    .await?;
+    Ok(())
+}
+
+async fn enqueue(c: &impl ConnectionTrait, job_id: Option<Uuid>, t: NewTask) -> Result<(), DbError> {
+    outbox::ActiveModel {
+        queue: Set(t.queue.to_owned()),
+        payload: Set(t.payload),
+        job_id: Set(job_id),
+        created_at: Set(now_ms()),
+        sent_at: Set(None),
+        ..Default::default()
+    }
+    .insert(c)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,215 @@
+//! Users, refresh tokens and signing keys.
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, sea_query::Expr,
+};
+use uuid::Uuid;
+
+use crate::{
+    Db, DbError,
+    entity::{refresh_tokens, signing_keys, users},
+    now_ms,
+};
+
+pub use refresh_tokens::Model as RefreshToken;
+pub use signing_keys::Model as SigningKey;
+pub use users::Model as User;
+
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub password_hash: &'a str,
+    pub language: &'a str,
+}
+
+/// Creates a user and grants the free trial in one transaction. `Conflict` if the email is taken.
+pub async fn create_user(db: &Db, new: NewUser<'_>, free_trials: i64) -> Result<User, DbError> {
+    let tx = db.begin().await?;
+    let now = now_ms();
+    let id = Uuid::now_v7();
+    let am = users::ActiveModel {
+        id: Set(id),
+        email: Set(new.email.to_owned()),
+        password_hash: Set(new.password_hash.to_owned()),
+        language: Set(new.language.to_owned()),
+        training_opt_out: Set(false),
+        created_at: Set(now),
+        deleted_at: Set(None),
+    };
+    let user = match am.insert(&tx).await {
+        Ok(u) => u,
+        Err(e) if crate::is_unique_violation(&e) => {
+            return Err(DbError::Conflict("an account with this email already exists".into()));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if free_trials > 0 {
+        super::credits::append(
+            &tx,
+            super::credits::Entry {
+                user_id: id,
+                currency: glimvid_domain::credits::Currency::Trial,
+                kind: glimvid_domain::credits::EntryKind::Grant,
+                amount: free_trials,
+                job_id: None,
+                idempotency_key: format!("trial-grant:{id}"),
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(user)
+}
+
+pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<User>, DbError> {
+    Ok(users::Entity::find().filter(users::Column::Email.eq(email)).one(db.conn()).await?)
+}
+
+pub async fn get(db: &Db, id: Uuid) -> Result<User, DbError> {
+    users::Entity::find_by_id(id).one(db.conn()).await?.ok_or(DbError::NotFound("account"))
+}
+
+pub async fn set_password_hash(db: &Db, id: Uuid, hash: &str) -> Result<(), DbError> {
+    users::Entity::update_many()
+        .col_expr(users::Column::PasswordHash, Expr::value(hash))
+        .filter(users::Column::Id.eq(id))
+        .exec(db.conn())
+        .await?;
+    Ok(())
+}
+
+pub async fn update_account(
+    db: &Db,
+    id: Uuid,
+    language: Option<&str>,
+    training_opt_out: Option<bool>,
+) -> Result<User, DbError> {
+    let user = get(db, id).await?;
+    let mut am: users::ActiveModel = user.into();
+    if let Some(l) = language {
+        am.language = Set(l.to_owned());
+    }
+    if let Some(t) = training_opt_out {
+        am.training_opt_out = Set(t);
+    }
+    Ok(am.update(db.conn()).await?)
+}
+
+pub struct NewRefreshToken {
+    pub user_id: Uuid,
+    pub family_id: Uuid,
+    pub token_hash: String,
+    pub expires_at: i64,
+}
+
+pub async fn insert_refresh_token(c: &impl ConnectionTrait, t: NewRefreshToken) -> Result<(), DbError> {
+    refresh_tokens::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(t.user_id),
+        family_id: Set(t.family_id),
+        token_hash: Set(t.token_hash),
+        expires_at: Set(t.expires_at),
+        created_at: Set(now_ms()),
+        used_at: Set(None),
+        revoked_at: Set(None),
+    }
+    .insert(c)
+    .await?;
+    Ok(())
+}
+
+/// What presenting a refresh token led to.
+#[derive(Debug)]
+pub enum RotateOutcome {
+    /// Valid: it is now used, and the new token was stored in the same family.
+    Rotated { user_id: Uuid },
+    /// Unknown, expired or revoked.
+    Invalid,
+    /// Already used: a stolen token is being replayed, so the whole family was revoked.
+    Reused,
+}
+
+/// Rotates a refresh token atomically: marks `token_hash` used and stores its successor.
+pub async fn rotate_refresh_token(
+    db: &Db,
+    token_hash: &str,
+    new_hash: String,
+    new_expires_at: i64,
+) -> Result<RotateOutcome, DbError> {
+    let tx = db.begin().await?;
+    let now = now_ms();
+    let Some(tok) = refresh_tokens::Entity::find()
+        .filter(refresh_tokens::Column::TokenHash.eq(token_hash))
+        .one(&tx)
+        .await?
+    else {
+        return Ok(RotateOutcome::Invalid);
+    };
+    if tok.revoked_at.is_some() || tok.expires_at <= now {
+        return Ok(RotateOutcome::Invalid);
+    }
+    // Claim the token: exactly one concurrent presenter wins the update.
+    let claimed = refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::UsedAt, Expr::value(now))
+        .filter(refresh_tokens::Column::Id.eq(tok.id))
+        .filter(refresh_tokens::Column::UsedAt.is_null())
+        .exec(&tx)
+        .await?
+        .rows_affected;
+    if claimed == 0 {
+        revoke_family_in(&tx, tok.family_id, now).await?;
+        tx.commit().await?;
+        return Ok(RotateOutcome::Reused);
+    }
+    insert_refresh_token(
+        &tx,
+        NewRefreshToken { user_id: tok.user_id, family_id: tok.family_id, token_hash: new_hash, expires_at: new_expires_at },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(RotateOutcome::Rotated { user_id: tok.user_id })
+}
+
+async fn revoke_family_in(c: &impl ConnectionTrait, family_id: Uuid, now: i64) -> Result<(), DbError> {
+    refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_tokens::Column::FamilyId.eq(family_id))
+        .filter(refresh_tokens::Column::RevokedAt.is_null())
+        .exec(c)
+        .await?;
+    Ok(())
+}
+
+/// Logout: revokes the family of the presented token (no error if it is unknown).
+pub async fn revoke_refresh_token(db: &Db, token_hash: &str) -> Result<(), DbError> {
+    if let Some(tok) = refresh_tokens::Entity::find()
+        .filter(refresh_tokens::Column::TokenHash.eq(token_hash))
+        .one(db.conn())
+        .await?
+    {
+        revoke_family_in(db.conn(), tok.family_id, now_ms()).await?;
+    }
+    Ok(())
+}
+
+/// Signing keys that still verify, newest first.
+pub async fn signing_keys(db: &Db) -> Result<Vec<SigningKey>, DbError> {
+    Ok(signing_keys::Entity::find().order_by_desc(signing_keys::Column::CreatedAt).all(db.conn()).await?)
+}
+
+pub async fn insert_signing_key(db: &Db, kid: &str, private_key: Vec<u8>, public_key: Vec<u8>) -> Result<(), DbError> {
+    let res = signing_keys::ActiveModel {
+        kid: Set(kid.to_owned()),
+        private_key: Set(private_key),
+        public_key: Set(public_key),
+        created_at: Set(now_ms()),
+        retired_at: Set(None),
+    }
+    .insert(db.conn())
+    .await;
+    match res {
+        Ok(_) => Ok(()),
+        // Two replicas raced to create the first key: the other one won, which is fine.
+        Err(e) if crate::is_unique_violation(&e) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,91 @@
+//! Error kinds shared by every layer. Each has a stable machine-readable code; the edges (REST,
+//! gRPC) map codes to statuses in one table each.
+
+use std::fmt;
+
+/// Stable error codes. Clients may match on the string form; never rename one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    Validation,
+    MalformedRequest,
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    Conflict,
+    PaymentRequired,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    RateLimited,
+    FailedPrecondition,
+    Unavailable,
+    Internal,
+}
+
+impl ErrorCode {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Validation => "validation_failed",
+            Self::MalformedRequest => "malformed_request",
+            Self::Unauthenticated => "unauthenticated",
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "not_found",
+            Self::Conflict => "conflict",
+            Self::PaymentRequired => "payment_required",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::RateLimited => "rate_limited",
+            Self::FailedPrecondition => "failed_precondition",
+            Self::Unavailable => "unavailable",
+            Self::Internal => "internal",
+        }
+    }
+
+    /// A short human title for the code (RFC 9457 `title`).
+    pub const fn title(self) -> &'static str {
+        match self {
+            Self::Validation => "The request is not valid",
+            Self::MalformedRequest => "The request could not be read",
+            Self::Unauthenticated => "Authentication required",
+            Self::Forbidden => "Not allowed",
+            Self::NotFound => "Not found",
+            Self::Conflict => "Conflict",
+            Self::PaymentRequired => "Not enough credits",
+            Self::PayloadTooLarge => "Payload too large",
+            Self::UnsupportedMediaType => "Unsupported media type",
+            Self::RateLimited => "Too many requests",
+            Self::FailedPrecondition => "The resource is not in a state that allows this",
+            Self::Unavailable => "Service temporarily unavailable",
+            Self::Internal => "Internal error",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error with a code and a message that is safe to show to the client.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct DomainError {
+    pub code: ErrorCode,
+    pub message: String,
+    /// The offending field, when there is one (for example `options.duration_s`).
+    pub field: Option<String>,
+}
+
+impl DomainError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), field: None }
+    }
+
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { code: ErrorCode::Validation, message: message.into(), field: Some(field.into()) }
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(ErrorCode::NotFound, format!("{what} not found"))
+    }
+}

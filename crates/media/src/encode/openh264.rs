@@ -1,0 +1,169 @@
+//! The bundled encoder: Cisco's openh264 (compiled from source by the `openh264` crate) and the
+//! pure-Rust muxide MP4 muxer. Nothing to install.
+//!
+//! openh264 encodes one slice per encoder, single-threaded, so the video is cut into contiguous
+//! chunks, one per core, each encoded by its own encoder (so each starts with an IDR frame); the
+//! Annex-B access units are concatenated in order and muxed with the index first (faststart).
+//! Settings follow the pitfalls measured in BUILD_NOTES.md: an explicit bitrate in bitrate mode,
+//! no frame skipping, the real frame rate, camera-video usage.
+
+use std::{
+    fs::File,
+    io::BufWriter,
+    path::{Path, PathBuf},
+};
+
+use muxide::api::{MuxerBuilder, VideoCodec};
+use openh264::{
+    OpenH264API, Timestamp,
+    encoder::{
+        BitRate, Complexity, Encoder as H264Encoder, EncoderConfig, FrameRate, FrameType, IntraFramePeriod,
+        RateControlMode, UsageType, VuiConfig,
+    },
+    formats::YUVSlices,
+};
+
+use super::{EncodeError, EncodeReport, EncodeSpec, Encoder, FrameSource, stream_frames};
+
+/// A chunk shorter than this is not worth a second encoder (and its extra IDR frame).
+const MIN_CHUNK_FRAMES: u32 = 45;
+/// Frames composed ahead of each encoder.
+const QUEUE_DEPTH: usize = 3;
+/// An IDR every few seconds keeps seeking in players quick.
+const KEYFRAME_INTERVAL_S: u32 = 4;
+
+/// openh264 + muxide. `chunks` = how many encoders run side by side (default: one per core).
+#[derive(Debug, Clone, Default)]
+pub struct BundledH264 {
+    chunks: Option<usize>,
+}
+
+impl BundledH264 {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Forces the number of parallel chunks (1 = a single encoder, one IDR at the start).
+    pub fn with_chunks(chunks: usize) -> Self {
+        Self { chunks: Some(chunks.max(1)) }
+    }
+
+    fn chunk_ranges(&self, frames: u32) -> Vec<std::ops::Range<u32>> {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get()).min(4);
+        let wanted = self.chunks.unwrap_or(cores) as u32;
+        let n = wanted.min((frames / MIN_CHUNK_FRAMES).max(1)).max(1);
+        (0..n).map(|i| (frames * i / n)..(frames * (i + 1) / n)).collect()
+    }
+}
+
+/// One encoded access unit (Annex-B).
+struct Unit {
+    data: Vec<u8>,
+    keyframe: bool,
+}
+
+fn codec_err(e: impl std::fmt::Display) -> EncodeError {
+    EncodeError::Codec(e.to_string())
+}
+
+fn encode_chunk(spec: &EncodeSpec, frames: &dyn FrameSource, range: std::ops::Range<u32>) -> Result<Vec<Unit>, EncodeError> {
+    let config = EncoderConfig::new()
+        .bitrate(BitRate::from_bps(spec.bitrate))
+        .max_frame_rate(FrameRate::from_hz(spec.fps as f32))
+        .rate_control_mode(RateControlMode::Bitrate)
+        .usage_type(UsageType::CameraVideoRealTime)
+        .skip_frames(false)
+        .complexity(Complexity::High)
+        .intra_frame_period(IntraFramePeriod::from_num_frames(spec.fps * KEYFRAME_INTERVAL_S))
+        .num_threads(1)
+        .vui(VuiConfig::bt709());
+    let mut encoder = H264Encoder::with_api_config(OpenH264API::from_source(), config).map_err(codec_err)?;
+    let mut units = Vec::with_capacity(range.len());
+    let first = range.start;
+    let (w, h) = (spec.width as usize, spec.height as usize);
+    stream_frames(frames, (spec.width, spec.height), range, QUEUE_DEPTH, |index, frame| {
+        if index == first {
+            encoder.force_intra_frame();
+        }
+        let yuv = YUVSlices::new((frame.y(), frame.u(), frame.v()), (w, h), (w, w / 2, w / 2));
+        let ts = Timestamp::from_millis(index as u64 * 1000 / spec.fps as u64);
+        let bitstream = encoder.encode_at(&yuv, ts).map_err(codec_err)?;
+        let keyframe = matches!(bitstream.frame_type(), FrameType::IDR);
+        let data = bitstream.to_vec();
+        if data.is_empty() {
+            return Err(EncodeError::Codec(format!("frame {index} produced no data (skipped)")));
+        }
+        if index == first && !keyframe {
+            return Err(EncodeError::Codec(format!("chunk starting at frame {index} does not start with an IDR")));
+        }
+        units.push(Unit { data, keyframe });
+        Ok(())
+    })?;
+    Ok(units)
+}
+
+/// `output` plus a `.part` suffix: the file is written there and renamed when complete.
+fn partial_path(output: &Path) -> PathBuf {
+    let mut name = output.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".part");
+    output.with_file_name(name)
+}
+
+impl Encoder for BundledH264 {
+    fn name(&self) -> &'static str {
+        "openh264"
+    }
+
+    fn describe(&self) -> String {
+        "openh264 (bundled)".into()
+    }
+
+    fn encode(&self, spec: &EncodeSpec, frames: &dyn FrameSource, output: &Path) -> Result<EncodeReport, EncodeError> {
+        let total = frames.frame_count();
+        if total == 0 {
+            return Err(EncodeError::Codec("no frames to encode".into()));
+        }
+        let ranges = self.chunk_ranges(total);
+        let chunks: Vec<Result<Vec<Unit>, EncodeError>> = std::thread::scope(|s| {
+            let handles: Vec<_> =
+                ranges.iter().cloned().map(|r| s.spawn(move || encode_chunk(spec, frames, r))).collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| Err(EncodeError::Codec("an encoder thread panicked".into()))))
+                .collect()
+        });
+
+        let part = partial_path(output);
+        let result = (|| {
+            let file = BufWriter::new(File::create(&part)?);
+            let mut muxer = MuxerBuilder::new(file)
+                .video(VideoCodec::H264, spec.width, spec.height, spec.fps as f64)
+                .with_fast_start(true)
+                .build()
+                .map_err(|e| EncodeError::Mux(e.to_string()))?;
+            let (mut index, mut keyframes) = (0u32, 0u32);
+            for chunk in chunks {
+                for unit in chunk? {
+                    let pts = index as f64 / spec.fps as f64;
+                    muxer.write_video(pts, &unit.data, unit.keyframe).map_err(|e| EncodeError::Mux(e.to_string()))?;
+                    keyframes += unit.keyframe as u32;
+                    index += 1;
+                }
+            }
+            let stats = muxer.finish_in_place_with_stats().map_err(|e| EncodeError::Mux(e.to_string()))?;
+            let file = muxer.into_writer().into_inner().map_err(|e| e.into_error())?;
+            file.sync_all()?;
+            Ok::<_, EncodeError>(EncodeReport { frames: index, keyframes, bytes: stats.bytes_written, encoder: "openh264" })
+        })();
+        match result {
+            Ok(report) => {
+                std::fs::rename(&part, output)?;
+                Ok(report)
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&part);
+                Err(e)
+            }
+        }
+    }
+}

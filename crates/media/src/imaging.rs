@@ -1,0 +1,224 @@
+//! Pixel plumbing shared by the enhancer and the renderer: SIMD resizing through
+//! fast_image_resize (fractional crops included), a cheap separable blur for backdrops, an unsharp
+//! mask, and the decode-with-limits every engine entry point uses.
+
+use std::io::Cursor;
+
+use fast_image_resize::{
+    FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer,
+    images::{Image, ImageRef},
+};
+use image::{DynamicImage, ImageDecoder, ImageReader, Limits, RgbImage};
+use rayon::prelude::*;
+
+/// A source rectangle in fractional pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rect {
+    pub left: f64,
+    pub top: f64,
+    pub width: f64,
+    pub height: f64,
+}
+
+impl Rect {
+    /// The largest rectangle of aspect `aspect` (width / height) centred in a `w`x`h` image.
+    pub fn cover(w: u32, h: u32, aspect: f64) -> Rect {
+        let (w, h) = (w as f64, h as f64);
+        if w / h > aspect {
+            let cw = h * aspect;
+            Rect { left: (w - cw) / 2.0, top: 0.0, width: cw, height: h }
+        } else {
+            let ch = w / aspect;
+            Rect { left: 0.0, top: (h - ch) / 2.0, width: w, height: ch }
+        }
+    }
+}
+
+/// Resamples `src` (packed RGB8, `sw`x`sh`) into `dst` (packed RGB8, `dw`x`dh`), reading only
+/// `crop` of the source (sub-pixel precise) when given.
+pub fn resize_rgb(
+    src: &[u8],
+    (sw, sh): (u32, u32),
+    dst: &mut [u8],
+    (dw, dh): (u32, u32),
+    crop: Option<Rect>,
+    filter: FilterType,
+) {
+    let src = ImageRef::new(sw, sh, src, PixelType::U8x3).expect("source buffer matches its size");
+    let mut dst = Image::from_slice_u8(dw, dh, dst, PixelType::U8x3).expect("destination buffer matches its size");
+    let mut options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(filter));
+    if let Some(c) = crop {
+        options = options.crop(c.left, c.top, c.width, c.height);
+    }
+    thread_local! {
+        static RESIZER: std::cell::RefCell<Resizer> = std::cell::RefCell::new(Resizer::new());
+    }
+    RESIZER.with(|r| r.borrow_mut().resize(&src, &mut dst, &options)).expect("RGB8 to RGB8 resize with a valid crop");
+}
+
+/// Resizes an [`RgbImage`] to `w`x`h`, optionally from a crop of it.
+pub fn resized(src: &RgbImage, w: u32, h: u32, crop: Option<Rect>, filter: FilterType) -> RgbImage {
+    let mut out = RgbImage::new(w, h);
+    resize_rgb(src.as_raw(), src.dimensions(), &mut out, (w, h), crop, filter);
+    out
+}
+
+/// Scales `src` down so that its longer side is at most `max_side` (never up).
+pub fn reduced(src: &RgbImage, max_side: u32) -> RgbImage {
+    let (w, h) = src.dimensions();
+    let long = w.max(h);
+    if long <= max_side {
+        return src.clone();
+    }
+    let s = max_side as f64 / long as f64;
+    let (nw, nh) = (((w as f64 * s).round() as u32).max(1), ((h as f64 * s).round() as u32).max(1));
+    resized(src, nw, nh, None, FilterType::Box)
+}
+
+/// Three passes of a separable box blur of radius `r`: close to a Gaussian of sigma ~ r, cheap on
+/// the small copies it is meant for.
+pub fn blur(img: &mut RgbImage, r: usize) {
+    if r == 0 {
+        return;
+    }
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let mut tmp = vec![0u8; w * h * 3];
+    for _ in 0..3 {
+        box_pass(img.as_raw(), &mut tmp, w, h, r, true);
+        box_pass(&tmp, img, w, h, r, false);
+    }
+}
+
+/// One box pass along rows (`horizontal`) or columns, clamping at the edges.
+fn box_pass(src: &[u8], dst: &mut [u8], w: usize, h: usize, r: usize, horizontal: bool) {
+    let (n, lines) = if horizontal { (w, h) } else { (h, w) };
+    let idx = |line: usize, i: usize| if horizontal { (line * w + i) * 3 } else { (i * w + line) * 3 };
+    let norm = 1.0 / (2 * r + 1) as f32;
+    for line in 0..lines {
+        let mut acc = [0f32; 3];
+        for k in 0..=2 * r {
+            let i = (k as isize - r as isize).clamp(0, n as isize - 1) as usize;
+            for c in 0..3 {
+                acc[c] += src[idx(line, i) + c] as f32;
+            }
+        }
+        for i in 0..n {
+            let o = idx(line, i);
+            for c in 0..3 {
+                dst[o + c] = (acc[c] * norm + 0.5) as u8;
+            }
+            let add = (i + r + 1).min(n - 1);
+            let sub = (i as isize - r as isize).max(0) as usize;
+            for c in 0..3 {
+                acc[c] += src[idx(line, add) + c] as f32 - src[idx(line, sub) + c] as f32;
+            }
+        }
+    }
+}
+
+/// Unsharp mask with a 5-tap binomial blur (sigma ~ 1 px): `out = in + amount * (in - blur)`,
+/// ignoring differences below `threshold` so flat areas and noise are left alone.
+pub fn unsharp(img: &mut RgbImage, amount: f32, threshold: u8) {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    if w < 5 || h < 5 {
+        return;
+    }
+    let stride = w * 3;
+    // Horizontal pass into u16 (x16 scale).
+    let src = img.as_raw().clone();
+    let mut horiz = vec![0u16; w * h * 3];
+    horiz.par_chunks_mut(stride).zip(src.par_chunks(stride)).for_each(|(out, row)| {
+        for x in 0..w {
+            let at = |dx: isize| (x as isize + dx).clamp(0, w as isize - 1) as usize * 3;
+            for c in 0..3 {
+                out[x * 3 + c] = row[at(-2) + c] as u16
+                    + 4 * row[at(-1) + c] as u16
+                    + 6 * row[at(0) + c] as u16
+                    + 4 * row[at(1) + c] as u16
+                    + row[at(2) + c] as u16;
+            }
+        }
+    });
+    let t = threshold as i32;
+    img.par_chunks_mut(stride).enumerate().for_each(|(y, out)| {
+        let rows: [&[u16]; 5] = std::array::from_fn(|k| {
+            let yy = (y as isize + k as isize - 2).clamp(0, h as isize - 1) as usize;
+            &horiz[yy * stride..(yy + 1) * stride]
+        });
+        for i in 0..stride {
+            let blurred = (rows[0][i] as u32 + 4 * rows[1][i] as u32 + 6 * rows[2][i] as u32 + 4 * rows[3][i] as u32 + rows[4][i] as u32
+                + 128)
+                >> 8;
+            let v = out[i] as i32;
+            let diff = v - blurred as i32;
+            if diff.abs() > t {
+                out[i] = (v as f32 + amount * diff as f32).round().clamp(0.0, 255.0) as u8;
+            }
+        }
+    });
+}
+
+/// Decodes an image with the engine's limits (at most `max_pixels`), applies its EXIF orientation
+/// and returns RGB8; transparent pixels are composited over `matte`.
+pub fn decode_rgb(bytes: &[u8], max_pixels: u64, matte: [u8; 3]) -> Result<RgbImage, String> {
+    let reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| e.to_string())?;
+    let mut decoder = reader.into_decoder().map_err(|e| e.to_string())?;
+    let (w, h) = decoder.dimensions();
+    if w as u64 * h as u64 > max_pixels {
+        return Err(format!("image is {w}x{h} pixels, more than the {max_pixels} allowed"));
+    }
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(w);
+    limits.max_image_height = Some(h);
+    limits.max_alloc = Some(max_pixels * 8 + (64 << 20));
+    decoder.set_limits(limits).map_err(|e| e.to_string())?;
+    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| e.to_string())?;
+    img.apply_orientation(orientation);
+    Ok(flatten(img, matte))
+}
+
+/// RGB8 of any decoded image; alpha is composited over `matte`.
+pub fn flatten(img: DynamicImage, matte: [u8; 3]) -> RgbImage {
+    if !img.color().has_alpha() {
+        return img.into_rgb8();
+    }
+    let rgba = img.into_rgba8();
+    let (w, h) = rgba.dimensions();
+    let mut out = RgbImage::new(w, h);
+    for (o, p) in out.pixels_mut().zip(rgba.pixels()) {
+        let a = p[3] as u32;
+        for c in 0..3 {
+            o[c] = ((p[c] as u32 * a + matte[c] as u32 * (255 - a) + 127) / 255) as u8;
+        }
+    }
+    out
+}
+
+#[inline]
+pub fn smoothstep(x: f64) -> f64 {
+    let x = x.clamp(0.0, 1.0);
+    x * x * (3.0 - 2.0 * x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cover_rect_keeps_aspect_and_centres() {
+        let r = Rect::cover(600, 400, 9.0 / 16.0);
+        assert!((r.width / r.height - 9.0 / 16.0).abs() < 1e-9);
+        assert_eq!(r.height, 400.0);
+        assert!((r.left - (600.0 - r.width) / 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn blur_preserves_flat_images_and_unsharp_leaves_flat_alone() {
+        let mut img = RgbImage::from_pixel(40, 30, image::Rgb([90, 120, 200]));
+        blur(&mut img, 3);
+        assert!(img.pixels().all(|p| p.0 == [90, 120, 200]));
+        unsharp(&mut img, 1.0, 2);
+        assert!(img.pixels().all(|p| p.0 == [90, 120, 200]));
+    }
+}

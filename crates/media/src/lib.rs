@@ -1,0 +1,26 @@
+//! The local media engine: the embedded default for every provider port. It writes scripts
+//! offline, enhances photos and renders H.264 MP4 videos, all in Rust with nothing to install.
+//!
+//! - [`upload`]: sniffs, bounds and re-encodes an uploaded photo without its metadata.
+//! - [`enhance`]: [`LocalEnhancer`], the local [`glimvid_providers::ImageEnhancer`].
+//! - [`render`]: [`LocalRenderer`], the local [`glimvid_providers::VideoGenerator`].
+//! - [`encode`]: the [`encode::Encoder`] port the renderer streams frames into, with the bundled
+//!   openh264 + muxide adapter.
+//! - [`probe`]: reads back an MP4 (boxes, timing, every frame decoded) for tests and checks.
+
+pub mod encode;
+pub mod enhance;
+mod imaging;
+pub mod offline_writer;
+pub mod probe;
+pub mod render;
+mod text;
+pub mod upload;
+pub mod yuv;
+
+pub use encode::{BundledH264, Encoder};
+pub use enhance::LocalEnhancer;
+pub use offline_writer::OfflineScriptWriter;
+pub use probe::{Mp4Info, probe_mp4};
+pub use render::LocalRenderer;
+pub use upload::{SanitizedImage, UploadError, UploadLimits, sanitize};

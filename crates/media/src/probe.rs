@@ -1,0 +1,195 @@
+//! Reads back an MP4 the way a player would, to check what the engine (or any adapter) produced:
+//! box order (faststart), the video track's codec, size, timing and sample count, and every
+//! sample decoded with openh264 to count the frames that actually decode. End-to-end tests of
+//! other crates use [`probe_mp4`]; [`decode_frames`] pulls individual frames out as RGB images.
+
+mod boxes;
+
+use std::{fs::File, path::Path};
+
+use image::RgbImage;
+use openh264::{decoder::Decoder, formats::YUVSource};
+
+use crate::yuv::Yuv420;
+
+/// What a video file holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mp4Info {
+    /// Coded size from the sample entry.
+    pub width: u32,
+    pub height: u32,
+    /// Samples in the video track.
+    pub frames: u32,
+    /// Video track duration (mdhd), in milliseconds.
+    pub duration_ms: u64,
+    /// Sample entry type: `avc1` for H.264.
+    pub codec: String,
+    /// `moov` comes before `mdat`: playback can start before the whole file has arrived.
+    pub faststart: bool,
+    /// Frames the decoder produced (avc1/avc3 only; 0 for other codecs).
+    pub decodable_frames: u32,
+    /// Sync samples (IDR frames).
+    pub keyframes: u32,
+    /// Average frame rate (samples / duration).
+    pub fps: f64,
+    /// File size in bytes.
+    pub file_bytes: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError {
+    #[error("cannot read the file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("not an MP4 file: {0}")]
+    NotMp4(String),
+    #[error("malformed MP4: {0}")]
+    Malformed(String),
+    #[error("the MP4 has no video track")]
+    NoVideoTrack,
+    #[error("cannot decode {0} video")]
+    UnsupportedCodec(String),
+    #[error("decoder: {0}")]
+    Decoder(String),
+}
+
+struct Parsed {
+    file: File,
+    faststart: bool,
+    track: boxes::VideoTrack,
+    file_bytes: u64,
+}
+
+fn parse(path: &Path) -> Result<Parsed, ProbeError> {
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    let top = boxes::top_level(&mut file, len)?;
+    if top.first().map(|b| &b.kind) != Some(b"ftyp") {
+        return Err(ProbeError::NotMp4("the file does not start with an ftyp box".into()));
+    }
+    let moov = top.iter().find(|b| &b.kind == b"moov").ok_or_else(|| ProbeError::Malformed("no moov box".into()))?;
+    let mdat = top.iter().find(|b| &b.kind == b"mdat");
+    let faststart = mdat.is_none_or(|m| moov.offset < m.offset);
+    let body = boxes::read_body(&mut file, moov)?;
+    let track = boxes::video_track(&body)?;
+    for (&off, &size) in track.sample_offsets.iter().zip(&track.sample_sizes) {
+        if off + size as u64 > len {
+            return Err(ProbeError::Malformed(format!("a sample at {off} (+{size}) lies beyond the end of the file")));
+        }
+    }
+    Ok(Parsed { file, faststart, track, file_bytes: len })
+}
+
+/// Probes `path`: parses the container and decodes every frame.
+pub fn probe_mp4(path: &Path) -> Result<Mp4Info, ProbeError> {
+    let mut p = parse(path)?;
+    let t = &p.track;
+    let frames = t.sample_sizes.len() as u32;
+    let duration = if t.duration > 0 { t.duration } else { t.samples_duration };
+    let duration_ms = duration * 1000 / t.timescale as u64;
+    let keyframes = t.sync_samples.as_ref().map_or(frames, |s| s.len() as u32);
+    let fps = if duration > 0 { frames as f64 * t.timescale as f64 / duration as f64 } else { 0.0 };
+    let decodable_frames = if matches!(t.codec.as_str(), "avc1" | "avc3") {
+        let mut n = 0;
+        decode_each(&mut p, |_, _| {
+            n += 1;
+            true
+        })?;
+        n
+    } else {
+        0
+    };
+    let t = &p.track;
+    Ok(Mp4Info {
+        width: t.width,
+        height: t.height,
+        frames,
+        duration_ms,
+        codec: t.codec.clone(),
+        faststart: p.faststart,
+        decodable_frames,
+        keyframes,
+        fps,
+        file_bytes: p.file_bytes,
+    })
+}
+
+/// Decodes the frames at `indices` (0-based, any order) as RGB images (BT.709 limited range, as
+/// the engine encodes). Decodes from the start of the file, so ask for all frames in one call.
+pub fn decode_frames(path: &Path, indices: &[u32]) -> Result<Vec<RgbImage>, ProbeError> {
+    let mut p = parse(path)?;
+    if !matches!(p.track.codec.as_str(), "avc1" | "avc3") {
+        return Err(ProbeError::UnsupportedCodec(p.track.codec.clone()));
+    }
+    let last = indices.iter().copied().max();
+    let mut found: Vec<Option<RgbImage>> = vec![None; indices.len()];
+    decode_each(&mut p, |i, frame| {
+        for (slot, &want) in found.iter_mut().zip(indices) {
+            if want == i {
+                *slot = Some(
+                    RgbImage::from_raw(frame.width(), frame.height(), frame.to_rgb()).expect("sized RGB buffer"),
+                );
+            }
+        }
+        Some(i) < last
+    })?;
+    found
+        .into_iter()
+        .zip(indices)
+        .map(|(f, i)| f.ok_or_else(|| ProbeError::Decoder(format!("frame {i} was not decoded"))))
+        .collect()
+}
+
+/// Feeds every sample to openh264 (parameter sets from avcC first) and calls `each` with the
+/// index and pixels of every picture that comes out, until it returns false.
+fn decode_each(p: &mut Parsed, mut each: impl FnMut(u32, &Yuv420) -> bool) -> Result<(), ProbeError> {
+    use std::io::{Read, Seek, SeekFrom};
+
+    let t = &p.track;
+    let mut decoder = Decoder::new().map_err(|e| ProbeError::Decoder(e.to_string()))?;
+    let mut annexb = Vec::new();
+    for ps in t.sps.iter().chain(&t.pps) {
+        annexb.extend_from_slice(&[0, 0, 0, 1]);
+        annexb.extend_from_slice(ps);
+    }
+    if !annexb.is_empty() {
+        // Parameter sets alone produce no picture; an error here means they are broken.
+        decoder.decode(&annexb).map_err(|e| ProbeError::Decoder(format!("parameter sets: {e}")))?;
+    }
+    let mut produced = 0u32;
+    let mut sample = Vec::new();
+    let emit = |yuv: &openh264::decoder::DecodedYUV<'_>, produced: &mut u32, each: &mut dyn FnMut(u32, &Yuv420) -> bool| {
+        let (w, h) = yuv.dimensions();
+        let frame = Yuv420::from_planes(w as u32, h as u32, (yuv.y(), yuv.u(), yuv.v()), yuv.strides());
+        let more = each(*produced, &frame);
+        *produced += 1;
+        more
+    };
+    for (&off, &size) in t.sample_offsets.iter().zip(&t.sample_sizes) {
+        sample.resize(size as usize, 0);
+        p.file.seek(SeekFrom::Start(off))?;
+        p.file.read_exact(&mut sample)?;
+        annexb.clear();
+        if boxes::avcc_to_annexb(&sample, t.nal_length_size.max(1), &mut annexb).is_err() {
+            continue; // a broken sample is simply not decodable
+        }
+        match decoder.decode(&annexb) {
+            Ok(Some(yuv)) => {
+                if !emit(&yuv, &mut produced, &mut each) {
+                    return Ok(());
+                }
+            }
+            Ok(None) | Err(_) => {}
+        }
+    }
+    if let Ok(rest) = decoder.flush_remaining() {
+        for yuv in rest {
+            if !emit(&yuv, &mut produced, &mut each) {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,170 @@
+//! Planar YUV 4:2:0 frames (I420) and their conversion from and to RGB.
+//!
+//! Everything the engine encodes is BT.709, limited ("TV") range, and the encoders signal exactly
+//! that in the stream's VUI: browsers then show the colours we composed. Decoding back (the probe)
+//! uses the inverse of the same matrix.
+
+/// One I420 frame: a full-resolution Y plane followed by quarter-resolution U and V planes, each
+/// tightly packed (stride = width, width / 2).
+#[derive(Clone)]
+pub struct Yuv420 {
+    width: usize,
+    height: usize,
+    data: Vec<u8>,
+}
+
+impl std::fmt::Debug for Yuv420 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Yuv420({}x{})", self.width, self.height)
+    }
+}
+
+impl Yuv420 {
+    /// A black frame. Width and height must be even (H.264 4:2:0 needs it).
+    pub fn new(width: u32, height: u32) -> Self {
+        assert!(width % 2 == 0 && height % 2 == 0, "I420 needs even dimensions");
+        let (w, h) = (width as usize, height as usize);
+        let mut data = vec![16u8; w * h + w * h / 2];
+        data[w * h..].fill(128);
+        Self { width: w, height: h, data }
+    }
+
+    pub fn width(&self) -> u32 {
+        self.width as u32
+    }
+
+    pub fn height(&self) -> u32 {
+        self.height as u32
+    }
+
+    pub fn y(&self) -> &[u8] {
+        &self.data[..self.width * self.height]
+    }
+
+    pub fn u(&self) -> &[u8] {
+        let (w, h) = (self.width, self.height);
+        &self.data[w * h..w * h + w * h / 4]
+    }
+
+    pub fn v(&self) -> &[u8] {
+        let (w, h) = (self.width, self.height);
+        &self.data[w * h + w * h / 4..]
+    }
+
+    /// The three planes, mutably.
+    pub fn planes_mut(&mut self) -> (&mut [u8], &mut [u8], &mut [u8]) {
+        let (w, h) = (self.width, self.height);
+        let (y, uv) = self.data.split_at_mut(w * h);
+        let (u, v) = uv.split_at_mut(w * h / 4);
+        (y, u, v)
+    }
+
+    /// Converts packed RGB8 (`width * height * 3` bytes) into this frame, BT.709 limited range;
+    /// chroma is the average of each 2x2 block.
+    pub fn fill_from_rgb(&mut self, rgb: &[u8]) {
+        let (w, h) = (self.width, self.height);
+        assert_eq!(rgb.len(), w * h * 3, "RGB buffer does not match the frame size");
+        let (yp, up, vp) = self.planes_mut();
+        let cw = w / 2;
+        for cy in 0..h / 2 {
+            let row0 = &rgb[(2 * cy) * w * 3..(2 * cy + 1) * w * 3];
+            let row1 = &rgb[(2 * cy + 1) * w * 3..(2 * cy + 2) * w * 3];
+            let (y0, y1) = yp[2 * cy * w..(2 * cy + 2) * w].split_at_mut(w);
+            let urow = &mut up[cy * cw..(cy + 1) * cw];
+            let vrow = &mut vp[cy * cw..(cy + 1) * cw];
+            for cx in 0..cw {
+                let i = cx * 6;
+                let (mut rs, mut gs, mut bs) = (0i32, 0i32, 0i32);
+                for (row, yrow) in [(row0, &mut *y0), (row1, &mut *y1)] {
+                    for k in 0..2 {
+                        let r = row[i + k * 3] as i32;
+                        let g = row[i + k * 3 + 1] as i32;
+                        let b = row[i + k * 3 + 2] as i32;
+                        yrow[2 * cx + k] = luma(r, g, b);
+                        rs += r;
+                        gs += g;
+                        bs += b;
+                    }
+                }
+                // Sums of four pixels: the coefficients are scaled by 1/4 through the shift.
+                urow[cx] = (((-26 * rs - 86 * gs + 112 * bs + 512) >> 10) + 128).clamp(16, 240) as u8;
+                vrow[cx] = (((112 * rs - 102 * gs - 10 * bs + 512) >> 10) + 128).clamp(16, 240) as u8;
+            }
+        }
+    }
+
+    /// Builds a frame from three planes with arbitrary strides (a decoder's output).
+    pub fn from_planes(
+        width: u32,
+        height: u32,
+        (y, u, v): (&[u8], &[u8], &[u8]),
+        (ys, us, vs): (usize, usize, usize),
+    ) -> Self {
+        let mut out = Self::new(width, height);
+        let (w, h) = (width as usize, height as usize);
+        let (yp, up, vp) = out.planes_mut();
+        for row in 0..h {
+            yp[row * w..(row + 1) * w].copy_from_slice(&y[row * ys..row * ys + w]);
+        }
+        for row in 0..h / 2 {
+            up[row * w / 2..(row + 1) * w / 2].copy_from_slice(&u[row * us..row * us + w / 2]);
+            vp[row * w / 2..(row + 1) * w / 2].copy_from_slice(&v[row * vs..row * vs + w / 2]);
+        }
+        out
+    }
+
+    /// Converts back to packed RGB8 (BT.709 limited range, chroma replicated per 2x2 block).
+    pub fn to_rgb(&self) -> Vec<u8> {
+        let (w, h) = (self.width, self.height);
+        let mut out = vec![0u8; w * h * 3];
+        let (yp, up, vp) = (self.y(), self.u(), self.v());
+        for row in 0..h {
+            for col in 0..w {
+                let c = (row / 2) * (w / 2) + col / 2;
+                let y = (yp[row * w + col] as i32 - 16) * 298;
+                let d = up[c] as i32 - 128;
+                let e = vp[c] as i32 - 128;
+                let o = (row * w + col) * 3;
+                out[o] = ((y + 459 * e + 128) >> 8).clamp(0, 255) as u8;
+                out[o + 1] = ((y - 55 * d - 136 * e + 128) >> 8).clamp(0, 255) as u8;
+                out[o + 2] = ((y + 541 * d + 128) >> 8).clamp(0, 255) as u8;
+            }
+        }
+        out
+    }
+}
+
+/// BT.709 limited-range luma of one 8-bit RGB pixel.
+#[inline(always)]
+fn luma(r: i32, g: i32, b: i32) -> u8 {
+    (((47 * r + 157 * g + 16 * b + 128) >> 8) + 16) as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_is_close_and_neutral_stays_neutral() {
+        let (w, h) = (8u32, 4u32);
+        let mut rgb = Vec::new();
+        let colours = [[0u8, 0, 0], [255, 255, 255], [128, 128, 128], [200, 40, 30], [20, 160, 220]];
+        for i in 0..(w * h) as usize {
+            // 2x2 blocks share a colour so chroma subsampling loses nothing.
+            let bx = (i % w as usize) / 2;
+            let by = (i / w as usize) / 2;
+            rgb.extend_from_slice(&colours[(bx + by * 4) % colours.len()]);
+        }
+        let mut f = Yuv420::new(w, h);
+        f.fill_from_rgb(&rgb);
+        let back = f.to_rgb();
+        for (a, b) in rgb.iter().zip(&back) {
+            assert!((*a as i32 - *b as i32).abs() <= 3, "{a} vs {b}");
+        }
+        // Black and white hit the limited-range ends.
+        assert_eq!(f.y()[0], 16);
+        assert_eq!(f.y()[2], 235);
+        assert_eq!(f.u()[1], 128);
+        assert_eq!(f.v()[1], 128);
+    }
+}

@@ -1,0 +1,141 @@
+//! The provider ports: who writes the script, who enhances a photo, who makes the video. Each
+//! port has a network adapter (DeepSeek, Ark) and a local one (the media engine); the pipeline
+//! only sees these traits.
+
+use std::{fmt, path::PathBuf, sync::Arc, time::Duration};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use glimvid_domain::{Description, Script, VideoOptions};
+
+/// Whether retrying can help.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// Timeouts, 429, 5xx, a blank answer: try again later.
+    Transient,
+    /// Bad input, 4xx, insufficient balance: retrying cannot help; fail the stage now.
+    Permanent,
+}
+
+/// A provider failure. `message` is shown to the user when the stage fails, so it never holds
+/// secrets or internal paths.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{provider} {code}: {message}")]
+pub struct ProviderError {
+    pub class: ErrorClass,
+    pub provider: &'static str,
+    /// A stable code such as `timeout`, `rate_limited`, `invalid_image`.
+    pub code: &'static str,
+    pub message: String,
+    /// How long the provider asked us to wait (from `Retry-After`).
+    pub retry_after: Option<Duration>,
+}
+
+impl ProviderError {
+    pub fn transient(provider: &'static str, code: &'static str, message: impl Into<String>) -> Self {
+        Self { class: ErrorClass::Transient, provider, code, message: message.into(), retry_after: None }
+    }
+
+    pub fn permanent(provider: &'static str, code: &'static str, message: impl Into<String>) -> Self {
+        Self { class: ErrorClass::Permanent, provider, code, message: message.into(), retry_after: None }
+    }
+
+    pub fn is_transient(&self) -> bool {
+        self.class == ErrorClass::Transient
+    }
+}
+
+/// What a script writer is given: the job's description and options, and how many photos there
+/// are. Nothing else about the user.
+#[derive(Debug, Clone)]
+pub struct ScriptRequest {
+    pub description: Description,
+    pub options: VideoOptions,
+    pub photo_count: usize,
+}
+
+#[async_trait]
+pub trait ScriptWriter: Send + Sync {
+    /// A short name for events and metrics (`offline`, `deepseek`).
+    fn name(&self) -> &'static str;
+    /// Writes a script that passes [`Script::validate`] for `photo_count` photos.
+    async fn write(&self, req: &ScriptRequest) -> Result<Script, ProviderError>;
+}
+
+/// One photo to enhance: already sanitised (decoded, oriented, metadata stripped, re-encoded).
+#[derive(Debug, Clone)]
+pub struct EnhanceRequest {
+    pub photo: Bytes,
+    pub options: VideoOptions,
+}
+
+#[derive(Debug, Clone)]
+pub struct EnhancedImage {
+    pub bytes: Bytes,
+    /// `image/jpeg` or `image/png`.
+    pub content_type: &'static str,
+    pub width: u32,
+    pub height: u32,
+    /// Why the photo was framed as it was (shown in the job's events), e.g. "blurred fill:
+    /// subject wider than 9:16".
+    pub note: String,
+}
+
+#[async_trait]
+pub trait ImageEnhancer: Send + Sync {
+    fn name(&self) -> &'static str;
+    async fn enhance(&self, req: &EnhanceRequest) -> Result<EnhancedImage, ProviderError>;
+}
+
+/// Progress notes a long render reports (encoder chosen, provider task ids); the pipeline turns
+/// them into job events, and the provider task id is recorded before polling so that a
+/// redelivered task resumes instead of paying again.
+#[async_trait]
+pub trait RenderObserver: Send + Sync {
+    async fn note(&self, message: &str);
+}
+
+/// An observer that ignores everything (previews, benchmarks).
+pub struct NoopObserver;
+
+#[async_trait]
+impl RenderObserver for NoopObserver {
+    async fn note(&self, _message: &str) {}
+}
+
+pub struct RenderRequest {
+    pub script: Script,
+    /// The enhanced photos, in upload order, already at the output aspect ratio.
+    pub images: Vec<Bytes>,
+    pub options: VideoOptions,
+    /// Where to write the MP4.
+    pub output: PathBuf,
+    pub observer: Arc<dyn RenderObserver>,
+}
+
+impl fmt::Debug for RenderRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RenderRequest")
+            .field("script", &self.script.title)
+            .field("images", &self.images.len())
+            .field("options", &self.options)
+            .field("output", &self.output)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderOutput {
+    pub width: u32,
+    pub height: u32,
+    pub frames: u32,
+    pub duration_ms: u64,
+    /// Which encoder made the file (`openh264`, `libx264`).
+    pub encoder: String,
+}
+
+#[async_trait]
+pub trait VideoGenerator: Send + Sync {
+    fn name(&self) -> &'static str;
+    async fn render(&self, req: RenderRequest) -> Result<RenderOutput, ProviderError>;
+}
