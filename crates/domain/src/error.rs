@@ -85,6 +85,12 @@ impl DomainError {
         Self { code: ErrorCode::Validation, message: message.into(), field: Some(field.into()) }
     }
 
+    /// The same error under another code (e.g. a field error that is really a 415).
+    pub fn with_code(mut self, code: ErrorCode) -> Self {
+        self.code = code;
+        self
+    }
+
     pub fn not_found(what: &str) -> Self {
         Self::new(ErrorCode::NotFound, format!("{what} not found"))
     }

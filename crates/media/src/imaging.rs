@@ -48,12 +48,24 @@ pub fn resize_rgb(
     let mut dst = Image::from_slice_u8(dw, dh, dst, PixelType::U8x3).expect("destination buffer matches its size");
     let mut options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(filter));
     if let Some(c) = crop {
-        options = options.crop(c.left, c.top, c.width, c.height);
+        // Keep the rectangle inside the image even after floating-point drift.
+        let left = c.left.clamp(0.0, sw as f64 - 1.0);
+        let top = c.top.clamp(0.0, sh as f64 - 1.0);
+        let width = c.width.clamp(1.0, sw as f64 - left);
+        let height = c.height.clamp(1.0, sh as f64 - top);
+        options = options.crop(left, top, width, height);
     }
     thread_local! {
         static RESIZER: std::cell::RefCell<Resizer> = std::cell::RefCell::new(Resizer::new());
     }
-    RESIZER.with(|r| r.borrow_mut().resize(&src, &mut dst, &options)).expect("RGB8 to RGB8 resize with a valid crop");
+    // Rayon may run another frame's resize on this thread while this one waits inside
+    // fast_image_resize's own parallel loop: fall back to a fresh resizer then.
+    RESIZER
+        .with(|r| match r.try_borrow_mut() {
+            Ok(mut resizer) => resizer.resize(&src, &mut dst, &options),
+            Err(_) => Resizer::new().resize(&src, &mut dst, &options),
+        })
+        .expect("RGB8 to RGB8 resize with a valid crop");
 }
 
 /// Resizes an [`RgbImage`] to `w`x`h`, optionally from a crop of it.

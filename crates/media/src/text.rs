@@ -9,8 +9,6 @@ use std::sync::OnceLock;
 
 use ab_glyph::{Font, FontRef, PxScale, ScaleFont, point};
 
-pub use layout::is_cjk;
-
 static PRIMARY_TTF: &[u8] = include_bytes!("../../../assets/fonts/Roboto-Bold.ttf");
 static FALLBACK_TTF: &[u8] = include_bytes!("../../../assets/fonts/DroidSansFallbackFull.ttf");
 

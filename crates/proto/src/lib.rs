@@ -28,3 +28,5 @@ pub mod pipeline {
 
 /// The encoded file descriptor set of every service, for gRPC server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("glimvid_descriptor");
+
+pub mod status;

@@ -1,0 +1,9 @@
+//! What every service needs around its work: typed configuration, telemetry (logs and
+//! metrics), and one shutdown signal.
+
+pub mod config;
+pub mod shutdown;
+pub mod telemetry;
+
+pub use config::{Config, ConfigError, Secret};
+pub use shutdown::Shutdown;

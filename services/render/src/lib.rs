@@ -1,0 +1,114 @@
+//! The render service: the render stage worker. It reads the script and the enhanced photos,
+//! asks the `VideoGenerator` for an MP4, stores it and gives the job its public link.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use glimvid_db::{
+    Db,
+    repo::jobs::{self, NewAsset, StageResult},
+};
+use glimvid_domain::{PublicId, Script, Stage};
+use glimvid_pipeline::{Backends, StageError, StageHandler, StageRun, Worker, sha256_hex};
+use glimvid_providers::{RenderObserver, RenderRequest, VideoGenerator};
+use glimvid_runtime::Shutdown;
+use rand::RngCore;
+
+pub struct RenderStage {
+    generator: Arc<dyn VideoGenerator>,
+    scratch: std::path::PathBuf,
+}
+
+impl RenderStage {
+    /// `scratch` holds each render's output until it is stored.
+    pub fn new(generator: Arc<dyn VideoGenerator>, scratch: std::path::PathBuf) -> Self {
+        Self { generator, scratch }
+    }
+}
+
+/// Turns the generator's progress notes into job events.
+struct JobObserver {
+    db: Db,
+    job_id: uuid::Uuid,
+}
+
+#[async_trait]
+impl RenderObserver for JobObserver {
+    async fn note(&self, message: &str) {
+        if let Err(e) = jobs::note(&self.db, self.job_id, Stage::Render, message).await {
+            tracing::warn!(error = %e, "could not record a render note");
+        }
+    }
+}
+
+#[async_trait]
+impl StageHandler for RenderStage {
+    fn stage(&self) -> Stage {
+        Stage::Render
+    }
+
+    async fn run(&self, run: &StageRun) -> Result<StageResult, StageError> {
+        let job = &run.view.job;
+        let options = run.options()?;
+        let script: Script = serde_json::from_str(job.script_json.as_deref().unwrap_or(""))
+            .map_err(|_| StageError::Permanent("the job has no usable script".into()))?;
+        let mut images = Vec::new();
+        for a in run.view.assets.iter().filter(|a| a.kind == "enhanced") {
+            images.push(run.blob.get(&a.blob_key).await?);
+        }
+        if images.is_empty() {
+            return Err(StageError::Permanent("the job has no enhanced photos".into()));
+        }
+        tokio::fs::create_dir_all(&self.scratch).await.map_err(|e| StageError::transient(format!("scratch space: {e}")))?;
+        let dir = tempfile::Builder::new()
+            .prefix("render-")
+            .tempdir_in(&self.scratch)
+            .map_err(|e| StageError::transient(format!("scratch space: {e}")))?;
+        let output = dir.path().join("video.mp4");
+        let observer = Arc::new(JobObserver { db: run.db.clone(), job_id: job.id });
+        let out = self
+            .generator
+            .render(RenderRequest { script, images, options, output: output.clone(), observer })
+            .await?;
+        let bytes = tokio::fs::read(&output).await.map_err(|e| StageError::transient(format!("render output: {e}")))?;
+        let key = run.key("video", 0, "mp4");
+        run.blob.put_file(&key, &output, "video/mp4").await?;
+        let mut raw = [0u8; 16];
+        rand::rng().fill_bytes(&mut raw);
+        Ok(StageResult {
+            assets: vec![NewAsset {
+                kind: "video",
+                idx: 0,
+                blob_key: key,
+                size: bytes.len() as i64,
+                content_type: "video/mp4".into(),
+                sha256: sha256_hex(&bytes),
+                width: Some(out.width as i32),
+                height: Some(out.height as i32),
+            }],
+            script_json: None,
+            public_id: Some(PublicId::from_random(raw).to_string()),
+            note: Some(format!(
+                "{}x{}, {:.1} s, {} frames, encoded with {}",
+                out.width,
+                out.height,
+                out.duration_ms as f64 / 1000.0,
+                out.frames,
+                out.encoder
+            )),
+        })
+    }
+}
+
+/// Runs the render worker until shutdown.
+pub async fn run_worker(backends: Backends, generator: Arc<dyn VideoGenerator>, scratch: std::path::PathBuf, shutdown: Shutdown) {
+    let worker = Worker::new(
+        Arc::new(RenderStage::new(generator, scratch)),
+        backends.db.clone(),
+        backends.queue.clone(),
+        backends.blob.clone(),
+        backends.relay.clone(),
+        backends.worker,
+    );
+    worker.run(shutdown).await;
+}

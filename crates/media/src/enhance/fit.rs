@@ -64,9 +64,10 @@ pub fn fit(img: &RgbImage, small: &RgbImage, corr: &Correction, target: (u32, u3
     unsharp(&mut fg, sharpen_amount(1.0 / scale), 2);
     let (x0, y0) = ((tw - fw) / 2, (th - fh) / 2);
     let (stride, fstride) = (tw as usize * 3, fw as usize * 3);
+    let (dst, src): (&mut [u8], &[u8]) = (&mut out, &fg);
     for row in 0..fh as usize {
         let o = (y0 as usize + row) * stride + x0 as usize * 3;
-        out[o..o + fstride].copy_from_slice(&fg[row * fstride..(row + 1) * fstride]);
+        dst[o..o + fstride].copy_from_slice(&src[row * fstride..(row + 1) * fstride]);
     }
     let shape = if ratio > 1.0 { "wider" } else { "taller" };
     Framed {

@@ -1,0 +1,112 @@
+use std::path::PathBuf;
+
+use super::*;
+use crate::encode::{BundledH264, EncodeSpec, Encoder, FrameSource};
+
+/// A moving diagonal gradient with a bright square that walks across the frame.
+struct Synthetic {
+    w: u32,
+    h: u32,
+    frames: u32,
+}
+
+impl Synthetic {
+    fn rgb(&self, index: u32) -> Vec<u8> {
+        let mut out = Vec::with_capacity((self.w * self.h * 3) as usize);
+        for y in 0..self.h {
+            for x in 0..self.w {
+                let square = (x as i32 - (index * 4) as i32).abs() < 20 && (y as i32 - 60).abs() < 20;
+                if square {
+                    out.extend_from_slice(&[250, 250, 250]);
+                } else {
+                    out.extend_from_slice(&[((x + index) % 256) as u8, (y % 256) as u8, 120]);
+                }
+            }
+        }
+        out
+    }
+}
+
+impl FrameSource for Synthetic {
+    fn frame_count(&self) -> u32 {
+        self.frames
+    }
+
+    fn render(&self, index: u32, out: &mut Yuv420) {
+        out.fill_from_rgb(&self.rgb(index));
+    }
+}
+
+fn encode(dir: &Path, source: &Synthetic, chunks: usize) -> PathBuf {
+    let path = dir.join("synthetic.mp4");
+    let spec = EncodeSpec { width: source.w, height: source.h, fps: 30, bitrate: 1_500_000 };
+    let report = BundledH264::with_chunks(chunks).encode(&spec, source, &path).unwrap();
+    assert_eq!(report.frames, source.frames);
+    assert_eq!(report.keyframes, chunks as u32);
+    assert!(!dir.join("synthetic.mp4.part").exists());
+    path
+}
+
+#[test]
+fn probes_what_the_bundled_encoder_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = Synthetic { w: 320, h: 240, frames: 96 };
+    let path = encode(dir.path(), &source, 2);
+    let info = probe_mp4(&path).unwrap();
+    assert_eq!(
+        (info.width, info.height, info.frames, info.duration_ms, info.codec.as_str()),
+        (320, 240, 96, 3200, "avc1")
+    );
+    assert!(info.faststart);
+    assert_eq!(info.decodable_frames, 96);
+    assert_eq!(info.keyframes, 2, "one IDR per chunk");
+    assert!((info.fps - 30.0).abs() < 1e-9);
+
+    // Decoded pixels match what was encoded, including across the chunk boundary.
+    let picks = [0u32, 47, 48, 95];
+    let frames = decode_frames(&path, &picks).unwrap();
+    for (&i, f) in picks.iter().zip(&frames) {
+        assert_eq!(f.dimensions(), (320, 240));
+        let want = source.rgb(i);
+        let mad: f64 =
+            f.as_raw().iter().zip(&want).map(|(a, b)| (*a as f64 - *b as f64).abs()).sum::<f64>() / want.len() as f64;
+        assert!(mad < 6.0, "frame {i}: mean abs error {mad:.2}");
+    }
+}
+
+#[test]
+fn non_mp4_and_truncated_files_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, b"this is not a video at all, just some words").unwrap();
+    assert!(matches!(probe_mp4(&text), Err(ProbeError::NotMp4(_) | ProbeError::Malformed(_))));
+    assert!(matches!(probe_mp4(&dir.path().join("missing.mp4")), Err(ProbeError::Io(_))));
+
+    let source = Synthetic { w: 160, h: 128, frames: 30 };
+    let path = encode(dir.path(), &source, 1);
+    let bytes = std::fs::read(&path).unwrap();
+    let cut = dir.path().join("cut.mp4");
+    std::fs::write(&cut, &bytes[..bytes.len() * 2 / 3]).unwrap();
+    let e = probe_mp4(&cut).unwrap_err();
+    assert!(matches!(e, ProbeError::Malformed(_)), "{e:?}");
+}
+
+#[test]
+fn damaged_samples_are_not_counted_as_decodable() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = Synthetic { w: 160, h: 128, frames: 30 };
+    let path = encode(dir.path(), &source, 1);
+    let mut bytes = std::fs::read(&path).unwrap();
+    // Zero out the start of the first sample (the IDR frame): nothing can decode after it.
+    let p = parse(&path).unwrap();
+    let off = p.track.sample_offsets[0] as usize;
+    let size = p.track.sample_sizes[0] as usize;
+    for b in &mut bytes[off..off + size] {
+        *b = 0;
+    }
+    let broken = dir.path().join("broken.mp4");
+    std::fs::write(&broken, &bytes).unwrap();
+    let info = probe_mp4(&broken).unwrap();
+    assert_eq!(info.frames, 30);
+    assert!(info.decodable_frames < 30, "{}", info.decodable_frames);
+}

@@ -1,0 +1,198 @@
+//! The local video renderer: turns a script and the enhanced photos into a captioned H.264 MP4 at
+//! 30 fps, on the CPU, with nothing to install. The [`timeline`] decides what is on screen when,
+//! the [`compose`] step draws any frame on demand, and an [`Encoder`] pulls frames (composed in
+//! parallel, streamed through a bounded queue) and writes the file.
+
+mod compose;
+mod timeline;
+
+use std::{
+    path::Path,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use fast_image_resize::FilterType;
+use glimvid_domain::{Script, VideoOptions};
+use glimvid_providers::{ProviderError, RenderOutput, RenderRequest, VideoGenerator};
+use image::RgbImage;
+
+pub use self::compose::Composer;
+pub use self::timeline::Timeline;
+use crate::encode::{BundledH264, EncodeError, EncodeSpec, Encoder};
+use crate::imaging::{Rect, decode_rgb, resized};
+use crate::upload::DEFAULT_MAX_PIXELS;
+
+const PROVIDER: &str = "local";
+pub const FPS: u32 = 30;
+const MIN_DURATION_S: u32 = 3;
+const MAX_DURATION_S: u32 = 600;
+
+/// The embedded [`VideoGenerator`]. Holds the encoder it streams frames into.
+#[derive(Clone)]
+pub struct LocalRenderer {
+    encoder: Arc<dyn Encoder>,
+}
+
+impl std::fmt::Debug for LocalRenderer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalRenderer").field("encoder", &self.encoder.describe()).finish()
+    }
+}
+
+impl Default for LocalRenderer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LocalRenderer {
+    /// With the bundled encoder (openh264 + muxide).
+    pub fn new() -> Self {
+        Self::with_encoder(Arc::new(BundledH264::new()))
+    }
+
+    pub fn with_encoder(encoder: Arc<dyn Encoder>) -> Self {
+        Self { encoder }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// The request cannot be rendered (no photos, a scene pointing at a missing photo...).
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+}
+
+impl From<RenderError> for ProviderError {
+    fn from(e: RenderError) -> Self {
+        match e {
+            RenderError::Invalid(m) => ProviderError::permanent(PROVIDER, "invalid_input", m),
+            // Disk full or a vanished directory may clear up; a codec failure on the same input
+            // will not.
+            RenderError::Encode(EncodeError::Io(e)) => {
+                ProviderError::transient(PROVIDER, "io", format!("writing the video failed: {}", e.kind()))
+            }
+            RenderError::Encode(e) => ProviderError::permanent(PROVIDER, "encode_failed", e.to_string()),
+        }
+    }
+}
+
+#[async_trait]
+impl VideoGenerator for LocalRenderer {
+    fn name(&self) -> &'static str {
+        PROVIDER
+    }
+
+    async fn render(&self, req: RenderRequest) -> Result<RenderOutput, ProviderError> {
+        req.observer.note(&format!("encoder: {}", self.encoder.describe())).await;
+        let RenderRequest { script, images, options, output, observer } = req;
+        let encoder = self.encoder.clone();
+        let started = Instant::now();
+        let out = tokio::task::spawn_blocking(move || render_video(&script, &images, &options, &output, encoder.as_ref()))
+            .await
+            .map_err(|e| ProviderError::transient(PROVIDER, "internal", format!("render task failed: {e}")))??;
+        observer
+            .note(&format!("rendered {} frames ({}x{}) in {:.1} s", out.frames, out.width, out.height, secs(started.elapsed())))
+            .await;
+        Ok(out)
+    }
+}
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+/// Renders the video synchronously (CPU-bound for seconds: call it from a blocking context).
+pub fn render_video(
+    script: &Script,
+    images: &[Bytes],
+    options: &VideoOptions,
+    output: &Path,
+    encoder: &dyn Encoder,
+) -> Result<RenderOutput, RenderError> {
+    let (width, height) = options.aspect_ratio.dimensions();
+    let composer = prepare(script, images, options)?;
+    if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(EncodeError::Io)?;
+    }
+    let spec = EncodeSpec::for_frame(width, height, FPS);
+    let started = Instant::now();
+    let report = encoder.encode(&spec, &composer, output)?;
+    tracing::info!(
+        frames = report.frames,
+        keyframes = report.keyframes,
+        bytes = report.bytes,
+        encoder = report.encoder,
+        elapsed_s = secs(started.elapsed()),
+        "video rendered"
+    );
+    Ok(RenderOutput {
+        width,
+        height,
+        frames: report.frames,
+        duration_ms: report.frames as u64 * 1000 / FPS as u64,
+        encoder: report.encoder.to_string(),
+    })
+}
+
+/// Checks the request, decodes the photos and builds the frame composer.
+pub fn prepare(script: &Script, images: &[Bytes], options: &VideoOptions) -> Result<Composer, RenderError> {
+    if images.is_empty() {
+        return Err(RenderError::Invalid("no photos to render".into()));
+    }
+    if script.scenes.is_empty() {
+        return Err(RenderError::Invalid("the script has no scenes".into()));
+    }
+    for (i, s) in script.scenes.iter().enumerate() {
+        if s.photo_index as usize >= images.len() {
+            return Err(RenderError::Invalid(format!(
+                "scene {} shows photo {} but only {} photos were given",
+                i + 1,
+                s.photo_index + 1,
+                images.len()
+            )));
+        }
+    }
+    if !(MIN_DURATION_S..=MAX_DURATION_S).contains(&options.duration_s) {
+        return Err(RenderError::Invalid(format!(
+            "duration must be {MIN_DURATION_S} to {MAX_DURATION_S} seconds (got {})",
+            options.duration_s
+        )));
+    }
+    let frame = options.aspect_ratio.dimensions();
+    let photos = images
+        .iter()
+        .enumerate()
+        .map(|(i, bytes)| {
+            let img = decode_rgb(bytes, DEFAULT_MAX_PIXELS, [0, 0, 0])
+                .map_err(|e| RenderError::Invalid(format!("photo {} could not be decoded: {e}", i + 1)))?;
+            Ok(to_frame(img, frame))
+        })
+        .collect::<Result<Vec<_>, RenderError>>()?;
+    let timeline = Timeline::new(script, options.duration_s, FPS, options.style);
+    Ok(Composer::new(script, photos, frame, timeline, options.style))
+}
+
+/// Photos normally arrive enhanced at exactly the frame size. Anything else is cover-cropped to
+/// the frame's aspect, and one far larger than the frame is brought down to 1.25x the frame (the
+/// extra keeps the Ken Burns zoom sharp without resampling a huge image on every frame).
+fn to_frame(img: RgbImage, (w, h): (u32, u32)) -> RgbImage {
+    let (iw, ih) = img.dimensions();
+    let aspect = w as f64 / h as f64;
+    let same_aspect = ((iw as f64 / ih as f64) / aspect - 1.0).abs() < 0.01;
+    if same_aspect && iw >= w && iw <= w * 5 / 4 {
+        return img;
+    }
+    let rect = Rect::cover(iw, ih, aspect);
+    let scale = (rect.width / w as f64).clamp(1.0, 1.25);
+    let (tw, th) = ((w as f64 * scale).round() as u32, (h as f64 * scale).round() as u32);
+    resized(&img, tw, th, Some(rect), FilterType::Lanczos3)
+}
+
+#[cfg(test)]
+mod tests;

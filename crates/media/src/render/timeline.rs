@@ -1,0 +1,321 @@
+//! The video's timeline: which photo is on screen when, how it moves, where transitions fall and
+//! when each text appears. Pure arithmetic on seconds, so it is tested without pixels.
+//!
+//! Layout for a duration D: an intro (the title over the first photo), the scenes in script order
+//! sharing the middle equally, and an outro card (call to action over a blurred backdrop).
+//! Consecutive scenes that show the same photo form one continuous shot (the caption changes,
+//! the camera keeps moving) rather than a crossfade of a picture into itself.
+
+use glimvid_domain::{Script, Style};
+
+use crate::imaging::smoothstep;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    Crossfade,
+    DipToBlack,
+    Push,
+}
+
+/// Style-dependent pacing.
+#[derive(Debug, Clone, Copy)]
+pub struct Pacing {
+    pub transition: Transition,
+    pub transition_s: f64,
+    /// Ken Burns zoom at the end of a move (1.0 = none).
+    pub zoom: f64,
+}
+
+impl Pacing {
+    pub fn for_style(style: Style) -> Self {
+        match style {
+            Style::Clean => Self { transition: Transition::Crossfade, transition_s: 0.5, zoom: 1.12 },
+            Style::Bold => Self { transition: Transition::Push, transition_s: 0.35, zoom: 1.16 },
+            Style::Elegant => Self { transition: Transition::DipToBlack, transition_s: 0.8, zoom: 1.08 },
+        }
+    }
+}
+
+/// A slow camera move over one photo: zoom and centre offset (in units of the available slack,
+/// -1..1) at the start and the end.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Motion {
+    pub zoom: (f64, f64),
+    pub from: (f64, f64),
+    pub to: (f64, f64),
+}
+
+impl Motion {
+    /// Varied moves so consecutive shots do not all zoom the same way.
+    fn nth(k: usize, zoom: f64) -> Self {
+        match k % 4 {
+            0 => Self { zoom: (1.0, zoom), from: (0.0, 0.15), to: (0.0, -0.15) },
+            1 => Self { zoom: (zoom, 1.0), from: (-0.6, 0.0), to: (0.6, 0.0) },
+            2 => Self { zoom: (1.0, zoom), from: (0.5, 0.1), to: (-0.4, -0.1) },
+            _ => Self { zoom: (zoom, 1.02), from: (0.0, -0.5), to: (0.0, 0.5) },
+        }
+    }
+
+    /// Zoom and centre offset at progress `p` (0..1), eased: mostly smoothstep, with a little
+    /// linear motion left so the camera never comes to a dead stop inside a transition.
+    pub fn at(&self, p: f64) -> (f64, f64, f64) {
+        let e = 0.25 * p.clamp(0.0, 1.0) + 0.75 * smoothstep(p);
+        let lerp = |a: f64, b: f64| a + (b - a) * e;
+        (lerp(self.zoom.0, self.zoom.1), lerp(self.from.0, self.to.0), lerp(self.from.1, self.to.1))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visual {
+    /// One of the job's photos (index into the images).
+    Photo(usize),
+    /// The outro's blurred backdrop.
+    Outro,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segment {
+    pub visual: Visual,
+    /// Nominal span; each segment is visible half a transition beyond it on both sides.
+    pub start: f64,
+    pub end: f64,
+    pub motion: Motion,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cue {
+    Title,
+    Caption(usize),
+    OutroTitle,
+    CallToAction,
+}
+
+/// A text on screen from `start` to `end`, fading in and out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextCue {
+    pub cue: Cue,
+    pub start: f64,
+    pub end: f64,
+    pub fade_in: f64,
+    pub fade_out: f64,
+}
+
+impl TextCue {
+    /// Opacity at `t`, and how far (0..1) the entrance still has to go (for a small rise).
+    pub fn at(&self, t: f64) -> (f32, f32) {
+        if t < self.start || t > self.end {
+            return (0.0, 1.0);
+        }
+        let i = if self.fade_in > 0.0 { smoothstep((t - self.start) / self.fade_in) } else { 1.0 };
+        let o = if self.fade_out > 0.0 { smoothstep((self.end - t) / self.fade_out) } else { 1.0 };
+        ((i * o) as f32, (1.0 - i) as f32)
+    }
+}
+
+/// What to draw at one instant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Moment {
+    /// The segment on screen and its move progress.
+    pub a: (usize, f64),
+    /// During a transition: the incoming segment, its progress and the mix (0 = all `a`).
+    pub b: Option<(usize, f64, f64)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Timeline {
+    pub fps: u32,
+    pub frames: u32,
+    pub duration: f64,
+    pub pacing: Pacing,
+    pub segments: Vec<Segment>,
+    pub cues: Vec<TextCue>,
+    /// When the intro (title) ends.
+    pub intro_end: f64,
+}
+
+const TEXT_FADE: f64 = 0.25;
+
+impl Timeline {
+    pub fn new(script: &Script, duration_s: u32, fps: u32, style: Style) -> Self {
+        let mut pacing = Pacing::for_style(style);
+        let duration = duration_s as f64;
+        let frames = duration_s * fps;
+        let intro = (duration * 0.16).clamp(1.2, 2.5);
+        let outro = (duration * 0.16).clamp(1.4, 3.0);
+        let n = script.scenes.len().max(1);
+        let scene_len = (duration - intro - outro).max(0.3 * n as f64) / n as f64;
+        // Short videos with many scenes get quicker transitions, so captions keep screen time.
+        pacing.transition_s = pacing.transition_s.min(scene_len * 0.4);
+        let t = pacing.transition_s;
+        let scene_start = |i: usize| intro + i as f64 * scene_len;
+
+        // Shots: runs of scenes on the same photo; the first shot also carries the intro.
+        let mut segments: Vec<Segment> = Vec::new();
+        for (i, scene) in script.scenes.iter().enumerate() {
+            let photo = scene.photo_index as usize;
+            let end = scene_start(i + 1);
+            match segments.last_mut() {
+                Some(last) if last.visual == Visual::Photo(photo) => last.end = end,
+                _ => segments.push(Segment {
+                    visual: Visual::Photo(photo),
+                    start: if i == 0 { 0.0 } else { scene_start(i) },
+                    end,
+                    motion: Motion::nth(segments.len(), pacing.zoom),
+                }),
+            }
+        }
+        let outro_start = duration - outro;
+        if let Some(last) = segments.last_mut() {
+            last.end = outro_start;
+        }
+        segments.push(Segment {
+            visual: Visual::Outro,
+            start: outro_start,
+            end: duration,
+            motion: Motion { zoom: (1.0, 1.06), from: (0.0, 0.0), to: (0.0, 0.0) },
+        });
+
+        let mut cues = vec![TextCue { cue: Cue::Title, start: 0.1, end: intro, fade_in: 0.4, fade_out: 0.35 }];
+        for i in 0..script.scenes.len() {
+            // Captions wait for the transition into their scene to settle and leave before the
+            // next one starts.
+            let changes_shot = |at: f64| segments.iter().any(|s| (s.start - at).abs() < 1e-9);
+            let start = scene_start(i) + if i > 0 && changes_shot(scene_start(i)) { t * 0.5 } else { 0.05 };
+            let next = scene_start(i + 1);
+            let end = next - if i + 1 == script.scenes.len() || changes_shot(next) { t * 0.5 } else { 0.05 };
+            let fade = TEXT_FADE.min((end - start) / 3.0);
+            cues.push(TextCue { cue: Cue::Caption(i), start, end, fade_in: fade, fade_out: fade });
+        }
+        let card = outro_start + t * 0.5;
+        cues.push(TextCue { cue: Cue::OutroTitle, start: card, end: duration + 1.0, fade_in: 0.4, fade_out: 0.0 });
+        cues.push(TextCue { cue: Cue::CallToAction, start: card + 0.2, end: duration + 1.0, fade_in: 0.4, fade_out: 0.0 });
+
+        Self { fps, frames, duration, pacing, segments, cues, intro_end: intro }
+    }
+
+    pub fn time_of(&self, frame: u32) -> f64 {
+        frame as f64 / self.fps as f64
+    }
+
+    /// The span a segment is visible (its nominal span plus half a transition each side).
+    fn visible(&self, k: usize) -> (f64, f64) {
+        let half = self.pacing.transition_s / 2.0;
+        let s = &self.segments[k];
+        let start = if k == 0 { 0.0 } else { s.start - half };
+        let end = if k + 1 == self.segments.len() { self.duration } else { s.end + half };
+        (start, end)
+    }
+
+    fn progress(&self, k: usize, t: f64) -> f64 {
+        let (s, e) = self.visible(k);
+        ((t - s) / (e - s)).clamp(0.0, 1.0)
+    }
+
+    pub fn at(&self, t: f64) -> Moment {
+        let half = self.pacing.transition_s / 2.0;
+        let k = self.segments.iter().rposition(|s| s.start <= t).unwrap_or(0);
+        // Entering segment k (just after its start) or leaving it (just before its end)?
+        if k > 0 && t < self.segments[k].start + half {
+            let b = self.segments[k].start;
+            let mix = smoothstep((t - (b - half)) / (2.0 * half));
+            return Moment { a: (k - 1, self.progress(k - 1, t)), b: Some((k, self.progress(k, t), mix)) };
+        }
+        if k + 1 < self.segments.len() && t >= self.segments[k].end - half {
+            let b = self.segments[k].end;
+            let mix = smoothstep((t - (b - half)) / (2.0 * half));
+            return Moment { a: (k, self.progress(k, t)), b: Some((k + 1, self.progress(k + 1, t), mix)) };
+        }
+        Moment { a: (k, self.progress(k, t)), b: None }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use glimvid_domain::Scene;
+
+    use super::*;
+
+    fn script(photos: &[u32]) -> Script {
+        Script {
+            title: "Title".into(),
+            hook: "Hook".into(),
+            scenes: photos
+                .iter()
+                .enumerate()
+                .map(|(i, &p)| Scene { caption: format!("caption {i}"), voiceover: String::new(), photo_index: p })
+                .collect(),
+            call_to_action: "Buy now".into(),
+        }
+    }
+
+    #[test]
+    fn segments_cover_the_duration_in_order() {
+        for d in [5u32, 15, 60] {
+            let tl = Timeline::new(&script(&[0, 1, 0, 1]), d, 30, Style::Clean);
+            assert_eq!(tl.frames, d * 30);
+            assert_eq!(tl.segments.len(), 5);
+            assert_eq!(tl.segments[0].start, 0.0);
+            assert_eq!(tl.segments.last().unwrap().end, d as f64);
+            for w in tl.segments.windows(2) {
+                assert!((w[0].end - w[1].start).abs() < 1e-9);
+                assert!(w[0].end > w[0].start);
+            }
+            assert_eq!(tl.segments.last().unwrap().visual, Visual::Outro);
+        }
+    }
+
+    #[test]
+    fn same_photo_scenes_are_one_shot() {
+        let tl = Timeline::new(&script(&[0, 0, 1]), 15, 30, Style::Clean);
+        assert_eq!(tl.segments.iter().map(|s| s.visual).collect::<Vec<_>>(), [
+            Visual::Photo(0),
+            Visual::Photo(1),
+            Visual::Outro
+        ]);
+        assert_eq!(tl.cues.iter().filter(|c| matches!(c.cue, Cue::Caption(_))).count(), 3);
+    }
+
+    #[test]
+    fn transitions_mix_smoothly_across_boundaries() {
+        let tl = Timeline::new(&script(&[0, 1, 2]), 15, 30, Style::Clean);
+        let b = tl.segments[1].start;
+        assert_eq!(tl.at(b - 0.3).b, None);
+        let m = tl.at(b).b.unwrap();
+        assert_eq!(m.0, 1);
+        assert!((m.2 - 0.5).abs() < 1e-9);
+        let before = tl.at(b - 0.2).b.unwrap().2;
+        let after = tl.at(b + 0.2).b.unwrap().2;
+        assert!(before < 0.5 && after > 0.5);
+        // Progress is continuous through the boundary for the outgoing shot.
+        let p1 = tl.at(b - 0.26).a.1;
+        let p2 = tl.at(b - 0.24).a.1;
+        assert!((p2 - p1).abs() < 0.01);
+    }
+
+    #[test]
+    fn captions_and_titles_do_not_overlap() {
+        let tl = Timeline::new(&script(&[0, 1, 0]), 5, 30, Style::Elegant);
+        let spans: Vec<(f64, f64)> = tl.cues.iter().filter(|c| !matches!(c.cue, Cue::OutroTitle)).map(|c| (c.start, c.end)).collect();
+        for w in spans.windows(2) {
+            assert!(w[0].1 <= w[1].0 + 1e-9, "{spans:?}");
+        }
+        for c in &tl.cues {
+            assert!(c.end > c.start, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn motion_is_eased_and_monotonic() {
+        let m = Motion::nth(0, 1.12);
+        let mut last = 0.0;
+        for i in 0..=100 {
+            let (z, _, _) = m.at(i as f64 / 100.0);
+            assert!(z >= last - 1e-12);
+            last = z;
+        }
+        assert!((m.at(0.0).0 - 1.0).abs() < 1e-12 && (m.at(1.0).0 - 1.12).abs() < 1e-12);
+        let start_speed = m.at(0.01).0 - m.at(0.0).0;
+        let mid_speed = m.at(0.51).0 - m.at(0.5).0;
+        assert!(start_speed < mid_speed / 2.0);
+    }
+}

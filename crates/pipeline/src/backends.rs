@@ -1,0 +1,62 @@
+//! Chooses the adapter of each port from the configuration: unset means embedded (SQLite, the
+//! database queue, the filesystem). The code path after this point is the same in both modes.
+
+use std::{sync::Arc, time::Duration};
+
+use glimvid_blob::{BlobStore, FsStore};
+use glimvid_db::Db;
+use glimvid_queue::{DbQueue, JobQueue, db::DbQueueConfig};
+use glimvid_runtime::Config;
+
+use crate::{OutboxRelay, WorkerConfig};
+
+/// The connected ports every service works with.
+#[derive(Clone)]
+pub struct Backends {
+    pub db: Db,
+    pub queue: Arc<dyn JobQueue>,
+    pub blob: Arc<dyn BlobStore>,
+    pub relay: OutboxRelay,
+    pub worker: WorkerConfig,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    #[error("database: {0}")]
+    Db(String),
+    #[error("object store: {0}")]
+    Blob(String),
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+impl Backends {
+    pub async fn connect(cfg: &Config) -> Result<Self, BackendError> {
+        if cfg.database_url.is_none() {
+            tokio::fs::create_dir_all(&cfg.data_dir).await.map_err(|e| BackendError::Db(e.to_string()))?;
+        }
+        let db = Db::connect(&cfg.database_url_or_embedded()).await.map_err(|e| BackendError::Db(e.to_string()))?;
+        let queue: Arc<dyn JobQueue> = match &cfg.amqp_url {
+            None => Arc::new(DbQueue::new(db.clone(), DbQueueConfig::default())),
+            Some(_) => return Err(BackendError::Unsupported("GLIMVID_AMQP_URL: the RabbitMQ adapter is not built yet".into())),
+        };
+        let blob: Arc<dyn BlobStore> = match &cfg.s3 {
+            None => Arc::new(FsStore::open(cfg.data_dir.join("objects")).await.map_err(|e| BackendError::Blob(e.to_string()))?),
+            Some(_) => return Err(BackendError::Unsupported("GLIMVID_S3_*: the S3 adapter is not built yet".into())),
+        };
+        let relay = OutboxRelay::new(db.clone(), queue.clone());
+        let worker = WorkerConfig {
+            concurrency: cfg.worker_concurrency,
+            max_attempts: cfg.task_max_attempts,
+            backoff_base: Duration::from_secs(1),
+            backoff_cap: Duration::from_secs(60),
+        };
+        Ok(Self { db, queue, blob, relay, worker })
+    }
+}
+
+/// SHA-256 of stored bytes, hex (recorded with every asset).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}

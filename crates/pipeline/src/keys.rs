@@ -1,0 +1,43 @@
+//! Object keys: `u/{user_id}/j/{job_id}/{original|enhanced|script|video}/{n}.{ext}`.
+//! Deterministic, so that a retried stage overwrites its own objects instead of adding more.
+
+use uuid::Uuid;
+
+pub fn job_prefix(user_id: Uuid, job_id: Uuid) -> String {
+    format!("u/{user_id}/j/{job_id}/")
+}
+
+pub fn user_prefix(user_id: Uuid) -> String {
+    format!("u/{user_id}/")
+}
+
+pub fn object(user_id: Uuid, job_id: Uuid, kind: &str, n: usize, ext: &str) -> String {
+    format!("u/{user_id}/j/{job_id}/{kind}/{n}.{ext}")
+}
+
+/// The extension for a content type we store.
+pub fn ext_for(content_type: &str) -> &'static str {
+    match content_type {
+        "image/jpeg" => "jpg",
+        "image/png" => "png",
+        "image/webp" => "webp",
+        "video/mp4" => "mp4",
+        "application/json" => "json",
+        _ => "bin",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout() {
+        let u = Uuid::nil();
+        let j = Uuid::max();
+        let k = object(u, j, "video", 0, "mp4");
+        assert_eq!(k, format!("u/{u}/j/{j}/video/0.mp4"));
+        assert!(k.starts_with(&job_prefix(u, j)));
+        assert!(k.starts_with(&user_prefix(u)));
+    }
+}

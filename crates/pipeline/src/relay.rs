@@ -1,0 +1,87 @@
+//! The outbox relay: publishes committed outbox rows to the queue, then marks them sent. A crash
+//! between the two publishes a row twice, never zero times; workers are idempotent.
+
+use std::{sync::Arc, time::Duration};
+
+use glimvid_db::{Db, repo::outbox};
+use glimvid_queue::{Headers, JobQueue};
+use tokio::sync::Notify;
+
+#[derive(Clone)]
+pub struct OutboxRelay {
+    db: Db,
+    queue: Arc<dyn JobQueue>,
+    wake: Arc<Notify>,
+}
+
+impl OutboxRelay {
+    pub fn new(db: Db, queue: Arc<dyn JobQueue>) -> Self {
+        Self { db, queue, wake: Arc::new(Notify::new()) }
+    }
+
+    /// Asks the relay to look now (after a commit that wrote outbox rows).
+    pub fn poke(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Publishes what is pending; returns how many rows were sent.
+    pub async fn drain_once(&self) -> Result<usize, String> {
+        let mut sent = 0;
+        loop {
+            let rows = outbox::unsent(&self.db, 100).await.map_err(|e| e.to_string())?;
+            if rows.is_empty() {
+                return Ok(sent);
+            }
+            let mut done = Vec::with_capacity(rows.len());
+            let mut failed = None;
+            for r in &rows {
+                let mut h = Headers::new();
+                if let Some(j) = r.job_id {
+                    h.insert("job_id".into(), j.to_string());
+                }
+                match self.queue.publish(&r.queue, &r.payload, &h).await {
+                    Ok(()) => done.push(r.id),
+                    Err(e) => {
+                        failed = Some(e.to_string());
+                        break;
+                    }
+                }
+            }
+            outbox::mark_sent(&self.db, &done).await.map_err(|e| e.to_string())?;
+            sent += done.len();
+            metrics::counter!("glimvid_outbox_published_total").increment(done.len() as u64);
+            if let Some(e) = failed {
+                return Err(e);
+            }
+        }
+    }
+
+    /// Runs until shutdown: drains on every poke and at least every `interval`.
+    pub async fn run(self, interval: Duration, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let mut failures = 0u32;
+        loop {
+            match self.drain_once().await {
+                Ok(_) => failures = 0,
+                Err(e) => {
+                    failures += 1;
+                    tracing::warn!(error = %e, "outbox relay could not publish; will retry");
+                }
+            }
+            let wait = if failures > 0 {
+                glimvid_queue::backoff(failures, Duration::from_millis(200), Duration::from_secs(10), rand::random())
+            } else {
+                interval
+            };
+            tokio::select! {
+                _ = &mut shutdown => {
+                    // Last drain so that nothing committed waits for the next start.
+                    let _ = self.drain_once().await;
+                    return;
+                }
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,248 @@
+//! Account rules: registration, login, token rotation, the account view.
+
+use std::{sync::Arc, time::Duration};
+
+use glimvid_auth::{KeySet, PasswordCheck, VerifyingKeys, password, random_secret, rules, secret_hash};
+use glimvid_db::{
+    Db, DbError, now_ms,
+    repo::{
+        credits,
+        users::{self, NewRefreshToken, NewUser, RotateOutcome, User},
+    },
+};
+use glimvid_domain::{DomainError, ErrorCode, Language};
+use tokio::sync::RwLock;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy)]
+pub struct AuthSettings {
+    pub free_trials: i64,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+}
+
+/// The account as clients see it.
+#[derive(Debug, Clone)]
+pub struct AccountView {
+    pub id: Uuid,
+    pub email: String,
+    pub language: String,
+    pub training_opt_out: bool,
+    pub credits: i64,
+    pub free_trials_left: i64,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub account: AccountView,
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: i64,
+}
+
+pub struct AuthApp {
+    db: Db,
+    settings: AuthSettings,
+    keys: RwLock<Arc<KeySet>>,
+}
+
+/// Maps persistence errors to what a client may see; internal causes are logged, not shown.
+pub(crate) fn db_err(e: DbError) -> DomainError {
+    match e {
+        DbError::Db(inner) => {
+            tracing::error!(error = %inner, "database error");
+            DomainError::new(ErrorCode::Unavailable, "the service is temporarily unavailable")
+        }
+        other => DomainError::new(other.code(), other.to_string()),
+    }
+}
+
+fn invalid_credentials() -> DomainError {
+    DomainError::new(ErrorCode::Unauthenticated, "email or password is incorrect")
+}
+
+impl AuthApp {
+    /// Loads the signing keys, creating the first one if there is none.
+    pub async fn new(db: Db, settings: AuthSettings) -> Result<Self, DomainError> {
+        let keys = Self::load_keys(&db).await?;
+        // Warm the dummy hash now so that the first unknown-email login is not faster.
+        tokio::task::spawn_blocking(password::dummy_hash).await.ok();
+        Ok(Self { db, settings, keys: RwLock::new(Arc::new(keys)) })
+    }
+
+    async fn load_keys(db: &Db) -> Result<KeySet, DomainError> {
+        let mut stored = users::signing_keys(db).await.map_err(db_err)?;
+        if stored.is_empty() {
+            let (kid, seed, public) = KeySet::generate();
+            users::insert_signing_key(db, &kid, seed, public).await.map_err(db_err)?;
+            stored = users::signing_keys(db).await.map_err(db_err)?;
+        }
+        let seeds: Vec<(String, Vec<u8>)> =
+            stored.into_iter().filter(|k| k.retired_at.is_none()).map(|k| (k.kid, k.private_key)).collect();
+        KeySet::from_seeds(&seeds).ok_or_else(|| DomainError::new(ErrorCode::Internal, "no usable signing key"))
+    }
+
+    /// Starts signing with a new key; tokens signed by older keys keep verifying.
+    pub async fn rotate_signing_key(&self) -> Result<String, DomainError> {
+        let (kid, seed, public) = KeySet::generate();
+        users::insert_signing_key(&self.db, &kid, seed, public).await.map_err(db_err)?;
+        *self.keys.write().await = Arc::new(Self::load_keys(&self.db).await?);
+        Ok(kid)
+    }
+
+    pub async fn verifying_keys(&self) -> VerifyingKeys {
+        self.keys.read().await.verifying_keys().clone()
+    }
+
+    /// `(kid, raw public key)` of every key that still verifies (retired ones included).
+    pub async fn public_keys(&self) -> Result<Vec<(String, Vec<u8>)>, DomainError> {
+        Ok(users::signing_keys(&self.db).await.map_err(db_err)?.into_iter().map(|k| (k.kid, k.public_key)).collect())
+    }
+
+    pub async fn register(
+        &self,
+        email: &str,
+        password_plain: &str,
+        language: &str,
+        age_confirmed: bool,
+    ) -> Result<Tokens, DomainError> {
+        let email = rules::normalize_email(email)?;
+        rules::check_password(password_plain)?;
+        let language = if language.trim().is_empty() { Language::En } else { Language::parse_tag("language", language)? };
+        if !age_confirmed {
+            return Err(DomainError::invalid(
+                "age_confirmed",
+                "you must confirm that you are 16 or over to use Glimvid",
+            ));
+        }
+        let hash = hash_off_executor(password_plain.to_owned()).await?;
+        let user = users::create_user(
+            &self.db,
+            NewUser { email: &email, password_hash: &hash, language: language.as_str() },
+            self.settings.free_trials,
+        )
+        .await
+        .map_err(db_err)?;
+        self.issue(user, Uuid::now_v7()).await
+    }
+
+    /// Same status, body and (within noise) time for an unknown email and a wrong password.
+    pub async fn login(&self, email: &str, password_plain: &str) -> Result<Tokens, DomainError> {
+        let email = rules::normalize_email(email).unwrap_or_default();
+        let user = if email.is_empty() { None } else { users::find_by_email(&self.db, &email).await.map_err(db_err)? };
+        let live = user.filter(|u| u.deleted_at.is_none());
+        let stored = live.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| password::dummy_hash().to_owned());
+        let pw = password_plain.to_owned();
+        let check = tokio::task::spawn_blocking(move || password::verify_password(&pw, &stored))
+            .await
+            .map_err(|_| DomainError::new(ErrorCode::Internal, "password check failed"))?
+            .unwrap_or(PasswordCheck::Mismatch);
+        let Some(user) = live.filter(|_| check.is_match()) else {
+            return Err(invalid_credentials());
+        };
+        if check == PasswordCheck::MatchNeedsRehash {
+            let fresh = hash_off_executor(password_plain.to_owned()).await?;
+            users::set_password_hash(&self.db, user.id, &fresh).await.map_err(db_err)?;
+            tracing::info!(user_id = %user.id, "password re-hashed with current parameters");
+        }
+        self.issue(user, Uuid::now_v7()).await
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> Result<Tokens, DomainError> {
+        let next = random_secret("rt_");
+        let expires = now_ms() + self.settings.refresh_ttl.as_millis() as i64;
+        let outcome = users::rotate_refresh_token(&self.db, &secret_hash(refresh_token), secret_hash(&next), expires)
+            .await
+            .map_err(db_err)?;
+        match outcome {
+            RotateOutcome::Rotated { user_id } => {
+                let user = users::get(&self.db, user_id).await.map_err(db_err)?;
+                let account = self.account_of(user).await?;
+                Ok(Tokens {
+                    access_token: self.access_token(account.id).await,
+                    refresh_token: next,
+                    expires_in: self.settings.access_ttl.as_secs() as i64,
+                    account,
+                })
+            }
+            RotateOutcome::Invalid => Err(DomainError::new(ErrorCode::Unauthenticated, "refresh token is invalid or expired")),
+            RotateOutcome::Reused => {
+                tracing::warn!("refresh token reuse detected; family revoked");
+                Err(DomainError::new(ErrorCode::Unauthenticated, "refresh token is invalid or expired"))
+            }
+        }
+    }
+
+    pub async fn logout(&self, refresh_token: &str) -> Result<(), DomainError> {
+        users::revoke_refresh_token(&self.db, &secret_hash(refresh_token)).await.map_err(db_err)
+    }
+
+    pub async fn account(&self, user_id: Uuid) -> Result<AccountView, DomainError> {
+        let user = users::get(&self.db, user_id).await.map_err(db_err)?;
+        if user.deleted_at.is_some() {
+            return Err(DomainError::not_found("account"));
+        }
+        self.account_of(user).await
+    }
+
+    pub async fn update_account(
+        &self,
+        user_id: Uuid,
+        language: Option<&str>,
+        training_opt_out: Option<bool>,
+    ) -> Result<AccountView, DomainError> {
+        let lang = language.map(|l| Language::parse_tag("language", l)).transpose()?;
+        let user = users::update_account(&self.db, user_id, lang.map(|l| l.as_str()), training_opt_out)
+            .await
+            .map_err(db_err)?;
+        self.account_of(user).await
+    }
+
+    async fn account_of(&self, user: User) -> Result<AccountView, DomainError> {
+        let b = credits::balances(self.db.conn(), user.id).await.map_err(db_err)?;
+        Ok(AccountView {
+            id: user.id,
+            email: user.email,
+            language: user.language,
+            training_opt_out: user.training_opt_out,
+            credits: b.credits.max(0),
+            free_trials_left: b.trials.max(0),
+            created_at: user.created_at,
+        })
+    }
+
+    async fn access_token(&self, user_id: Uuid) -> String {
+        self.keys.read().await.sign(user_id, now_ms() / 1000, self.settings.access_ttl.as_secs() as i64)
+    }
+
+    async fn issue(&self, user: User, family: Uuid) -> Result<Tokens, DomainError> {
+        let refresh = random_secret("rt_");
+        users::insert_refresh_token(
+            self.db.conn(),
+            NewRefreshToken {
+                user_id: user.id,
+                family_id: family,
+                token_hash: secret_hash(&refresh),
+                expires_at: now_ms() + self.settings.refresh_ttl.as_millis() as i64,
+            },
+        )
+        .await
+        .map_err(db_err)?;
+        let account = self.account_of(user).await?;
+        Ok(Tokens {
+            access_token: self.access_token(account.id).await,
+            refresh_token: refresh,
+            expires_in: self.settings.access_ttl.as_secs() as i64,
+            account,
+        })
+    }
+}
+
+/// scrypt at N=2^17 costs ~0.1–0.3 s of CPU: run it on the blocking pool, never on the executor.
+async fn hash_off_executor(plain: String) -> Result<String, DomainError> {
+    tokio::task::spawn_blocking(move || password::hash_password(&plain))
+        .await
+        .map_err(|_| DomainError::new(ErrorCode::Internal, "password hashing failed"))?
+        .map_err(|_| DomainError::new(ErrorCode::Internal, "password hashing failed"))
+}

@@ -1,0 +1,135 @@
+//! `glimvid.auth.v1.AuthService`: converts messages and calls `AuthApp`.
+
+use std::sync::Arc;
+
+use glimvid_domain::{DomainError, ErrorCode};
+use glimvid_proto::{
+    auth::v1::{self as pb, auth_service_server::AuthServiceServer},
+    status::to_status,
+};
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::app::{AccountView, AuthApp, Tokens};
+
+pub struct AuthGrpc {
+    app: Arc<AuthApp>,
+}
+
+pub fn server(app: Arc<AuthApp>) -> AuthServiceServer<AuthGrpc> {
+    AuthServiceServer::new(AuthGrpc { app })
+}
+
+fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)).unwrap_or_default()
+}
+
+fn account(a: AccountView) -> pb::Account {
+    pb::Account {
+        id: a.id.to_string(),
+        email: a.email,
+        language: a.language,
+        training_opt_out: a.training_opt_out,
+        credits: a.credits,
+        free_trials_left: a.free_trials_left,
+        created_at: rfc3339(a.created_at),
+    }
+}
+
+fn tokens(t: Tokens) -> pb::TokenResponse {
+    pb::TokenResponse {
+        account: Some(account(t.account)),
+        access_token: t.access_token,
+        refresh_token: t.refresh_token,
+        expires_in: t.expires_in,
+    }
+}
+
+fn user_id(s: &str) -> Result<Uuid, Status> {
+    Uuid::parse_str(s).map_err(|_| to_status(&DomainError::not_found("account")))
+}
+
+fn st(e: DomainError) -> Status {
+    to_status(&e)
+}
+
+fn unimplemented_here(what: &str) -> Status {
+    to_status(&DomainError::new(ErrorCode::FailedPrecondition, format!("{what} is not available yet")))
+}
+
+#[tonic::async_trait]
+impl pb::auth_service_server::AuthService for AuthGrpc {
+    async fn register(&self, r: Request<pb::RegisterRequest>) -> Result<Response<pb::TokenResponse>, Status> {
+        let r = r.into_inner();
+        let t = self.app.register(&r.email, &r.password, &r.language, r.age_confirmed).await.map_err(st)?;
+        Ok(Response::new(tokens(t)))
+    }
+
+    async fn login(&self, r: Request<pb::LoginRequest>) -> Result<Response<pb::TokenResponse>, Status> {
+        let r = r.into_inner();
+        Ok(Response::new(tokens(self.app.login(&r.email, &r.password).await.map_err(st)?)))
+    }
+
+    async fn refresh(&self, r: Request<pb::RefreshRequest>) -> Result<Response<pb::TokenResponse>, Status> {
+        Ok(Response::new(tokens(self.app.refresh(&r.into_inner().refresh_token).await.map_err(st)?)))
+    }
+
+    async fn logout(&self, r: Request<pb::LogoutRequest>) -> Result<Response<pb::LogoutResponse>, Status> {
+        self.app.logout(&r.into_inner().refresh_token).await.map_err(st)?;
+        Ok(Response::new(pb::LogoutResponse {}))
+    }
+
+    async fn get_account(&self, r: Request<pb::GetAccountRequest>) -> Result<Response<pb::Account>, Status> {
+        let id = user_id(&r.into_inner().user_id)?;
+        Ok(Response::new(account(self.app.account(id).await.map_err(st)?)))
+    }
+
+    async fn update_account(&self, r: Request<pb::UpdateAccountRequest>) -> Result<Response<pb::Account>, Status> {
+        let r = r.into_inner();
+        let id = user_id(&r.user_id)?;
+        let a = self.app.update_account(id, r.language.as_deref(), r.training_opt_out).await.map_err(st)?;
+        Ok(Response::new(account(a)))
+    }
+
+    async fn delete_account(
+        &self,
+        _r: Request<pb::DeleteAccountRequest>,
+    ) -> Result<Response<pb::DeleteAccountResponse>, Status> {
+        Err(unimplemented_here("account deletion"))
+    }
+
+    async fn create_api_key(
+        &self,
+        _r: Request<pb::CreateApiKeyRequest>,
+    ) -> Result<Response<pb::CreateApiKeyResponse>, Status> {
+        Err(unimplemented_here("API keys"))
+    }
+
+    async fn list_api_keys(&self, _r: Request<pb::ListApiKeysRequest>) -> Result<Response<pb::ListApiKeysResponse>, Status> {
+        Err(unimplemented_here("API keys"))
+    }
+
+    async fn revoke_api_key(
+        &self,
+        _r: Request<pb::RevokeApiKeyRequest>,
+    ) -> Result<Response<pb::RevokeApiKeyResponse>, Status> {
+        Err(unimplemented_here("API keys"))
+    }
+
+    async fn authenticate_api_key(
+        &self,
+        _r: Request<pb::AuthenticateApiKeyRequest>,
+    ) -> Result<Response<pb::AuthenticateApiKeyResponse>, Status> {
+        Err(unimplemented_here("API keys"))
+    }
+
+    async fn get_signing_keys(
+        &self,
+        _r: Request<pb::GetSigningKeysRequest>,
+    ) -> Result<Response<pb::GetSigningKeysResponse>, Status> {
+        let stored = self.app.public_keys().await.map_err(st)?;
+        Ok(Response::new(pb::GetSigningKeysResponse {
+            keys: stored.into_iter().map(|(kid, public_key)| pb::SigningKey { kid, public_key }).collect(),
+        }))
+    }
+}
