@@ -1,1 +1,144 @@
-fn main() {}
+//! `glimvid`: the all-in-one binary and CLI. `glimvid up` runs every service in one process —
+//! gateway, auth, and the script, enhance and render workers — on the adapters the configuration
+//! names (by default the embedded ones: SQLite, the database queue, the filesystem, the offline
+//! writer and the local media engine, all under the data folder).
+
+use std::{sync::Arc, time::Duration};
+
+use clap::{Parser, Subcommand};
+use glimvid_auth_service::{AuthApp, AuthSettings};
+use glimvid_gateway::GatewaySettings;
+use glimvid_media::{LocalEnhancer, LocalRenderer, OfflineScriptWriter, UploadLimits};
+use glimvid_pipeline::Backends;
+use glimvid_proto::auth::v1::auth_service_client::AuthServiceClient;
+use glimvid_providers::{ImageEnhancer, ScriptWriter, VideoGenerator};
+use glimvid_runtime::{Config, Shutdown, telemetry};
+
+#[derive(Parser)]
+#[command(name = "glimvid", version, about = "Glimvid: product photos and a line of text in, a marketing video out")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run every service in one process (configuration from GLIMVID_* variables).
+    Up,
+    /// Print the effective configuration (secrets redacted) and exit.
+    Config,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let cfg = Config::from_env()?;
+    match cli.command {
+        Command::Up => up(cfg).await,
+        Command::Config => {
+            println!("{cfg:#?}");
+            Ok(())
+        }
+    }
+}
+
+async fn up(cfg: Config) -> anyhow::Result<()> {
+    telemetry::init_logging(cfg.log_json);
+    let backends = Backends::connect(&cfg).await?;
+    tracing::info!(
+        queue = backends.queue.kind(),
+        objects = backends.blob.kind(),
+        data_dir = %cfg.data_dir.display(),
+        "backends connected"
+    );
+    let shutdown = Shutdown::new();
+    shutdown.trigger_on_signals();
+
+    let writer: Arc<dyn ScriptWriter> = Arc::new(OfflineScriptWriter::new());
+    let enhancer: Arc<dyn ImageEnhancer> = Arc::new(LocalEnhancer::new());
+    let generator: Arc<dyn VideoGenerator> = Arc::new(LocalRenderer::new());
+    let upload = UploadLimits { max_pixels: cfg.max_photo_pixels, ..UploadLimits::default() };
+
+    // gRPC: auth, script and enhance previews, health, reflection — one port.
+    let auth = Arc::new(
+        AuthApp::new(
+            backends.db.clone(),
+            AuthSettings { free_trials: cfg.free_trials, access_ttl: cfg.access_token_ttl, refresh_ttl: cfg.refresh_token_ttl },
+        )
+        .await?,
+    );
+    let grpc_listener = tokio::net::TcpListener::bind(&cfg.grpc_addr).await?;
+    let grpc_addr = grpc_listener.local_addr()?;
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health.set_serving::<glimvid_proto::auth::v1::auth_service_server::AuthServiceServer<glimvid_auth_service::grpc::AuthGrpc>>().await;
+    health.set_serving::<glimvid_proto::script::v1::script_service_server::ScriptServiceServer<glimvid_script_service::grpc::ScriptGrpc>>().await;
+    health.set_serving::<glimvid_proto::enhance::v1::enhance_service_server::EnhanceServiceServer<glimvid_enhance_service::grpc::EnhanceGrpc>>().await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(glimvid_proto::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let grpc = tonic::transport::Server::builder()
+        .add_service(health_service)
+        .add_service(reflection)
+        .add_service(glimvid_auth_service::grpc::server(auth.clone()))
+        .add_service(glimvid_script_service::grpc::server(writer.clone()))
+        .add_service(glimvid_enhance_service::grpc::server(enhancer.clone(), upload))
+        .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(grpc_listener), {
+            let s = shutdown.clone();
+            async move { s.wait().await }
+        });
+    let grpc = tokio::spawn(grpc);
+
+    // The gateway reaches auth through its gRPC API, exactly as when the services run apart.
+    let auth_url = cfg.auth_grpc_url.clone().unwrap_or_else(|| format!("http://{grpc_addr}"));
+    let auth_client = AuthServiceClient::new(tonic::transport::Endpoint::from_shared(auth_url)?.connect_lazy());
+    let http_listener = std::net::TcpListener::bind(&cfg.http_addr)?;
+    let http_addr = http_listener.local_addr()?;
+    let settings = GatewaySettings { max_photo_bytes: cfg.max_photo_bytes, upload, ..GatewaySettings::default() };
+    let state = glimvid_gateway::state(backends.clone(), auth_client, cfg.public_base(&http_addr.to_string()), settings);
+    let gateway = tokio::spawn(glimvid_gateway::run(http_listener, state, shutdown.clone()));
+
+    let relay = tokio::spawn(backends.relay.clone().run(Duration::from_millis(500), {
+        let s = shutdown.clone();
+        async move { s.wait().await }
+    }));
+    let script = tokio::spawn(glimvid_script_service::run_worker(backends.clone(), writer, shutdown.clone()));
+    let enhance = tokio::spawn(glimvid_enhance_service::run_worker(backends.clone(), enhancer, shutdown.clone()));
+    let render = tokio::spawn(glimvid_render_service::run_worker(
+        backends.clone(),
+        generator,
+        cfg.data_dir.join("scratch"),
+        shutdown.clone(),
+    ));
+    let housekeeping = tokio::spawn(housekeeping(backends.clone(), shutdown.clone()));
+
+    // Tests and scripts read these two lines to find the ports.
+    println!("glimvid: REST listening on http://{http_addr}");
+    println!("glimvid: gRPC listening on http://{grpc_addr}");
+    tracing::info!(%http_addr, %grpc_addr, "glimvid is up");
+
+    shutdown.wait().await;
+    tracing::info!("shutting down: finishing tasks in progress");
+    let _ = gateway.await;
+    let _ = tokio::join!(script, enhance, render, relay, housekeeping);
+    let _ = grpc.await;
+    backends.db.close().await;
+    Ok(())
+}
+
+/// Periodic clean-up: usage rows older than 30 days (the privacy policy), sent outbox rows.
+async fn housekeeping(b: Backends, shutdown: Shutdown) {
+    loop {
+        match glimvid_db::repo::usage::purge(&b.db, glimvid_db::now_ms()).await {
+            Ok(n) if n > 0 => tracing::info!(rows = n, "purged usage rows older than 30 days"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "usage purge failed"),
+        }
+        if let Err(e) = glimvid_db::repo::outbox::purge_sent(&b.db, 24 * 3600 * 1000).await {
+            tracing::warn!(error = %e, "outbox purge failed");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            _ = shutdown.wait() => return,
+        }
+    }
+}

@@ -13,6 +13,8 @@ const WB_STRENGTH: f32 = 0.85;
 /// The strongest levels stretch: beyond this noise and JPEG blocks show.
 const MAX_STRETCH: f32 = 2.2;
 const LOW_PERCENTILE: f64 = 0.005;
+/// Levels kept beyond the measured percentiles.
+const HEADROOM: f32 = 4.0;
 const HIGH_PERCENTILE: f64 = 0.995;
 /// A touch of saturation after the stretch, as a colourist would add for a product shot.
 const VIBRANCE: f32 = 1.06;
@@ -91,8 +93,9 @@ pub fn analyse(small: &RgbImage) -> Correction {
             hi = (lo + min_range).min(255.0);
             lo = hi - min_range;
         }
-        black[c] = lo;
-        white[c] = hi.max(lo + 1.0);
+        // A little headroom: an image that already spans the range is left alone.
+        black[c] = (lo - HEADROOM).max(0.0);
+        white[c] = (hi + HEADROOM).min(255.0).max(black[c] + 1.0);
     }
     Correction::new(gains, black, white)
 }

@@ -1,0 +1,145 @@
+//! REST errors: RFC 9457 problem documents. One table maps error codes to HTTP statuses; the
+//! request id of the response is in every body so that a user's report can be found in the logs.
+
+use actix_web::{HttpResponse, ResponseError, http::StatusCode};
+use glimvid_domain::{DomainError, ErrorCode};
+use serde::Serialize;
+
+tokio::task_local! {
+    /// The current request's id, set by the request-id middleware for the handler's scope.
+    pub static REQUEST_ID: String;
+}
+
+pub fn current_request_id() -> String {
+    REQUEST_ID.try_with(Clone::clone).unwrap_or_default()
+}
+
+const TABLE: &[(ErrorCode, u16)] = &[
+    (ErrorCode::Validation, 422),
+    (ErrorCode::MalformedRequest, 400),
+    (ErrorCode::Unauthenticated, 401),
+    (ErrorCode::Forbidden, 403),
+    (ErrorCode::NotFound, 404),
+    (ErrorCode::Conflict, 409),
+    (ErrorCode::PaymentRequired, 402),
+    (ErrorCode::PayloadTooLarge, 413),
+    (ErrorCode::UnsupportedMediaType, 415),
+    (ErrorCode::RateLimited, 429),
+    (ErrorCode::FailedPrecondition, 409),
+    (ErrorCode::Unavailable, 503),
+    (ErrorCode::Internal, 500),
+];
+
+pub fn http_status(code: ErrorCode) -> StatusCode {
+    let n = TABLE.iter().find(|(c, _)| *c == code).map(|(_, s)| *s).unwrap_or(500);
+    StatusCode::from_u16(n).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// An error on its way to the client.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ApiError(pub DomainError);
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        Self(e)
+    }
+}
+
+impl From<glimvid_db::DbError> for ApiError {
+    fn from(e: glimvid_db::DbError) -> Self {
+        match e {
+            glimvid_db::DbError::Db(inner) => {
+                tracing::error!(error = %inner, request_id = %current_request_id(), "database error");
+                Self(DomainError::new(ErrorCode::Unavailable, "the service is temporarily unavailable; try again"))
+            }
+            other => Self(DomainError::new(other.code(), other.to_string())),
+        }
+    }
+}
+
+impl From<glimvid_blob::BlobError> for ApiError {
+    fn from(e: glimvid_blob::BlobError) -> Self {
+        match e {
+            glimvid_blob::BlobError::NotFound => Self(DomainError::not_found("object")),
+            other => {
+                tracing::error!(error = %other, request_id = %current_request_id(), "object store error");
+                Self(DomainError::new(ErrorCode::Unavailable, "storage is temporarily unavailable; try again"))
+            }
+        }
+    }
+}
+
+impl From<tonic::Status> for ApiError {
+    fn from(s: tonic::Status) -> Self {
+        let e = glimvid_proto::status::from_status(&s);
+        if matches!(e.code, ErrorCode::Unavailable | ErrorCode::Internal) {
+            tracing::error!(status = ?s.code(), message = s.message(), request_id = %current_request_id(), "auth service call failed");
+        }
+        Self(e)
+    }
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+    code: &'a str,
+    request_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+pub fn problem(status: StatusCode, e: &DomainError) -> HttpResponse {
+    let body = Problem {
+        kind: format!("https://glimvid.com/problems/{}", e.code.as_str().replace('_', "-")),
+        title: e.code.title(),
+        status: status.as_u16(),
+        detail: &e.message,
+        code: e.code.as_str(),
+        request_id: current_request_id(),
+        field: e.field.as_deref(),
+    };
+    HttpResponse::build(status)
+        .content_type("application/problem+json")
+        .body(serde_json::to_string(&body).unwrap_or_else(|_| "{}".into()))
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        http_status(self.0.code)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut resp = problem(self.status_code(), &self.0);
+        if self.0.code == ErrorCode::Unauthenticated {
+            resp.headers_mut().insert(
+                actix_web::http::header::WWW_AUTHENTICATE,
+                actix_web::http::header::HeaderValue::from_static("Bearer"),
+            );
+        }
+        resp
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+pub fn bad_request(message: impl Into<String>) -> ApiError {
+    ApiError(DomainError::new(ErrorCode::MalformedRequest, message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_a_status() {
+        for (code, status) in TABLE {
+            assert_eq!(http_status(*code).as_u16(), *status);
+        }
+        assert_eq!(http_status(ErrorCode::PaymentRequired), StatusCode::PAYMENT_REQUIRED);
+    }
+}

@@ -1,0 +1,197 @@
+//! The application functions for videos, shared by REST (and the partner gRPC API): each one
+//! validates, authorises and calls the repositories; handlers only convert.
+
+use bytes::Bytes;
+use glimvid_db::repo::{
+    jobs::{self, JobView, NewAsset, NewJob, NewTask},
+    users,
+};
+use glimvid_domain::{Description, DomainError, ErrorCode, JobId, Language, Stage, VideoOptions};
+use glimvid_media::sanitize;
+use glimvid_pipeline::{encode_task, keys, sha256_hex};
+use uuid::Uuid;
+
+use crate::{error::ApiError, state::GatewayState};
+
+/// A submission as received, before any check.
+pub struct Submission {
+    pub photos: Vec<Bytes>,
+    pub description: String,
+    /// The raw `options` JSON (may be empty).
+    pub options: String,
+    pub idempotency_key: Option<String>,
+}
+
+/// Whether a create made a new job or replayed an earlier one with the same idempotency key.
+pub enum Created {
+    New(JobView),
+    Replayed(JobView),
+}
+
+pub async fn create(state: &GatewayState, user_id: Uuid, sub: Submission) -> Result<Created, ApiError> {
+    let s = &state.settings;
+    let user = users::get(&state.backends.db, user_id).await?;
+    let language = Language::parse_tag("language", &user.language).unwrap_or_default();
+    let description = Description::parse(&sub.description)?;
+    let options = VideoOptions::parse_json(&sub.options, language)?;
+    if sub.photos.is_empty() {
+        return Err(DomainError::invalid("photos", "at least one photo is required").into());
+    }
+    if sub.photos.len() > s.max_photos {
+        return Err(DomainError::invalid("photos", format!("at most {} photos per video", s.max_photos)).into());
+    }
+    if let Some(k) = &sub.idempotency_key
+        && (k.is_empty() || k.len() > 255 || !k.chars().all(|c| c.is_ascii_graphic()))
+    {
+        return Err(DomainError::invalid("Idempotency-Key", "the key must be 1–255 visible ASCII characters").into());
+    }
+    let options_json = serde_json::to_string(&options).map_err(|e| DomainError::new(ErrorCode::Internal, e.to_string()))?;
+    let request_hash = {
+        let mut h = format!("{}\n{}\n", description.as_str(), options_json);
+        for p in &sub.photos {
+            h.push_str(&sha256_hex(p));
+        }
+        sha256_hex(h.as_bytes())
+    };
+    if let Some(key) = &sub.idempotency_key
+        && let Some(prev) = jobs::find_by_idempotency_key(&state.backends.db, user_id, key).await?
+    {
+        return replay(prev, &request_hash);
+    }
+
+    // Check every photo by content before storing anything (decoding is CPU work: off the
+    // executor, all photos in parallel).
+    let limits = s.upload;
+    let checks = sub.photos.into_iter().enumerate().map(|(i, bytes)| {
+        tokio::task::spawn_blocking(move || sanitize(&bytes, &limits).map_err(|e| (i, e)))
+    });
+    let mut clean = Vec::new();
+    for r in futures::future::join_all(checks).await {
+        match r.map_err(|_| DomainError::new(ErrorCode::Internal, "photo check failed"))? {
+            Ok(img) => clean.push(img),
+            Err((i, e)) => {
+                if let glimvid_media::UploadError::Corrupt { detail } | glimvid_media::UploadError::Internal { detail } = &e {
+                    tracing::info!(photo = i, %detail, "photo refused");
+                }
+                return Err(DomainError { code: e.code(), message: format!("photo {}: {e}", i + 1), field: Some("photos".into()) }
+                    .into());
+            }
+        }
+    }
+
+    // Fail fast on credits before storing photos (the transaction checks again, atomically).
+    let bal = glimvid_db::repo::credits::balances(state.backends.db.conn(), user_id).await?;
+    if glimvid_domain::credits::choose_payment(bal.trials, bal.credits).is_none() {
+        return Err(no_credits());
+    }
+
+    let job_id = JobId::new();
+    let mut originals = Vec::with_capacity(clean.len());
+    for (n, img) in clean.iter().enumerate() {
+        let key = keys::object(user_id, job_id.0, "original", n, keys::ext_for(img.content_type));
+        state.backends.blob.put(&key, img.bytes.clone(), img.content_type).await?;
+        originals.push(NewAsset {
+            kind: "original",
+            idx: n as i32,
+            blob_key: key,
+            size: img.bytes.len() as i64,
+            content_type: img.content_type.into(),
+            sha256: sha256_hex(&img.bytes),
+            width: Some(img.width as i32),
+            height: Some(img.height as i32),
+        });
+    }
+    let traceparent = crate::error::current_request_id();
+    let tasks = Stage::initial()
+        .into_iter()
+        .map(|st| NewTask { queue: st.queue(), payload: encode_task(job_id, st, &traceparent) })
+        .collect();
+    let created = jobs::create(
+        &state.backends.db,
+        NewJob {
+            id: job_id.0,
+            user_id,
+            description: description.as_str().to_owned(),
+            options_json,
+            photo_count: clean.len() as i32,
+            originals,
+            tasks,
+            idempotency_key: sub.idempotency_key.clone(),
+            request_hash: Some(request_hash.clone()),
+        },
+    )
+    .await;
+    match created {
+        Ok(view) => {
+            state.backends.relay.poke();
+            metrics::counter!("glimvid_jobs_created_total").increment(1);
+            Ok(Created::New(view))
+        }
+        Err(e) => {
+            // Nothing was committed: remove the photos we stored.
+            let _ = state.backends.blob.delete_prefix(&keys::job_prefix(user_id, job_id.0)).await;
+            match e {
+                glimvid_db::DbError::PaymentRequired => Err(no_credits()),
+                glimvid_db::DbError::Conflict(_) if sub.idempotency_key.is_some() => {
+                    // A concurrent request with the same key won the race: replay its answer.
+                    let key = sub.idempotency_key.as_deref().unwrap_or_default();
+                    match jobs::find_by_idempotency_key(&state.backends.db, user_id, key).await? {
+                        Some(prev) => replay(prev, &request_hash),
+                        None => Err(e.into()),
+                    }
+                }
+                other => Err(other.into()),
+            }
+        }
+    }
+}
+
+fn replay(prev: JobView, request_hash: &str) -> Result<Created, ApiError> {
+    if prev.job.request_hash.as_deref() == Some(request_hash) {
+        Ok(Created::Replayed(prev))
+    } else {
+        Err(DomainError::invalid(
+            "Idempotency-Key",
+            "this Idempotency-Key was already used with different parameters",
+        )
+        .into())
+    }
+}
+
+fn no_credits() -> ApiError {
+    DomainError::new(ErrorCode::PaymentRequired, "no free trials or credits left; buy credits to make more videos").into()
+}
+
+pub async fn get(state: &GatewayState, user_id: Uuid, id: &str) -> Result<JobView, ApiError> {
+    let id: JobId = id.parse()?;
+    Ok(jobs::get_owned(&state.backends.db, user_id, id.0).await?)
+}
+
+pub async fn cancel(state: &GatewayState, user_id: Uuid, id: &str) -> Result<JobView, ApiError> {
+    let id: JobId = id.parse()?;
+    Ok(jobs::cancel(&state.backends.db, user_id, id.0).await?)
+}
+
+/// Deletes the job's rows (its public link answers 404 from then on) and its objects.
+pub async fn delete(state: &GatewayState, user_id: Uuid, id: &str) -> Result<(), ApiError> {
+    let id: JobId = id.parse()?;
+    let keys_to_delete = jobs::delete(&state.backends.db, user_id, id.0).await?;
+    for k in keys_to_delete {
+        if let Err(e) = state.backends.blob.delete(&k).await {
+            tracing::warn!(error = %e, key = %k, "could not delete an object; it is no longer reachable");
+        }
+    }
+    // Anything a worker wrote meanwhile under the job's prefix goes too.
+    let _ = state.backends.blob.delete_prefix(&keys::job_prefix(user_id, id.0)).await;
+    Ok(())
+}
+
+pub async fn list(state: &GatewayState, user_id: Uuid, cursor: Option<&str>, limit: u64) -> Result<Vec<jobs::Job>, ApiError> {
+    let before = match cursor {
+        Some(c) if !c.is_empty() => Some(
+            c.parse::<JobId>().map_err(|_| DomainError::invalid("cursor", "cursor is not valid"))?.0,
+        ),
+        _ => None,
+    };
+    Ok(jobs::list(&state.backends.db, user_id, before, limit).await?)
+}

@@ -1,0 +1,115 @@
+//! JSON views of jobs and events, as REST returns them.
+
+use glimvid_db::repo::jobs::{JobEvent, JobView};
+use glimvid_domain::{Script, Stage};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::state::GatewayState;
+
+pub fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_default()
+}
+
+#[derive(Serialize)]
+pub struct StageJson {
+    pub name: &'static str,
+    pub status: String,
+    pub attempts: i32,
+    pub failure_reason: Option<String>,
+    pub note: Option<String>,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct AssetLink {
+    pub url: String,
+    pub content_type: String,
+    pub size: i64,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+}
+
+#[derive(Serialize)]
+pub struct JobJson {
+    pub id: String,
+    pub status: String,
+    pub description: String,
+    pub options: Value,
+    pub stages: Vec<StageJson>,
+    pub script: Option<Script>,
+    pub photos: Vec<AssetLink>,
+    pub enhanced_images: Vec<AssetLink>,
+    pub video: Option<AssetLink>,
+    pub public_url: Option<String>,
+    pub failure_reason: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub finished_at: Option<String>,
+}
+
+pub fn job_json(state: &GatewayState, v: &JobView) -> JobJson {
+    let j = &v.job;
+    let link = |a: &glimvid_db::repo::jobs::Asset| AssetLink {
+        url: format!("/api/v1/videos/{}/assets/{}/{}", j.id, a.kind, a.idx),
+        content_type: a.content_type.clone(),
+        size: a.size,
+        width: a.width,
+        height: a.height,
+    };
+    let stages = Stage::ALL
+        .iter()
+        .filter_map(|s| v.stage(*s))
+        .map(|s| StageJson {
+            name: Stage::ALL.iter().find(|x| x.as_str() == s.stage).map(|x| x.as_str()).unwrap_or("unknown"),
+            status: s.status.clone(),
+            attempts: s.attempts,
+            failure_reason: s.failure_reason.clone(),
+            note: s.note.clone(),
+            started_at: s.started_at.map(rfc3339),
+            finished_at: s.finished_at.map(rfc3339),
+        })
+        .collect();
+    JobJson {
+        id: j.id.to_string(),
+        status: j.status.clone(),
+        description: j.description.clone(),
+        options: serde_json::from_str(&j.options_json).unwrap_or(Value::Null),
+        stages,
+        script: j.script_json.as_deref().and_then(|s| serde_json::from_str(s).ok()),
+        photos: v.assets.iter().filter(|a| a.kind == "original").map(link).collect(),
+        enhanced_images: v.assets.iter().filter(|a| a.kind == "enhanced").map(link).collect(),
+        video: v.assets.iter().find(|a| a.kind == "video").map(link),
+        public_url: j.public_id.as_deref().map(|p| state.public_url(p)),
+        failure_reason: j.failure_reason.clone(),
+        created_at: rfc3339(j.created_at),
+        updated_at: rfc3339(j.updated_at),
+        finished_at: j.finished_at.map(rfc3339),
+    }
+}
+
+#[derive(Serialize)]
+pub struct EventJson {
+    pub id: i64,
+    pub job_id: String,
+    pub kind: String,
+    pub stage: Option<String>,
+    pub status: Option<String>,
+    pub message: Option<String>,
+    pub at: String,
+}
+
+pub fn event_json(e: &JobEvent) -> EventJson {
+    EventJson {
+        id: e.id,
+        job_id: e.job_id.to_string(),
+        kind: e.kind.clone(),
+        stage: e.stage.clone(),
+        status: e.status.clone(),
+        message: e.message.clone(),
+        at: rfc3339(e.at),
+    }
+}
