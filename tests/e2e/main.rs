@@ -1,1 +1,12 @@
+//! End-to-end tests: the real `glimvid up` binary on free ports with a temporary data folder,
+//! driven over HTTP only. One test binary (link time); one file per area.
 
+mod auth;
+mod bad_inputs;
+mod crash;
+mod credits;
+mod helpers;
+mod isolation;
+mod ops;
+mod render;
+mod videos_api;

@@ -4,12 +4,13 @@
 pub mod entity;
 pub mod migration;
 pub mod repo;
+pub mod testing;
 
 use std::time::Duration;
 
 use glimvid_domain::ErrorCode;
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
@@ -73,7 +74,21 @@ pub struct Db {
 impl Db {
     /// Connects to `url` (`postgres://…` or `sqlite://path?mode=rwc`) and runs pending migrations.
     pub async fn connect(url: &str) -> Result<Self, DbError> {
+        Self::connect_in_schema(url, None).await
+    }
+
+    /// Like `connect`, but on PostgreSQL every table lives in `schema` (created if needed):
+    /// isolated test runs and several deployments on one server.
+    pub async fn connect_in_schema(url: &str, schema: Option<&str>) -> Result<Self, DbError> {
+        if let Some(schema) = schema.filter(|_| url.starts_with("postgres")) {
+            let admin = Database::connect(ConnectOptions::new(url.to_owned()).sqlx_logging(false).to_owned()).await?;
+            admin.execute_unprepared(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"")).await?;
+            let _ = admin.close().await;
+        }
         let mut opts = ConnectOptions::new(url.to_owned());
+        if let Some(schema) = schema.filter(|_| url.starts_with("postgres")) {
+            opts.set_schema_search_path(schema.to_owned());
+        }
         opts.sqlx_logging(false).connect_timeout(Duration::from_secs(10)).acquire_timeout(Duration::from_secs(30));
         if url.starts_with("sqlite:") {
             // WAL lets readers work beside the one writer; a writer waits for the lock instead of

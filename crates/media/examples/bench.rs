@@ -80,11 +80,35 @@ fn main() {
     let mut enc = Encoder::with_api_config(OpenH264API::from_source(), config).unwrap();
     let t = Instant::now();
     let mut bytes = 0;
+    let mut stream = Vec::new();
     for f in &yuvs {
         let s = YUVSlices::new((f.y(), f.u(), f.v()), (w as usize, h as usize), (w as usize, w as usize / 2, w as usize / 2));
-        bytes += enc.encode(&s).unwrap().to_vec().len();
+        let unit = enc.encode(&s).unwrap().to_vec();
+        bytes += unit.len();
+        stream.push(unit);
     }
     let encode = t.elapsed().as_secs_f64() * 1000.0 / n as f64;
+    // Luma PSNR of the decoded stream against what was encoded.
+    let mut dec = openh264::decoder::Decoder::new().unwrap();
+    let mut mse_sum = 0.0;
+    let mut count = 0;
+    for (unit, f) in stream.iter().zip(&yuvs) {
+        if let Ok(Some(pic)) = dec.decode(unit) {
+            use openh264::formats::YUVSource;
+            let ys = pic.strides().0;
+            let mut se = 0.0f64;
+            for row in 0..h as usize {
+                for col in 0..w as usize {
+                    let d = pic.y()[row * ys + col] as f64 - f.y()[row * w as usize + col] as f64;
+                    se += d * d;
+                }
+            }
+            mse_sum += se / (w * h) as f64;
+            count += 1;
+        }
+    }
+    let psnr = 10.0 * (255.0f64 * 255.0 / (mse_sum / count as f64)).log10();
+    println!("luma PSNR {psnr:.2} dB over {count} frames");
     println!("{w}x{h}, ms per frame on one thread (rayon threads: {}):", rayon::current_num_threads());
     println!("| compose (RGB) | RGB->I420 | openh264 | kbit/frame |");
     println!("|---|---|---|---|");

@@ -78,7 +78,7 @@ impl Overlay {
             lines = layout::layout(f, text, size, style.max_width);
         }
         let primary = f.primary.as_scaled(layout::scale_for(&f.primary, size));
-        let (ascent, descent) = (primary.ascent(), primary.descent());
+        let descent = primary.descent();
         let line_h = size * style.line_height;
         let block_w = lines.iter().map(|l| l.width).fold(0.0f32, f32::max);
         // Cap height, not ascent, is what the eye centres on: trim the top accordingly.
@@ -101,21 +101,24 @@ impl Overlay {
             for g in &line.glyphs {
                 let font = if g.fallback { &f.fallback } else { &f.primary };
                 let scale = PxScale::from(layout::scale_for(font, size));
-                let glyph = g.id.with_scale_and_position(scale, point(x0 + g.x, baseline));
-                if let Some(outlined) = font.outline_glyph(glyph) {
+                // The CJK fallback has a single, regular weight: draw it twice, offset by a
+                // fraction of a stroke, so it sits with the bold Latin face.
+                let passes: &[f32] = if g.fallback { &[0.0, 0.022, 0.044] } else { &[0.0] };
+                for dx in passes {
+                    let glyph = g.id.with_scale_and_position(scale, point(x0 + g.x + dx * size, baseline));
+                    let Some(outlined) = font.outline_glyph(glyph) else { continue };
                     let b = outlined.px_bounds();
                     outlined.draw(|gx, gy, c| {
                         let x = b.min.x as i32 + gx as i32;
                         let y = b.min.y as i32 + gy as i32;
                         if (0..w as i32).contains(&x) && (0..h as i32).contains(&y) {
                             let m = &mut mask[y as usize * w + x as usize];
-                            *m = (*m + c).min(1.0);
+                            *m = m.max(c);
                         }
                     });
                 }
             }
         }
-        let _ = ascent;
 
         // Layers, back to front, composited premultiplied in f32.
         let mut acc = vec![[0f32; 4]; w * h];

@@ -65,30 +65,23 @@ impl Yuv420 {
         let (w, h) = (self.width, self.height);
         assert_eq!(rgb.len(), w * h * 3, "RGB buffer does not match the frame size");
         let (yp, up, vp) = self.planes_mut();
+        // Luma: one simple loop per row, which the compiler vectorises.
+        for (yrow, row) in yp.chunks_exact_mut(w).zip(rgb.chunks_exact(w * 3)) {
+            for (y, p) in yrow.iter_mut().zip(row.chunks_exact(3)) {
+                *y = luma(p[0] as i32, p[1] as i32, p[2] as i32);
+            }
+        }
         let cw = w / 2;
-        for cy in 0..h / 2 {
+        for (cy, (urow, vrow)) in up.chunks_exact_mut(cw).zip(vp.chunks_exact_mut(cw)).enumerate() {
             let row0 = &rgb[(2 * cy) * w * 3..(2 * cy + 1) * w * 3];
             let row1 = &rgb[(2 * cy + 1) * w * 3..(2 * cy + 2) * w * 3];
-            let (y0, y1) = yp[2 * cy * w..(2 * cy + 2) * w].split_at_mut(w);
-            let urow = &mut up[cy * cw..(cy + 1) * cw];
-            let vrow = &mut vp[cy * cw..(cy + 1) * cw];
-            for cx in 0..cw {
+            for (cx, (u, v)) in urow.iter_mut().zip(vrow.iter_mut()).enumerate() {
                 let i = cx * 6;
-                let (mut rs, mut gs, mut bs) = (0i32, 0i32, 0i32);
-                for (row, yrow) in [(row0, &mut *y0), (row1, &mut *y1)] {
-                    for k in 0..2 {
-                        let r = row[i + k * 3] as i32;
-                        let g = row[i + k * 3 + 1] as i32;
-                        let b = row[i + k * 3 + 2] as i32;
-                        yrow[2 * cx + k] = luma(r, g, b);
-                        rs += r;
-                        gs += g;
-                        bs += b;
-                    }
-                }
+                let sum = |c: usize| row0[i + c] as i32 + row0[i + 3 + c] as i32 + row1[i + c] as i32 + row1[i + 3 + c] as i32;
+                let (rs, gs, bs) = (sum(0), sum(1), sum(2));
                 // Sums of four pixels: the coefficients are scaled by 1/4 through the shift.
-                urow[cx] = (((-26 * rs - 86 * gs + 112 * bs + 512) >> 10) + 128).clamp(16, 240) as u8;
-                vrow[cx] = (((112 * rs - 102 * gs - 10 * bs + 512) >> 10) + 128).clamp(16, 240) as u8;
+                *u = (((-26 * rs - 86 * gs + 112 * bs + 512) >> 10) + 128).clamp(16, 240) as u8;
+                *v = (((112 * rs - 102 * gs - 10 * bs + 512) >> 10) + 128).clamp(16, 240) as u8;
             }
         }
     }

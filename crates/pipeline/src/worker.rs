@@ -232,7 +232,7 @@ impl Worker {
             }
             StartOutcome::Run { view, attempt } => (view, attempt),
         };
-        let run = StageRun { view, attempt, db: self.db.clone(), blob: self.blob.clone() };
+        let run = StageRun { view: *view, attempt, db: self.db.clone(), blob: self.blob.clone() };
         match self.handler.run(&run).await {
             Ok(result) => {
                 let traceparent = String::new();

@@ -223,7 +223,7 @@ pub async fn video_by_public_id(db: &Db, public_id: &str) -> Result<Option<Asset
 #[derive(Debug)]
 pub enum StartOutcome {
     /// Run the stage (this is attempt number `attempt`).
-    Run { view: JobView, attempt: i32 },
+    Run { view: Box<JobView>, attempt: i32 },
     /// Drop the task: the stage already ended, or the job ended or is gone.
     Skip(&'static str),
 }
@@ -267,7 +267,7 @@ pub async fn start_stage(db: &Db, job_id: Uuid, stage: Stage) -> Result<StartOut
     }
     tx.commit().await?;
     let view = get(db, job_id).await?;
-    Ok(StartOutcome::Run { view, attempt })
+    Ok(StartOutcome::Run { view: Box::new(view), attempt })
 }
 
 /// What a stage produced.
