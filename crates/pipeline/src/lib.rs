@@ -15,4 +15,4 @@ pub mod worker;
 pub use backends::{Backends, sha256_hex};
 pub use relay::OutboxRelay;
 pub use task::{decode_task, encode_task};
-pub use worker::{StageError, StageHandler, StageRun, Worker, WorkerConfig};
+pub use worker::{Handled, StageError, StageHandler, StageRun, Worker, WorkerConfig};
