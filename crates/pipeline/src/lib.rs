@@ -8,6 +8,7 @@
 
 pub mod backends;
 pub mod keys;
+pub mod process;
 pub mod relay;
 pub mod task;
 pub mod worker;

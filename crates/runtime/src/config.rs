@@ -57,6 +57,9 @@ pub struct Config {
     pub http_addr: String,
     /// gRPC listen address (`GLIMVID_GRPC_ADDR`).
     pub grpc_addr: String,
+    /// Where a worker process serves `/healthz`, `/readyz` and `/metrics`
+    /// (`GLIMVID_OPS_ADDR`); unset → an ephemeral port on 127.0.0.1, logged at start.
+    pub ops_addr: Option<String>,
     /// The embedded mode's state: database, queue, objects (`GLIMVID_DATA_DIR`).
     pub data_dir: PathBuf,
     /// How public video links begin (`GLIMVID_PUBLIC_BASE_URL`); derived from the HTTP address
@@ -100,6 +103,7 @@ impl Default for Config {
         Self {
             http_addr: "127.0.0.1:8080".into(),
             grpc_addr: "127.0.0.1:50051".into(),
+            ops_addr: None,
             data_dir: PathBuf::from("./glimvid-data"),
             public_base_url: None,
             database_url: None,
@@ -128,7 +132,7 @@ impl Default for Config {
 /// Every setting's variable name. The TOML file uses the same names in lower case without the
 /// prefix (`http_addr = "0.0.0.0:8080"`); an unknown key there is an error, not a silent typo.
 const KNOWN: &[&str] = &[
-    "HTTP_ADDR", "GRPC_ADDR", "DATA_DIR", "PUBLIC_BASE_URL", "DATABASE_URL", "AMQP_URL", "S3_ENDPOINT",
+    "HTTP_ADDR", "GRPC_ADDR", "OPS_ADDR", "DATA_DIR", "PUBLIC_BASE_URL", "DATABASE_URL", "AMQP_URL", "S3_ENDPOINT",
     "S3_BUCKET", "S3_REGION", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "AUTH_GRPC_URL",
     "DEEPSEEK_API_KEY", "DEEPSEEK_BASE_URL", "DEEPSEEK_MODEL", "ARK_API_KEY", "ARK_BASE_URL",
     "ARK_IMAGE_MODEL", "ARK_VIDEO_MODEL", "FREE_TRIALS", "MAX_PHOTO_BYTES", "MAX_PHOTO_PIXELS",
@@ -177,6 +181,7 @@ impl Config {
         if let Some(v) = get("GLIMVID_GRPC_ADDR") {
             c.grpc_addr = v;
         }
+        c.ops_addr = get("GLIMVID_OPS_ADDR");
         if let Some(v) = get("GLIMVID_DATA_DIR") {
             c.data_dir = PathBuf::from(v);
         }

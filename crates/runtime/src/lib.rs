@@ -2,6 +2,7 @@
 //! metrics), and one shutdown signal.
 
 pub mod config;
+pub mod ops;
 pub mod shutdown;
 pub mod telemetry;
 

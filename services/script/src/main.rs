@@ -2,23 +2,13 @@
 
 use std::sync::Arc;
 
-use glimvid_pipeline::Backends;
-use glimvid_runtime::{Config, Shutdown, telemetry};
+use glimvid_script_service::ScriptStage;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let cfg = Config::from_env()?;
-    telemetry::init_logging(cfg.log_json);
-    let backends = Backends::connect(&cfg).await?;
-    let writer = Arc::new(glimvid_media::OfflineScriptWriter::new());
-    let shutdown = Shutdown::new();
-    shutdown.trigger_on_signals();
-    let relay = tokio::spawn(backends.relay.clone().run(std::time::Duration::from_millis(500), {
-        let s = shutdown.clone();
-        async move { s.wait().await }
-    }));
-    tracing::info!("script worker started");
-    glimvid_script_service::run_worker(backends, writer, shutdown).await;
-    let _ = relay.await;
-    Ok(())
+    let cfg = glimvid_runtime::Config::from_env()?;
+    glimvid_pipeline::process::run_worker_process(cfg, |_, _| {
+        Arc::new(ScriptStage::new(Arc::new(glimvid_media::OfflineScriptWriter::new())))
+    })
+    .await
 }
