@@ -3,6 +3,7 @@
 
 pub mod conformance;
 pub mod fs;
+pub mod s3;
 
 use std::{ops::Range, path::Path, pin::Pin};
 
@@ -11,6 +12,7 @@ use bytes::Bytes;
 use futures::Stream;
 
 pub use fs::FsStore;
+pub use s3::{S3Settings, S3Store};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BlobError {
