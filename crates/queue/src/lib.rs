@@ -4,12 +4,14 @@
 
 pub mod conformance;
 pub mod db;
+pub mod rabbitmq;
 
 use std::{collections::BTreeMap, time::Duration};
 
 use async_trait::async_trait;
 
 pub use db::DbQueue;
+pub use rabbitmq::{RabbitConfig, RabbitQueue};
 
 /// String headers carried with a task (trace context, job id for logs).
 pub type Headers = BTreeMap<String, String>;
