@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, Photo, TestApp, assert_problem, form, generated_png, photo, spawn_app, unique_email};
+use crate::helpers::{
+    PASSWORD, Photo, TestApp, assert_problem, form, generated_png, photo, spawn_app, spawn_app_with, unique_email,
+};
 
 const DESCRIPTION: &str = "A ceramic espresso cup, hand glazed";
 const OPTIONS: &str = r#"{"aspect_ratio": "9:16", "duration_s": 5}"#;
@@ -53,7 +55,11 @@ async fn refused_uploads_get_problems_and_create_nothing() {
     let trials = app.account(t).await["free_trials_left"].clone();
     assert!(trials.as_i64().is_some_and(|n| n > 0), "a new account has free trials: {trials}");
 
-    let text = Photo { file_name: "photo.jpg".into(), content_type: "image/jpeg".into(), bytes: b"not a photo at all\n".to_vec() };
+    let text = Photo {
+        file_name: "photo.jpg".into(),
+        content_type: "image/jpeg".into(),
+        bytes: b"not a photo at all\n".to_vec(),
+    };
     let rocket = photo("rocket.jpg");
     let truncated = Photo { bytes: rocket.bytes[..rocket.bytes.len() / 2].to_vec(), ..rocket.clone() };
     let bomb = Photo { file_name: "bomb.png".into(), content_type: "image/png".into(), bytes: decompression_bomb() };
@@ -105,6 +111,36 @@ async fn refused_uploads_get_problems_and_create_nothing() {
     assert_eq!(app.post_empty(&format!("/api/v1/videos/{id}/cancel"), t).await.status(), StatusCode::OK);
 }
 
+/// A JPEG cut in the middle of its image data and closed with an end-of-image marker still
+/// lacks half of its pixels: a full decode must notice.
+#[tokio::test]
+async fn a_jpeg_cut_short_is_refused_even_with_its_end_marker() {
+    let app = spawn_app().await;
+    let user = app.register_user().await;
+    let t = user.access_token.as_str();
+    let trials = app.account(t).await["free_trials_left"].clone();
+    let rocket = photo("rocket.jpg");
+    let mut cut = rocket.bytes[..rocket.bytes.len() / 2].to_vec();
+    cut.extend_from_slice(&[0xFF, 0xD9]);
+    let cut = Photo { bytes: cut, ..rocket };
+    let r = app.submit_form(t, form(&[cut], Some(DESCRIPTION), Some(OPTIONS))).await;
+    assert_problem(r, 422, "a JPEG cut in half, with EOI appended").await;
+    assert_nothing_created(&app, t, &trials, "cut JPEG").await;
+}
+
+#[tokio::test]
+async fn a_photo_over_the_byte_limit_is_413() {
+    let app = spawn_app_with(&[("GLIMVID_MAX_PHOTO_BYTES", "200000")]).await;
+    let user = app.register_user().await;
+    let t = user.access_token.as_str();
+    let trials = app.account(t).await["free_trials_left"].clone();
+    let big = photo("coffee.png");
+    assert!(big.bytes.len() > 200_000);
+    let r = app.submit_form(t, form(&[big], Some(DESCRIPTION), Some(OPTIONS))).await;
+    assert_problem(r, 413, "a 466 kB photo over a 200 kB limit").await;
+    assert_nothing_created(&app, t, &trials, "photo too large").await;
+}
+
 #[tokio::test]
 async fn refused_registrations() {
     let app = spawn_app().await;
@@ -145,8 +181,10 @@ async fn login_does_not_tell_unknown_emails_from_wrong_passwords() {
         v
     };
     assert_eq!(strip(wrong), strip(unknown), "the two failures must be indistinguishable");
-    // The right password still works.
+    // The right password still works, whatever the case of the email.
     assert_eq!(app.login(&user.email, &user.password).await.status(), StatusCode::OK);
+    let shouted = format!(" {} ", user.email.to_uppercase());
+    assert_eq!(app.login(&shouted, &user.password).await.status(), StatusCode::OK, "login with {shouted:?}");
 }
 
 #[tokio::test]
@@ -180,4 +218,7 @@ async fn unknown_routes_are_404_problems() {
     assert_problem(app.get("/api/v1/nope", None).await, 404, "GET /api/v1/nope").await;
     assert_problem(app.get("/nope", None).await, 404, "GET /nope").await;
     assert_problem(app.get("/v/not-a-public-id", None).await, 404, "GET /v/not-a-public-id").await;
+    let user = app.register_user().await;
+    let r = app.get("/api/v1/videos/not-a-job-id", Some(&user.access_token)).await;
+    assert_problem(r, 404, "a job id that is not an id").await;
 }

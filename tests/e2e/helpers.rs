@@ -66,11 +66,7 @@ pub async fn spawn_app_with(env: &[(&str, &str)]) -> TestApp {
     let data_dir = tempfile::Builder::new().prefix("glimvid-e2e-").tempdir().expect("temp data folder");
     let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let (child, address) = start(data_dir.path(), &env).await;
-    let client = Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(120))
-        .build()
-        .expect("HTTP client");
+    let client = Client::builder().no_proxy().timeout(Duration::from_secs(120)).build().expect("HTTP client");
     let app = TestApp { address, client, child, data_dir, env };
     app.wait_healthy().await;
     app
@@ -360,7 +356,8 @@ pub async fn assert_problem(r: Response, status: u16, what: &str) -> Value {
     assert_eq!(got, status, "{what}: expected {status}, got {got}: {text}");
     assert_eq!(content_type(&headers), "application/problem+json", "{what}: content type; body {text}");
     let rid = request_id(&headers);
-    let p: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{what}: problem body is not JSON ({e}): {text}"));
+    let p: Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{what}: problem body is not JSON ({e}): {text}"));
     for field in ["type", "title", "detail", "code"] {
         assert!(
             p[field].as_str().is_some_and(|s| !s.is_empty()),
@@ -439,7 +436,11 @@ pub async fn probe(bytes: Vec<u8>) -> Mp4Info {
 /// Asserts a playable H.264 video of the given size and duration (±500 ms).
 pub fn assert_video(info: &Mp4Info, width: u32, height: u32, duration_ms: u64) {
     assert_eq!((info.width, info.height), (width, height), "video size: {info:?}");
-    assert!(info.duration_ms.abs_diff(duration_ms) <= 500, "duration {} ms, wanted {duration_ms}: {info:?}", info.duration_ms);
+    assert!(
+        info.duration_ms.abs_diff(duration_ms) <= 500,
+        "duration {} ms, wanted {duration_ms}: {info:?}",
+        info.duration_ms
+    );
     assert_eq!(info.codec, "avc1", "codec: {info:?}");
     assert!(info.faststart, "moov must come before mdat: {info:?}");
     assert!(info.frames > 0, "no frames: {info:?}");
@@ -456,8 +457,5 @@ pub async fn fetch_and_probe(app: &TestApp, job: &Value) -> (Vec<u8>, Mp4Info) {
 
 /// Events of one kind/stage/status.
 pub fn count_events(events: &[Value], kind: &str, stage: Option<&str>, status: &str) -> usize {
-    events
-        .iter()
-        .filter(|e| e["kind"] == kind && e["stage"].as_str() == stage && e["status"] == status)
-        .count()
+    events.iter().filter(|e| e["kind"] == kind && e["stage"].as_str() == stage && e["status"] == status).count()
 }

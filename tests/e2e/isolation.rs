@@ -10,9 +10,8 @@ async fn another_users_job_is_404() {
     let app = spawn_app().await;
     let alice = app.register_user().await;
     let bob = app.register_user().await;
-    let job = app
-        .submit(&alice.access_token, &[photo("rocket.jpg")], "Alice's rocket", &json!({"duration_s": 5}))
-        .await;
+    let job =
+        app.submit(&alice.access_token, &[photo("rocket.jpg")], "Alice's rocket", &json!({"duration_s": 5})).await;
     let id = job["id"].as_str().expect("id").to_owned();
 
     // What a job that does not exist looks like, for comparison.
@@ -24,7 +23,14 @@ async fn another_users_job_is_404() {
         v.as_object_mut().expect("object").remove("request_id");
         v
     };
-    let nobody = strip(assert_problem(app.get(&format!("/api/v1/videos/{missing}"), Some(&bob.access_token)).await, 404, "a job that does not exist").await);
+    let nobody = strip(
+        assert_problem(
+            app.get(&format!("/api/v1/videos/{missing}"), Some(&bob.access_token)).await,
+            404,
+            "a job that does not exist",
+        )
+        .await,
+    );
 
     let b = &bob.access_token;
     let cases = [

@@ -8,5 +8,6 @@ mod credits;
 mod helpers;
 mod isolation;
 mod ops;
+mod privacy;
 mod render;
 mod videos_api;

@@ -13,7 +13,8 @@ async fn request_ids_are_echoed_or_generated() {
     assert_eq!(request_id(r.headers()), "e2e-trace_42");
 
     // Errors quote the same id in their body.
-    let r = app.client.get(app.url("/api/v1/account")).header("x-request-id", "e2e-trace-43").send().await.expect("GET");
+    let r =
+        app.client.get(app.url("/api/v1/account")).header("x-request-id", "e2e-trace-43").send().await.expect("GET");
     let p = assert_problem(r, 401, "no token").await;
     assert_eq!(p["request_id"], "e2e-trace-43");
 
@@ -21,7 +22,8 @@ async fn request_ids_are_echoed_or_generated() {
     let a = request_id(app.get("/healthz", None).await.headers());
     let b = request_id(app.get("/healthz", None).await.headers());
     assert!(!a.is_empty() && a != b, "generated ids must be unique: {a} {b}");
-    let r = app.client.get(app.url("/healthz")).header("x-request-id", "bad id\twith spaces").send().await.expect("GET");
+    let r =
+        app.client.get(app.url("/healthz")).header("x-request-id", "bad id\twith spaces").send().await.expect("GET");
     let c = request_id(r.headers());
     assert!(!c.is_empty() && !c.contains(' '), "an unsafe id must be replaced: {c:?}");
 }

@@ -7,7 +7,8 @@ use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    assert_problem, assert_video, content_type, count_events, fetch_and_probe, photo, spawn_app, spawn_app_with, stage,
+    assert_problem, assert_video, content_type, count_events, fetch_and_probe, photo, request_id, spawn_app,
+    spawn_app_with, stage,
 };
 
 const RENDER_TIMEOUT: Duration = Duration::from_secs(180);
@@ -34,7 +35,8 @@ async fn a_whole_job_ends_in_a_playable_public_video() {
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "event ids must increase: {ids:?}");
     assert!(events.iter().all(|e| e["job_id"] == id.as_str()), "events of another job: {events:#?}");
     for s in ["script", "enhance", "render"] {
-        let pos = |status: &str| events.iter().position(|e| e["kind"] == "stage" && e["stage"] == s && e["status"] == status);
+        let pos =
+            |status: &str| events.iter().position(|e| e["kind"] == "stage" && e["stage"] == s && e["status"] == status);
         let running = pos("running").unwrap_or_else(|| panic!("no `{s} running` event: {events:#?}"));
         let succeeded = pos("succeeded").unwrap_or_else(|| panic!("no `{s} succeeded` event: {events:#?}"));
         assert!(running < succeeded, "{s}: succeeded before running: {events:#?}");
@@ -47,7 +49,11 @@ async fn a_whole_job_ends_in_a_playable_public_video() {
     assert!(at("render", "running") > at("script", "succeeded"), "render started before the script: {events:#?}");
     assert!(at("render", "running") > at("enhance", "succeeded"), "render started before enhance: {events:#?}");
     let last = events.last().expect("events");
-    assert_eq!((last["kind"].as_str(), last["status"].as_str()), (Some("job"), Some("succeeded")), "last event: {last}");
+    assert_eq!(
+        (last["kind"].as_str(), last["status"].as_str()),
+        (Some("job"), Some("succeeded")),
+        "last event: {last}"
+    );
 
     // The job view.
     let job = app.job(&user.access_token, &id).await;
@@ -81,6 +87,10 @@ async fn a_whole_job_ends_in_a_playable_public_video() {
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(content_type(r.headers()), "video/mp4");
     assert_eq!(r.headers().get(header::ACCEPT_RANGES).and_then(|v| v.to_str().ok()), Some("bytes"));
+    request_id(r.headers());
+    // The link is unguessable: 128 random bits, unrelated to the job id.
+    let public_id = public_url.rsplit('/').next().expect("public id");
+    assert!(public_id.len() >= 22 && !public_id.contains(&id) && !id.contains(public_id), "public id {public_id:?}");
     let (full, info) = fetch_and_probe(&app, &job).await;
     assert_video(&info, 1080, 1920, 5000);
     assert_eq!(Some(full.len() as u64), job["video"]["size"].as_u64(), "video size in the job view");
@@ -92,6 +102,7 @@ async fn a_whole_job_ends_in_a_playable_public_video() {
         ("bytes=100-1099".to_string(), 100, 1099),
         (format!("bytes={}-", total - 500), total - 500, total - 1),
         ("bytes=-300".to_string(), total - 300, total - 1),
+        (format!("bytes=1000-{}", total + 5000), 1000, total - 1),
     ] {
         let r = app.client.get(public_url).header(header::RANGE, &range).send().await.expect("range GET");
         assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT, "{range}");
@@ -107,6 +118,24 @@ async fn a_whole_job_ends_in_a_playable_public_video() {
         assert_problem(r, 416, &range).await;
         assert_eq!(cr.as_deref(), Some(format!("bytes */{total}").as_str()), "{range}: Content-Range of a 416");
     }
+
+    // The video cost one trial and keeps it; a finished job cannot be canceled.
+    let account = app.account(&user.access_token).await;
+    assert_eq!(account["free_trials_left"].as_i64(), Some(2), "3 trials minus this video: {account}");
+    let r = app.post_empty(&format!("/api/v1/videos/{id}/cancel"), &user.access_token).await;
+    assert_problem(r, 409, "canceling a finished job").await;
+    assert_eq!(app.account(&user.access_token).await["free_trials_left"].as_i64(), Some(2), "a late cancel refunded");
+    assert_eq!(app.job(&user.access_token, &id).await["status"], "succeeded");
+
+    // HEAD answers with the headers a GET would send (RFC 9110 §9.3.2), the length above all.
+    let r = app.client.head(public_url).send().await.expect("HEAD video");
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()),
+        Some(total.to_string().as_str()),
+        "Content-Length of HEAD /v/{{public_id}}"
+    );
+    assert!(r.bytes().await.expect("HEAD body").is_empty());
 }
 
 #[tokio::test]
@@ -135,7 +164,11 @@ async fn each_aspect_ratio_renders_at_its_size() {
     for ((ratio, w, h), job) in cases.into_iter().zip([a, b]) {
         assert_eq!(job["status"], "succeeded", "{ratio}: {job:#}");
         let enhanced: &Value = &job["enhanced_images"][0];
-        assert_eq!((enhanced["width"].as_u64(), enhanced["height"].as_u64()), (Some(w as u64), Some(h as u64)), "{ratio}");
+        assert_eq!(
+            (enhanced["width"].as_u64(), enhanced["height"].as_u64()),
+            (Some(w as u64), Some(h as u64)),
+            "{ratio}"
+        );
         let (_, info) = fetch_and_probe(&app, &job).await;
         assert_video(&info, w, h, 5000);
     }
@@ -150,7 +183,12 @@ async fn deleting_a_finished_job_takes_its_public_link_down_at_once() {
         .submit(t, &[photo("coffee.png")], "An espresso cup we keep", &json!({"aspect_ratio": "1:1", "duration_s": 5}))
         .await;
     let job = app
-        .submit(t, &[photo("coffee.png")], "An espresso cup to delete", &json!({"aspect_ratio": "1:1", "duration_s": 5}))
+        .submit(
+            t,
+            &[photo("coffee.png")],
+            "An espresso cup to delete",
+            &json!({"aspect_ratio": "1:1", "duration_s": 5}),
+        )
         .await;
     let id = job["id"].as_str().expect("id").to_owned();
     let keep_id = keep["id"].as_str().expect("id").to_owned();

@@ -7,7 +7,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_problem, form, photo, spawn_app};
+use crate::helpers::{TestApp, assert_problem, form, parse_sse, photo, spawn_app};
 
 async fn cancel(app: &TestApp, token: &str, id: &str) {
     let r = app.post_empty(&format!("/api/v1/videos/{id}/cancel"), token).await;
@@ -23,11 +23,17 @@ async fn the_same_idempotency_key_replays_the_first_answer() {
     let options = json!({"duration_s": 5}).to_string();
     let send = |description: &'static str| {
         let f = form(&[photo("rocket.jpg")], Some(description), Some(&options));
-        app.client.post(app.url("/api/v1/videos")).bearer_auth(t).header("Idempotency-Key", "e2e-key-1").multipart(f).send()
+        app.client
+            .post(app.url("/api/v1/videos"))
+            .bearer_auth(t)
+            .header("Idempotency-Key", "e2e-key-1")
+            .multipart(f)
+            .send()
     };
     let first = send("A rocket, exactly once").await.expect("POST");
     assert_eq!(first.status(), StatusCode::ACCEPTED);
-    let replayed = |r: &reqwest::Response| r.headers().get("idempotent-replayed").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let replayed =
+        |r: &reqwest::Response| r.headers().get("idempotent-replayed").and_then(|v| v.to_str().ok()).map(str::to_owned);
     assert_eq!(replayed(&first).as_deref(), Some("false"));
     let first: Value = first.json().await.expect("job");
 
@@ -45,6 +51,12 @@ async fn the_same_idempotency_key_replays_the_first_answer() {
     cancel(&app, t, first["id"].as_str().expect("id")).await;
 }
 
+async fn list_page(app: &TestApp, token: &str, query: &str) -> Value {
+    let r = app.get(&format!("/api/v1/videos?{query}"), Some(token)).await;
+    assert_eq!(r.status(), StatusCode::OK, "list {query}");
+    r.json().await.expect("list JSON")
+}
+
 #[tokio::test]
 async fn jobs_are_listed_newest_first_with_a_cursor() {
     let app = spawn_app().await;
@@ -57,17 +69,14 @@ async fn jobs_are_listed_newest_first_with_a_cursor() {
         cancel(&app, t, &id).await;
         ids.push(id);
     }
-    let page = |q: String| async move {
-        let r = app.get(&format!("/api/v1/videos?{q}"), Some(t)).await;
-        assert_eq!(r.status(), StatusCode::OK, "list {q}");
-        r.json::<Value>().await.expect("list JSON")
-    };
-    let first = page("limit=2".into()).await;
-    let got: Vec<&str> = first["items"].as_array().expect("items").iter().map(|j| j["id"].as_str().expect("id")).collect();
+    let first = list_page(&app, t, "limit=2").await;
+    let got: Vec<&str> =
+        first["items"].as_array().expect("items").iter().map(|j| j["id"].as_str().expect("id")).collect();
     assert_eq!(got, [ids[2].as_str(), ids[1].as_str()], "newest first");
     let cursor = first["next_cursor"].as_str().expect("a next_cursor when more remain").to_owned();
-    let second = page(format!("limit=2&cursor={cursor}")).await;
-    let got: Vec<&str> = second["items"].as_array().expect("items").iter().map(|j| j["id"].as_str().expect("id")).collect();
+    let second = list_page(&app, t, &format!("limit=2&cursor={cursor}")).await;
+    let got: Vec<&str> =
+        second["items"].as_array().expect("items").iter().map(|j| j["id"].as_str().expect("id")).collect();
     assert_eq!(got, [ids[0].as_str()], "the second page");
     assert!(second["next_cursor"].is_null(), "no cursor on the last page: {second}");
 
@@ -85,12 +94,21 @@ async fn account_settings_are_kept_and_used() {
     assert_eq!(a["email"].as_str(), Some(user.email.as_str()));
     assert_eq!(a["training_opt_out"], false, "{a}");
 
-    let r = app.client.patch(app.url("/api/v1/account")).bearer_auth(t).json(&json!({"language": "de", "training_opt_out": true})).send().await.expect("PATCH");
+    let r = app
+        .client
+        .patch(app.url("/api/v1/account"))
+        .bearer_auth(t)
+        .json(&json!({"language": "de", "training_opt_out": true}))
+        .send()
+        .await
+        .expect("PATCH");
     assert_eq!(r.status(), StatusCode::OK);
     let a = app.account(t).await;
     assert_eq!((a["language"].as_str(), a["training_opt_out"].as_bool()), (Some("de"), Some(true)), "{a}");
 
-    for (what, body) in [("an unknown language", json!({"language": "xx"})), ("an unknown field", json!({"colour": "red"}))] {
+    for (what, body) in
+        [("an unknown language", json!({"language": "xx"})), ("an unknown field", json!({"colour": "red"}))]
+    {
         let r = app.client.patch(app.url("/api/v1/account")).bearer_auth(t).json(&body).send().await.expect("PATCH");
         assert_problem(r, 422, what).await;
     }
@@ -106,4 +124,18 @@ async fn account_settings_are_kept_and_used() {
     let events = app.events(t, id, Duration::from_secs(20)).await;
     let last = events.last().expect("events");
     assert_eq!((last["kind"].as_str(), last["status"].as_str()), (Some("job"), Some("canceled")), "{events:#?}");
+
+    // A client that reconnects with Last-Event-ID gets only what came after.
+    let first_id = events[0]["id"].as_i64().expect("event id");
+    let r = app
+        .client
+        .get(app.url(&format!("/api/v1/videos/{id}/events")))
+        .bearer_auth(t)
+        .header("Last-Event-ID", first_id.to_string())
+        .send()
+        .await
+        .expect("GET events");
+    assert_eq!(r.status(), StatusCode::OK);
+    let rest = parse_sse(&r.text().await.expect("events"));
+    assert_eq!(rest, events[1..], "events after Last-Event-ID {first_id}");
 }

@@ -3,9 +3,9 @@
 
 use std::{sync::Arc, time::Duration};
 
-use glimvid_blob::{BlobStore, FsStore};
+use glimvid_blob::{BlobStore, FsStore, S3Settings, S3Store};
 use glimvid_db::Db;
-use glimvid_queue::{DbQueue, JobQueue, db::DbQueueConfig};
+use glimvid_queue::{DbQueue, JobQueue, RabbitConfig, RabbitQueue, db::DbQueueConfig};
 use glimvid_runtime::Config;
 
 use crate::{OutboxRelay, WorkerConfig};
@@ -26,23 +26,39 @@ pub enum BackendError {
     Db(String),
     #[error("object store: {0}")]
     Blob(String),
-    #[error("{0}")]
-    Unsupported(String),
+    #[error("queue: {0}")]
+    Queue(String),
 }
 
 impl Backends {
     pub async fn connect(cfg: &Config) -> Result<Self, BackendError> {
+        // sqlx links ring, the AWS SDK and lapin aws-lc-rs: pick one process-wide provider
+        // before the first TLS connection.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         if cfg.database_url.is_none() {
             tokio::fs::create_dir_all(&cfg.data_dir).await.map_err(|e| BackendError::Db(e.to_string()))?;
         }
         let db = Db::connect(&cfg.database_url_or_embedded()).await.map_err(|e| BackendError::Db(e.to_string()))?;
         let queue: Arc<dyn JobQueue> = match &cfg.amqp_url {
             None => Arc::new(DbQueue::new(db.clone(), DbQueueConfig::default())),
-            Some(_) => return Err(BackendError::Unsupported("GLIMVID_AMQP_URL: the RabbitMQ adapter is not built yet".into())),
+            Some(url) => {
+                // Prefetch matches the receive loops, so that a worker's concurrency is real.
+                let rc = RabbitConfig { prefetch: cfg.worker_concurrency.clamp(1, u16::MAX as usize) as u16, ..RabbitConfig::default() };
+                Arc::new(RabbitQueue::connect(url.expose(), rc).await.map_err(|e| BackendError::Queue(e.to_string()))?)
+            }
         };
         let blob: Arc<dyn BlobStore> = match &cfg.s3 {
             None => Arc::new(FsStore::open(cfg.data_dir.join("objects")).await.map_err(|e| BackendError::Blob(e.to_string()))?),
-            Some(_) => return Err(BackendError::Unsupported("GLIMVID_S3_*: the S3 adapter is not built yet".into())),
+            Some(s3) => {
+                let settings = S3Settings::new(
+                    Some(s3.endpoint.clone()),
+                    s3.bucket.clone(),
+                    s3.region.clone(),
+                    s3.access_key_id.as_ref().map(|k| k.expose().to_owned()).unwrap_or_default(),
+                    s3.secret_access_key.as_ref().map(|k| k.expose().to_owned()).unwrap_or_default(),
+                );
+                Arc::new(S3Store::connect(settings).await.map_err(|e| BackendError::Blob(e.to_string()))?)
+            }
         };
         let relay = OutboxRelay::new(db.clone(), queue.clone());
         let worker = WorkerConfig {

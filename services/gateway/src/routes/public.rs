@@ -1,7 +1,7 @@
 //! Public video links: `/v/{public_id}`, no authentication, HTTP Range so players can seek.
 //! The id is unguessable and unrelated to the storage key; a deleted video answers 404 at once.
 
-use actix_web::{HttpRequest, HttpResponse, http::{Method, StatusCode, header}, web};
+use actix_web::{HttpRequest, HttpResponse, http::{StatusCode, header}, web};
 use futures::StreamExt;
 use glimvid_db::repo::jobs;
 use glimvid_domain::{DomainError, ErrorCode, PublicId};
@@ -58,9 +58,8 @@ pub async fn video(state: web::Data<SharedState>, id: web::Path<String>, req: Ht
     if range.is_some() {
         resp.insert_header((header::CONTENT_RANGE, format!("bytes {}-{}/{}", read.range.start, read.range.end - 1, read.total)));
     }
-    if req.method() == Method::HEAD {
-        return Ok(resp.finish());
-    }
+    // For HEAD, actix sends the headers of this sized body (Content-Length included) and
+    // never polls the stream.
     let body = read.body.map(|r| r.map_err(|e| actix_web::error::ErrorServiceUnavailable(e.to_string())));
     Ok(resp.streaming(body))
 }
