@@ -37,9 +37,15 @@ fn main() {
             title: "晨光咖啡：每一口都是新的开始".into(),
             hook: "".into(),
             scenes: vec![
-                Scene { caption: "精选单一产地咖啡豆，新鲜烘焙".into(), voiceover: String::new(), photo_index: 0 },
+                Scene {
+                    caption: "精选单一产地咖啡豆，新鲜烘焙".into(), voiceover: String::new(), photo_index: 0
+                },
                 Scene { caption: "一杯下肚，动力直冲云霄".into(), voiceover: String::new(), photo_index: 1 },
-                Scene { caption: "浓郁醇香，顺滑回甘，让早晨充满活力。".into(), voiceover: String::new(), photo_index: 0 },
+                Scene {
+                    caption: "浓郁醇香，顺滑回甘，让早晨充满活力。".into(),
+                    voiceover: String::new(),
+                    photo_index: 0,
+                },
             ],
             call_to_action: "立即购买，限时八折".into(),
         },
@@ -47,9 +53,21 @@ fn main() {
             title: "Morning Rocket Espresso".into(),
             hook: "".into(),
             scenes: vec![
-                Scene { caption: "Single-origin beans, roasted fresh every week".into(), voiceover: String::new(), photo_index: 0 },
-                Scene { caption: "One cup and your morning takes off".into(), voiceover: String::new(), photo_index: 1 },
-                Scene { caption: "Rich crema, bold aroma, smooth finish".into(), voiceover: String::new(), photo_index: 0 },
+                Scene {
+                    caption: "Single-origin beans, roasted fresh every week".into(),
+                    voiceover: String::new(),
+                    photo_index: 0,
+                },
+                Scene {
+                    caption: "One cup and your morning takes off".into(),
+                    voiceover: String::new(),
+                    photo_index: 1,
+                },
+                Scene {
+                    caption: "Rich crema, bold aroma, smooth finish".into(),
+                    voiceover: String::new(),
+                    photo_index: 0,
+                },
             ],
             call_to_action: "Order now: 20% off today".into(),
         },

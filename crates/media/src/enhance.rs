@@ -15,8 +15,6 @@ use image::{ImageEncoder, codecs::jpeg::JpegEncoder};
 use crate::imaging::{decode_rgb, reduced};
 use crate::upload::DEFAULT_MAX_PIXELS;
 
-pub use color::Correction;
-
 const PROVIDER: &str = "local";
 /// Statistics are measured on a copy this size: a few hundred pixels give stable percentiles.
 const ANALYSIS_SIDE: u32 = 384;

@@ -158,7 +158,11 @@ pub fn unsharp(img: &mut RgbImage, amount: f32, threshold: u8) {
             &horiz[yy * stride..(yy + 1) * stride]
         });
         for i in 0..stride {
-            let blurred = (rows[0][i] as u32 + 4 * rows[1][i] as u32 + 6 * rows[2][i] as u32 + 4 * rows[3][i] as u32 + rows[4][i] as u32
+            let blurred = (rows[0][i] as u32
+                + 4 * rows[1][i] as u32
+                + 6 * rows[2][i] as u32
+                + 4 * rows[3][i] as u32
+                + rows[4][i] as u32
                 + 128)
                 >> 8;
             let v = out[i] as i32;

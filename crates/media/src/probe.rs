@@ -125,9 +125,8 @@ pub fn decode_frames(path: &Path, indices: &[u32]) -> Result<Vec<RgbImage>, Prob
     decode_each(&mut p, |i, frame| {
         for (slot, &want) in found.iter_mut().zip(indices) {
             if want == i {
-                *slot = Some(
-                    RgbImage::from_raw(frame.width(), frame.height(), frame.to_rgb()).expect("sized RGB buffer"),
-                );
+                *slot =
+                    Some(RgbImage::from_raw(frame.width(), frame.height(), frame.to_rgb()).expect("sized RGB buffer"));
             }
         }
         Some(i) < last
@@ -157,13 +156,14 @@ fn decode_each(p: &mut Parsed, mut each: impl FnMut(u32, &Yuv420) -> bool) -> Re
     }
     let mut produced = 0u32;
     let mut sample = Vec::new();
-    let emit = |yuv: &openh264::decoder::DecodedYUV<'_>, produced: &mut u32, each: &mut dyn FnMut(u32, &Yuv420) -> bool| {
-        let (w, h) = yuv.dimensions();
-        let frame = Yuv420::from_planes(w as u32, h as u32, (yuv.y(), yuv.u(), yuv.v()), yuv.strides());
-        let more = each(*produced, &frame);
-        *produced += 1;
-        more
-    };
+    let emit =
+        |yuv: &openh264::decoder::DecodedYUV<'_>, produced: &mut u32, each: &mut dyn FnMut(u32, &Yuv420) -> bool| {
+            let (w, h) = yuv.dimensions();
+            let frame = Yuv420::from_planes(w as u32, h as u32, (yuv.y(), yuv.u(), yuv.v()), yuv.strides());
+            let more = each(*produced, &frame);
+            *produced += 1;
+            more
+        };
     for (&off, &size) in t.sample_offsets.iter().zip(&t.sample_sizes) {
         sample.resize(size as usize, 0);
         p.file.seek(SeekFrom::Start(off))?;
@@ -172,13 +172,11 @@ fn decode_each(p: &mut Parsed, mut each: impl FnMut(u32, &Yuv420) -> bool) -> Re
         if boxes::avcc_to_annexb(&sample, t.nal_length_size.max(1), &mut annexb).is_err() {
             continue; // a broken sample is simply not decodable
         }
-        match decoder.decode(&annexb) {
-            Ok(Some(yuv)) => {
-                if !emit(&yuv, &mut produced, &mut each) {
-                    return Ok(());
-                }
-            }
-            Ok(None) | Err(_) => {}
+        // A sample that fails to decode is simply not counted.
+        if let Ok(Some(yuv)) = decoder.decode(&annexb)
+            && !emit(&yuv, &mut produced, &mut each)
+        {
+            return Ok(());
         }
     }
     if let Ok(rest) = decoder.flush_remaining() {

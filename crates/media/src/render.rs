@@ -93,11 +93,18 @@ impl VideoGenerator for LocalRenderer {
         let RenderRequest { script, images, options, output, observer } = req;
         let encoder = self.encoder.clone();
         let started = Instant::now();
-        let out = tokio::task::spawn_blocking(move || render_video(&script, &images, &options, &output, encoder.as_ref()))
-            .await
-            .map_err(|e| ProviderError::transient(PROVIDER, "internal", format!("render task failed: {e}")))??;
+        let out =
+            tokio::task::spawn_blocking(move || render_video(&script, &images, &options, &output, encoder.as_ref()))
+                .await
+                .map_err(|e| ProviderError::transient(PROVIDER, "internal", format!("render task failed: {e}")))??;
         observer
-            .note(&format!("rendered {} frames ({}x{}) in {:.1} s", out.frames, out.width, out.height, secs(started.elapsed())))
+            .note(&format!(
+                "rendered {} frames ({}x{}) in {:.1} s",
+                out.frames,
+                out.width,
+                out.height,
+                secs(started.elapsed())
+            ))
             .await;
         Ok(out)
     }

@@ -315,7 +315,8 @@ mod tests {
 
     #[test]
     fn long_text_shrinks_to_fit_the_line_limit() {
-        let long = "A carefully roasted single-origin espresso with notes of dark chocolate, cherry and a hint of caramel";
+        let long =
+            "A carefully roasted single-origin espresso with notes of dark chocolate, cherry and a hint of caramel";
         let style = caption_style();
         let o = Overlay::text(long, &style, (540.0, 1400.0));
         // Three lines at most: about 3 * 1.22 * 60 + padding.

@@ -202,3 +202,4 @@ pub(crate) fn jpeg_is_complete(b: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests;
+

@@ -22,7 +22,7 @@ impl std::fmt::Debug for Yuv420 {
 impl Yuv420 {
     /// A black frame. Width and height must be even (H.264 4:2:0 needs it).
     pub fn new(width: u32, height: u32) -> Self {
-        assert!(width % 2 == 0 && height % 2 == 0, "I420 needs even dimensions");
+        assert!(width.is_multiple_of(2) && height.is_multiple_of(2), "I420 needs even dimensions");
         let (w, h) = (width as usize, height as usize);
         let mut data = vec![16u8; w * h + w * h / 2];
         data[w * h..].fill(128);
@@ -65,24 +65,14 @@ impl Yuv420 {
         let (w, h) = (self.width, self.height);
         assert_eq!(rgb.len(), w * h * 3, "RGB buffer does not match the frame size");
         let (yp, up, vp) = self.planes_mut();
-        // Luma: one simple loop per row, which the compiler vectorises.
         for (yrow, row) in yp.chunks_exact_mut(w).zip(rgb.chunks_exact(w * 3)) {
-            for (y, p) in yrow.iter_mut().zip(row.chunks_exact(3)) {
-                *y = luma(p[0] as i32, p[1] as i32, p[2] as i32);
-            }
+            luma_row(row, yrow);
         }
         let cw = w / 2;
         for (cy, (urow, vrow)) in up.chunks_exact_mut(cw).zip(vp.chunks_exact_mut(cw)).enumerate() {
             let row0 = &rgb[(2 * cy) * w * 3..(2 * cy + 1) * w * 3];
             let row1 = &rgb[(2 * cy + 1) * w * 3..(2 * cy + 2) * w * 3];
-            for (cx, (u, v)) in urow.iter_mut().zip(vrow.iter_mut()).enumerate() {
-                let i = cx * 6;
-                let sum = |c: usize| row0[i + c] as i32 + row0[i + 3 + c] as i32 + row1[i + c] as i32 + row1[i + 3 + c] as i32;
-                let (rs, gs, bs) = (sum(0), sum(1), sum(2));
-                // Sums of four pixels: the coefficients are scaled by 1/4 through the shift.
-                *u = (((-26 * rs - 86 * gs + 112 * bs + 512) >> 10) + 128).clamp(16, 240) as u8;
-                *v = (((112 * rs - 102 * gs - 10 * bs + 512) >> 10) + 128).clamp(16, 240) as u8;
-            }
+            chroma_row(row0, row1, urow, vrow);
         }
     }
 
@@ -127,10 +117,23 @@ impl Yuv420 {
     }
 }
 
-/// BT.709 limited-range luma of one 8-bit RGB pixel.
-#[inline(always)]
-fn luma(r: i32, g: i32, b: i32) -> u8 {
-    (((47 * r + 157 * g + 16 * b + 128) >> 8) + 16) as u8
+/// BT.709 limited-range luma of one row: `Y = 16 + (47 R + 157 G + 16 B + 128) / 256`.
+fn luma_row(rgb: &[u8], y: &mut [u8]) {
+    for (o, p) in y.iter_mut().zip(rgb.chunks_exact(3)) {
+        *o = (((47 * p[0] as i32 + 157 * p[1] as i32 + 16 * p[2] as i32 + 128) >> 8) + 16) as u8;
+    }
+}
+
+/// Chroma of one row pair from the sums of each 2x2 block (the shift by 10 divides by 4 * 256).
+fn chroma_row(row0: &[u8], row1: &[u8], u: &mut [u8], v: &mut [u8]) {
+    let blocks = u.iter_mut().zip(v.iter_mut()).zip(row0.chunks_exact(6)).zip(row1.chunks_exact(6));
+    for (((uo, vo), p0), p1) in blocks {
+        let r = p0[0] as i32 + p0[3] as i32 + p1[0] as i32 + p1[3] as i32;
+        let g = p0[1] as i32 + p0[4] as i32 + p1[1] as i32 + p1[4] as i32;
+        let b = p0[2] as i32 + p0[5] as i32 + p1[2] as i32 + p1[5] as i32;
+        *uo = (((-26 * r - 86 * g + 112 * b + 512) >> 10) + 128).clamp(16, 240) as u8;
+        *vo = (((112 * r - 102 * g - 10 * b + 512) >> 10) + 128).clamp(16, 240) as u8;
+    }
 }
 
 #[cfg(test)]

@@ -66,7 +66,11 @@ fn codec_err(e: impl std::fmt::Display) -> EncodeError {
     EncodeError::Codec(e.to_string())
 }
 
-fn encode_chunk(spec: &EncodeSpec, frames: &dyn FrameSource, range: std::ops::Range<u32>) -> Result<Vec<Unit>, EncodeError> {
+fn encode_chunk(
+    spec: &EncodeSpec,
+    frames: &dyn FrameSource,
+    range: std::ops::Range<u32>,
+) -> Result<Vec<Unit>, EncodeError> {
     let config = EncoderConfig::new()
         .bitrate(BitRate::from_bps(spec.bitrate))
         .max_frame_rate(FrameRate::from_hz(spec.fps as f32))
@@ -154,7 +158,12 @@ impl Encoder for BundledH264 {
             let stats = muxer.finish_in_place_with_stats().map_err(|e| EncodeError::Mux(e.to_string()))?;
             let file = muxer.into_writer().into_inner().map_err(|e| e.into_error())?;
             file.sync_all()?;
-            Ok::<_, EncodeError>(EncodeReport { frames: index, keyframes, bytes: stats.bytes_written, encoder: "openh264" })
+            Ok::<_, EncodeError>(EncodeReport {
+                frames: index,
+                keyframes,
+                bytes: stats.bytes_written,
+                encoder: "openh264",
+            })
         })();
         match result {
             Ok(report) => {

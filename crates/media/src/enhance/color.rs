@@ -28,10 +28,6 @@ pub struct Correction {
 }
 
 impl Correction {
-    pub fn identity() -> Self {
-        Self::new([1.0; 3], [0.0; 3], [255.0; 3])
-    }
-
     fn new(gains: [f32; 3], black: [f32; 3], white: [f32; 3]) -> Self {
         let mut lut = [[0u8; 256]; 3];
         for c in 0..3 {
@@ -84,7 +80,8 @@ pub fn analyse(small: &RgbImage) -> Correction {
     let mut black = [0.0f32; 3];
     let mut white = [255.0f32; 3];
     for c in 0..3 {
-        let (mut lo, mut hi) = (percentile(&hist[c], total, LOW_PERCENTILE), percentile(&hist[c], total, HIGH_PERCENTILE));
+        let (mut lo, mut hi) =
+            (percentile(&hist[c], total, LOW_PERCENTILE), percentile(&hist[c], total, HIGH_PERCENTILE));
         // Bound the stretch: widen the window around its centre when it is too narrow.
         let min_range = 255.0 / MAX_STRETCH;
         if hi - lo < min_range {

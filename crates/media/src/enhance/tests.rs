@@ -14,7 +14,8 @@ fn png(img: &RgbImage) -> Bytes {
 /// A neutral textured scene (a grey ramp with detail), optionally tinted and squeezed in range.
 fn scene(w: u32, h: u32, tint: [f32; 3], lo: f32, hi: f32) -> RgbImage {
     RgbImage::from_fn(w, h, |x, y| {
-        let t = (x as f32 / w as f32 * 0.6 + y as f32 / h as f32 * 0.25 + ((x / 3 + y / 5) % 7) as f32 / 7.0 * 0.15).min(1.0);
+        let t = (x as f32 / w as f32 * 0.6 + y as f32 / h as f32 * 0.25 + ((x / 3 + y / 5) % 7) as f32 / 7.0 * 0.15)
+            .min(1.0);
         let v = lo + (hi - lo) * t;
         Rgb(tint.map(|k| (v * k).round().clamp(0.0, 255.0) as u8))
     })

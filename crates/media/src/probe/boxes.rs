@@ -67,8 +67,11 @@ pub fn read_body(file: &mut File, b: &TopBox) -> Result<Vec<u8>, ProbeError> {
     Ok(body)
 }
 
-/// The child boxes of a box body: (type, body).
-pub fn children(mut buf: &[u8]) -> Result<Vec<([u8; 4], &[u8])>, ProbeError> {
+/// A child box: its type and body.
+type Child<'a> = ([u8; 4], &'a [u8]);
+
+/// The child boxes of a box body.
+pub fn children(mut buf: &[u8]) -> Result<Vec<Child<'_>>, ProbeError> {
     let mut out = Vec::new();
     while !buf.is_empty() {
         if buf.len() < 8 {
@@ -107,7 +110,9 @@ fn be32(b: &[u8], at: usize) -> Result<u32, ProbeError> {
 }
 
 fn be64(b: &[u8], at: usize) -> Result<u64, ProbeError> {
-    b.get(at..at + 8).map(|s| u64::from_be_bytes(s.try_into().expect("8 bytes"))).ok_or_else(|| malformed("box too short"))
+    b.get(at..at + 8)
+        .map(|s| u64::from_be_bytes(s.try_into().expect("8 bytes")))
+        .ok_or_else(|| malformed("box too short"))
 }
 
 /// The first video track of a `moov`.
@@ -184,8 +189,9 @@ fn parse_video_trak(mdia: &[u8]) -> Result<VideoTrack, ProbeError> {
         (0..be32(co64, 4)? as usize).map(|i| be64(co64, 8 + 8 * i)).collect::<Result<_, _>>()?
     };
     let stsc = need(stbl, b"stsc")?;
-    let runs: Vec<(u32, u32)> =
-        (0..be32(stsc, 4)? as usize).map(|i| Ok((be32(stsc, 8 + 12 * i)?, be32(stsc, 12 + 12 * i)?))).collect::<Result<_, ProbeError>>()?;
+    let runs: Vec<(u32, u32)> = (0..be32(stsc, 4)? as usize)
+        .map(|i| Ok((be32(stsc, 8 + 12 * i)?, be32(stsc, 12 + 12 * i)?)))
+        .collect::<Result<_, ProbeError>>()?;
     let mut sample = 0usize;
     for (ci, &chunk_offset) in chunk_offsets.iter().enumerate() {
         let chunk_no = ci as u32 + 1;

@@ -142,7 +142,13 @@ pub struct Composer {
 }
 
 impl Composer {
-    pub fn new(script: &Script, photos: Vec<RgbImage>, (width, height): (u32, u32), timeline: Timeline, style: Style) -> Self {
+    pub fn new(
+        script: &Script,
+        photos: Vec<RgbImage>,
+        (width, height): (u32, u32),
+        timeline: Timeline,
+        style: Style,
+    ) -> Self {
         let look = Look::new((width, height), style);
         let cx = width as f32 / 2.0;
         let overlays = timeline

@@ -27,7 +27,11 @@ fn script(photos: &[u32]) -> Script {
             .iter()
             .enumerate()
             .map(|(i, &p)| Scene {
-                caption: ["Roasted fresh every week", "One cup and your morning takes off", "Rich crema, smooth finish"][i % 3]
+                caption: [
+                    "Roasted fresh every week",
+                    "One cup and your morning takes off",
+                    "Rich crema, smooth finish",
+                ][i % 3]
                     .into(),
                 voiceover: String::new(),
                 photo_index: p,
@@ -60,9 +64,13 @@ impl RenderObserver for Notes {
 fn portrait_render_is_a_clean_faststart_h264_with_captions() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("nested/video.mp4");
-    let (script, images, opts) = (script(&[0, 1, 0]), enhanced(AspectRatio::Portrait), options(AspectRatio::Portrait, 5));
+    let (script, images, opts) =
+        (script(&[0, 1, 0]), enhanced(AspectRatio::Portrait), options(AspectRatio::Portrait, 5));
     let r = render_video(&script, &images, &opts, &out, &BundledH264::new()).unwrap();
-    assert_eq!(r, RenderOutput { width: 1080, height: 1920, frames: 150, duration_ms: 5000, encoder: "openh264".into() });
+    assert_eq!(
+        r,
+        RenderOutput { width: 1080, height: 1920, frames: 150, duration_ms: 5000, encoder: "openh264".into() }
+    );
 
     let info = probe_mp4(&out).unwrap();
     assert_eq!((info.width, info.height, info.frames, info.codec.as_str()), (1080, 1920, 150, "avc1"));

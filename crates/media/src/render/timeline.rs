@@ -188,7 +188,13 @@ impl Timeline {
         }
         let card = outro_start + t * 0.5;
         cues.push(TextCue { cue: Cue::OutroTitle, start: card, end: duration + 1.0, fade_in: 0.4, fade_out: 0.0 });
-        cues.push(TextCue { cue: Cue::CallToAction, start: card + 0.2, end: duration + 1.0, fade_in: 0.4, fade_out: 0.0 });
+        cues.push(TextCue {
+            cue: Cue::CallToAction,
+            start: card + 0.2,
+            end: duration + 1.0,
+            fade_in: 0.4,
+            fade_out: 0.0,
+        });
 
         Self { fps, frames, duration, pacing, segments, cues, intro_end: intro }
     }
@@ -267,11 +273,10 @@ mod tests {
     #[test]
     fn same_photo_scenes_are_one_shot() {
         let tl = Timeline::new(&script(&[0, 0, 1]), 15, 30, Style::Clean);
-        assert_eq!(tl.segments.iter().map(|s| s.visual).collect::<Vec<_>>(), [
-            Visual::Photo(0),
-            Visual::Photo(1),
-            Visual::Outro
-        ]);
+        assert_eq!(
+            tl.segments.iter().map(|s| s.visual).collect::<Vec<_>>(),
+            [Visual::Photo(0), Visual::Photo(1), Visual::Outro]
+        );
         assert_eq!(tl.cues.iter().filter(|c| matches!(c.cue, Cue::Caption(_))).count(), 3);
     }
 
@@ -295,7 +300,8 @@ mod tests {
     #[test]
     fn captions_and_titles_do_not_overlap() {
         let tl = Timeline::new(&script(&[0, 1, 0]), 5, 30, Style::Elegant);
-        let spans: Vec<(f64, f64)> = tl.cues.iter().filter(|c| !matches!(c.cue, Cue::OutroTitle)).map(|c| (c.start, c.end)).collect();
+        let spans: Vec<(f64, f64)> =
+            tl.cues.iter().filter(|c| !matches!(c.cue, Cue::OutroTitle)).map(|c| (c.start, c.end)).collect();
         for w in spans.windows(2) {
             assert!(w[0].1 <= w[1].0 + 1e-9, "{spans:?}");
         }

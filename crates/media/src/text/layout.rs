@@ -39,8 +39,7 @@ pub fn is_cjk(c: char) -> bool {
 
 /// Characters a line must not start with.
 fn no_break_before(c: char) -> bool {
-    "、。，．,.!?！？）)]」』】〉》〕｝：；:;ーぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ…‥%％”’"
-        .contains(c)
+    "、。，．,.!?！？）)]」』】〉》〕｝：；:;ーぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ…‥%％”’".contains(c)
 }
 
 /// Characters a line must not end with.
@@ -138,13 +137,13 @@ fn fill(shaped: &[Shaped], words: &[(usize, usize)], max_width: f32, space: f32)
         } else {
             // Emergency: break the word by characters.
             let (mut s, mut acc) = (w.0, 0.0);
-            for i in w.0..w.1 {
-                if acc + shaped[i].advance > max_width && i > s {
+            for (i, g) in shaped.iter().enumerate().take(w.1).skip(w.0) {
+                if acc + g.advance > max_width && i > s {
                     lines.push(vec![(s, i)]);
                     s = i;
                     acc = 0.0;
                 }
-                acc += shaped[i].advance;
+                acc += g.advance;
             }
             cur.push((s, w.1));
             cur_w = acc;
@@ -162,10 +161,8 @@ fn place(fonts: &Fonts, shaped: &[Shaped], runs: &[(usize, usize)], em_px: f32, 
     let mut x = 0.0;
     let mut prev: Option<(usize, usize)> = None;
     for &(s, e) in runs {
-        if let Some((_, pe)) = prev {
-            if pe < s {
-                x += space;
-            }
+        if prev.is_some_and(|(_, pe)| pe < s) {
+            x += space;
         }
         for i in s..e {
             let g = shaped[i];
@@ -205,7 +202,60 @@ pub fn layout(fonts: &Fonts, text: &str, em_px: f32, max_width: f32) -> Vec<Line
             }
         }
     }
+    prefer_phrase_breaks(&shaped, &mut best, max_width, space);
     best.iter().map(|runs| place(fonts, &shaped, runs, em_px, space)).collect()
+}
+
+/// Characters after which a line break reads naturally (end of a clause).
+fn ends_phrase(c: char) -> bool {
+    "、。，．！？：；,.!?:;）」』】".contains(c)
+}
+
+/// Text that breaks between characters (Chinese, Japanese) reads better when lines end at a
+/// clause: move each line break to a clause end up to three characters away when both lines
+/// still fit.
+fn prefer_phrase_breaks(shaped: &[Shaped], lines: &mut [Vec<(usize, usize)>], max_width: f32, space: f32) {
+    const REACH: usize = 3;
+    let width = |runs: &[(usize, usize)]| {
+        let gaps = runs.windows(2).filter(|w| w[0].1 < w[1].0).count() as f32;
+        runs.iter().map(|&r| run_width(shaped, r)).sum::<f32>() + gaps * space
+    };
+    for i in 0..lines.len().saturating_sub(1) {
+        let (head, tail) = lines.split_at_mut(i + 1);
+        let (a, b) = (&mut head[i], &mut tail[0]);
+        let last = |runs: &[(usize, usize)]| runs.last().map(|r| shaped[r.1 - 1].c);
+        if last(a).is_some_and(ends_phrase) || last(a) == Some(' ') {
+            continue;
+        }
+        // Candidates: pull 1..=REACH runs back from `a`, or push 1..=REACH runs up from `b`.
+        let mut best: Option<(usize, bool)> = None;
+        for k in 1..=REACH {
+            if k < a.len() && ends_phrase(shaped[a[a.len() - k - 1].1 - 1].c) {
+                let moved: Vec<_> = a[a.len() - k..].iter().copied().chain(b.iter().copied()).collect();
+                if width(&moved) <= max_width {
+                    best = Some((k, false));
+                    break;
+                }
+            }
+            if k < b.len() && ends_phrase(shaped[b[k - 1].1 - 1].c) {
+                let moved: Vec<_> = a.iter().copied().chain(b[..k].iter().copied()).collect();
+                if width(&moved) <= max_width {
+                    best = Some((k, true));
+                    break;
+                }
+            }
+        }
+        match best {
+            Some((k, false)) => {
+                let moved = a.split_off(a.len() - k);
+                b.splice(0..0, moved);
+            }
+            Some((k, true)) => {
+                a.extend(b.drain(..k));
+            }
+            None => {}
+        }
+    }
 }
 
 #[cfg(test)]
@@ -245,6 +295,16 @@ mod tests {
         }
         let ja = layout(f, "コーヒーの香りで、朝をもっと特別に。", 60.0, 2000.0);
         assert!(ja.iter().flat_map(|l| &l.glyphs).all(|g| g.id.0 != 0));
+    }
+
+    #[test]
+    fn cjk_lines_prefer_to_end_at_a_clause() {
+        let f = fonts();
+        let text = "晨光咖啡：每一口都是新的开始";
+        // Wide enough for 9 characters: a balanced split would cut "每一|口".
+        let lines = layout(f, text, 100.0, 950.0);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].glyphs.len(), 5, "the first line ends after the colon");
     }
 
     #[test]

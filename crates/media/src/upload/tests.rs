@@ -6,9 +6,9 @@ use super::*;
 
 fn quadrants(w: u32, h: u32) -> RgbImage {
     RgbImage::from_fn(w, h, |x, y| match (x < w / 2, y < h / 2) {
-        (true, true) => Rgb([220, 30, 30]),    // top left: red
-        (false, true) => Rgb([30, 200, 40]),   // top right: green
-        (true, false) => Rgb([30, 40, 220]),   // bottom left: blue
+        (true, true) => Rgb([220, 30, 30]),     // top left: red
+        (false, true) => Rgb([30, 200, 40]),    // top right: green
+        (true, false) => Rgb([30, 40, 220]),    // bottom left: blue
         (false, false) => Rgb([240, 240, 240]), // bottom right: white
     })
 }
@@ -129,7 +129,8 @@ fn text_and_other_formats_are_refused() {
 
 #[test]
 fn truncated_jpeg_is_refused() {
-    let img = RgbImage::from_fn(200, 160, |x, y| Rgb([(x * 7 % 256) as u8, (y * 13 % 256) as u8, ((x ^ y) % 256) as u8]));
+    let img =
+        RgbImage::from_fn(200, 160, |x, y| Rgb([(x * 7 % 256) as u8, (y * 13 % 256) as u8, ((x ^ y) % 256) as u8]));
     let full = jpeg_of(&img, 90);
     assert!(sanitize(&full, &UploadLimits::default()).is_ok());
     for cut in [full.len() * 6 / 10, full.len() - 2, 300, 20] {
