@@ -33,10 +33,16 @@ pub fn normalize_email(raw: &str) -> Result<String, DomainError> {
 pub fn check_password(password: &str) -> Result<(), DomainError> {
     let n = password.chars().count();
     if n < MIN_PASSWORD_CHARS {
-        return Err(DomainError::invalid("password", format!("password must be at least {MIN_PASSWORD_CHARS} characters")));
+        return Err(DomainError::invalid(
+            "password",
+            format!("password must be at least {MIN_PASSWORD_CHARS} characters"),
+        ));
     }
     if n > MAX_PASSWORD_CHARS {
-        return Err(DomainError::invalid("password", format!("password must be at most {MAX_PASSWORD_CHARS} characters")));
+        return Err(DomainError::invalid(
+            "password",
+            format!("password must be at most {MAX_PASSWORD_CHARS} characters"),
+        ));
     }
     let lower = password.to_lowercase();
     if COMMON_PASSWORDS.lines().any(|l| l.trim() == lower) {

@@ -118,8 +118,8 @@ impl VerifyingKeys {
         let (Some(h), Some(c), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
             return Err(TokenError::Malformed);
         };
-        let header: Header =
-            serde_json::from_slice(&B64.decode(h).map_err(|_| TokenError::Malformed)?).map_err(|_| TokenError::Malformed)?;
+        let header: Header = serde_json::from_slice(&B64.decode(h).map_err(|_| TokenError::Malformed)?)
+            .map_err(|_| TokenError::Malformed)?;
         if header.alg != "EdDSA" {
             return Err(TokenError::Malformed);
         }
@@ -128,8 +128,8 @@ impl VerifyingKeys {
             B64.decode(s).map_err(|_| TokenError::Malformed)?.try_into().map_err(|_| TokenError::Malformed)?;
         key.verify(format!("{h}.{c}").as_bytes(), &Signature::from_bytes(&sig_bytes))
             .map_err(|_| TokenError::BadSignature)?;
-        let claims: AccessClaims =
-            serde_json::from_slice(&B64.decode(c).map_err(|_| TokenError::Malformed)?).map_err(|_| TokenError::Malformed)?;
+        let claims: AccessClaims = serde_json::from_slice(&B64.decode(c).map_err(|_| TokenError::Malformed)?)
+            .map_err(|_| TokenError::Malformed)?;
         if claims.iss != ISSUER {
             return Err(TokenError::BadSignature);
         }

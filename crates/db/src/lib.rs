@@ -59,10 +59,7 @@ pub(crate) fn is_unique_violation(e: &DbErr) -> bool {
 
 /// Milliseconds since the Unix epoch: the time type of every table.
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 /// A connection pool and the backend it talks to.

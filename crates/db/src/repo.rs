@@ -12,11 +12,7 @@ use sea_orm::{ConnectionTrait, DbErr, Statement, Value};
 /// Locks a row for the rest of the transaction with a no-op update: a portable
 /// `SELECT … FOR UPDATE` (PostgreSQL takes a row lock; SQLite already holds the write lock).
 /// Returns whether the row exists.
-pub(crate) async fn lock_row(
-    c: &impl ConnectionTrait,
-    table: &str,
-    id: uuid::Uuid,
-) -> Result<bool, DbErr> {
+pub(crate) async fn lock_row(c: &impl ConnectionTrait, table: &str, id: uuid::Uuid) -> Result<bool, DbErr> {
     let backend = c.get_database_backend();
     let p = placeholder(backend, 1);
     let sql = match table {

@@ -16,7 +16,10 @@ use uuid::Uuid;
 
 async fn user(db: &Db, trials: i64) -> Uuid {
     let email = format!("{}@example.com", Uuid::new_v4().simple());
-    users::create_user(db, NewUser { email: &email, password_hash: "$scrypt$x", language: "en" }, trials).await.unwrap().id
+    users::create_user(db, NewUser { email: &email, password_hash: "$scrypt$x", language: "en" }, trials)
+        .await
+        .unwrap()
+        .id
 }
 
 fn new_job(user_id: Uuid) -> NewJob {
@@ -78,7 +81,11 @@ async fn accepting_a_job_reserves_a_trial_and_writes_its_first_tasks() {
         assert_eq!(outbox::unsent(&db, 1000).await.unwrap().len(), before + 2);
         // A purchase pays for the next one.
         credits::grant(&db, u, 2, glimvid_domain::credits::EntryKind::Purchase, &format!("evt-{u}")).await.unwrap();
-        assert!(!credits::grant(&db, u, 2, glimvid_domain::credits::EntryKind::Purchase, &format!("evt-{u}")).await.unwrap());
+        assert!(
+            !credits::grant(&db, u, 2, glimvid_domain::credits::EntryKind::Purchase, &format!("evt-{u}"))
+                .await
+                .unwrap()
+        );
         jobs::create(&db, new_job(u)).await.unwrap();
         let b = credits::balances(db.conn(), u).await.unwrap();
         assert_eq!((b.trials, b.credits), (0, 1));
@@ -99,7 +106,13 @@ async fn render_is_handed_on_exactly_once_however_the_stages_interleave() {
             // Render may not start before both prerequisites succeed.
             assert!(matches!(jobs::start_stage(&db, id, Stage::Render).await.unwrap(), StartOutcome::Skip(_)));
             let (a, b) = tokio::join!(
-                jobs::complete_stage(&db, id, Stage::Script, StageResult { script_json: Some("{}".into()), ..Default::default() }, render_task),
+                jobs::complete_stage(
+                    &db,
+                    id,
+                    Stage::Script,
+                    StageResult { script_json: Some("{}".into()), ..Default::default() },
+                    render_task
+                ),
                 jobs::complete_stage(&db, id, Stage::Enhance, StageResult::default(), render_task),
             );
             let handed: usize = [a.unwrap(), b.unwrap()]
@@ -116,7 +129,12 @@ async fn render_is_handed_on_exactly_once_however_the_stages_interleave() {
                 jobs::complete_stage(&db, id, Stage::Script, StageResult::default(), render_task).await.unwrap(),
                 CompleteOutcome::AlreadyDone
             );
-            let renders = outbox::unsent(&db, 10_000).await.unwrap().into_iter().filter(|r| r.job_id == Some(id) && r.queue == "glimvid.render").count();
+            let renders = outbox::unsent(&db, 10_000)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|r| r.job_id == Some(id) && r.queue == "glimvid.render")
+                .count();
             assert_eq!(renders, 1);
         }
     })
@@ -138,7 +156,10 @@ async fn failure_refunds_once_and_cancels_what_was_left() {
         assert_eq!(v.stage(Stage::Enhance).unwrap().status, "canceled");
         assert_eq!(credits::balances(db.conn(), u).await.unwrap().trials, 1, "refunded exactly once");
         // A late completion of a stage of a failed job is dropped.
-        assert_eq!(jobs::complete_stage(&db, id, Stage::Enhance, StageResult::default(), render_task).await.unwrap(), CompleteOutcome::Stale);
+        assert_eq!(
+            jobs::complete_stage(&db, id, Stage::Enhance, StageResult::default(), render_task).await.unwrap(),
+            CompleteOutcome::Stale
+        );
         // Cancel after the end is refused; cancel of a live job refunds once.
         assert!(matches!(jobs::cancel(&db, u, id).await, Err(DbError::FailedPrecondition(_))));
         let v2 = jobs::create(&db, new_job(u)).await.unwrap();
@@ -159,7 +180,15 @@ async fn deletion_removes_rows_and_public_link() {
         let id = jobs::create(&db, new_job(u)).await.unwrap().job.id;
         for st in Stage::initial() {
             jobs::start_stage(&db, id, st).await.unwrap();
-            jobs::complete_stage(&db, id, st, StageResult { script_json: Some("{}".into()), ..Default::default() }, render_task).await.unwrap();
+            jobs::complete_stage(
+                &db,
+                id,
+                st,
+                StageResult { script_json: Some("{}".into()), ..Default::default() },
+                render_task,
+            )
+            .await
+            .unwrap();
         }
         jobs::start_stage(&db, id, Stage::Render).await.unwrap();
         let public = "0123456789abcdef0123456789abcdef".to_string();
@@ -198,16 +227,41 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
     each_backend(|db| async move {
         let u = user(&db, 0).await;
         let fam = Uuid::now_v7();
-        users::insert_refresh_token(db.conn(), users::NewRefreshToken { user_id: u, family_id: fam, token_hash: format!("h1-{fam}"), expires_at: i64::MAX }).await.unwrap();
-        assert!(matches!(users::rotate_refresh_token(&db, &format!("h1-{fam}"), format!("h2-{fam}"), i64::MAX).await.unwrap(), RotateOutcome::Rotated { .. }));
+        users::insert_refresh_token(
+            db.conn(),
+            users::NewRefreshToken {
+                user_id: u,
+                family_id: fam,
+                token_hash: format!("h1-{fam}"),
+                expires_at: i64::MAX,
+            },
+        )
+        .await
+        .unwrap();
+        assert!(matches!(
+            users::rotate_refresh_token(&db, &format!("h1-{fam}"), format!("h2-{fam}"), i64::MAX).await.unwrap(),
+            RotateOutcome::Rotated { .. }
+        ));
         // Replaying the old one: refused, and the new one dies with it.
-        assert!(matches!(users::rotate_refresh_token(&db, &format!("h1-{fam}"), format!("h3-{fam}"), i64::MAX).await.unwrap(), RotateOutcome::Reused));
-        assert!(matches!(users::rotate_refresh_token(&db, &format!("h2-{fam}"), format!("h4-{fam}"), i64::MAX).await.unwrap(), RotateOutcome::Invalid));
-        assert!(matches!(users::rotate_refresh_token(&db, "unknown", "x".into(), i64::MAX).await.unwrap(), RotateOutcome::Invalid));
+        assert!(matches!(
+            users::rotate_refresh_token(&db, &format!("h1-{fam}"), format!("h3-{fam}"), i64::MAX).await.unwrap(),
+            RotateOutcome::Reused
+        ));
+        assert!(matches!(
+            users::rotate_refresh_token(&db, &format!("h2-{fam}"), format!("h4-{fam}"), i64::MAX).await.unwrap(),
+            RotateOutcome::Invalid
+        ));
+        assert!(matches!(
+            users::rotate_refresh_token(&db, "unknown", "x".into(), i64::MAX).await.unwrap(),
+            RotateOutcome::Invalid
+        ));
         // Emails are unique.
         let e = format!("{}@example.com", Uuid::new_v4().simple());
         users::create_user(&db, NewUser { email: &e, password_hash: "h", language: "en" }, 0).await.unwrap();
-        assert!(matches!(users::create_user(&db, NewUser { email: &e, password_hash: "h", language: "en" }, 0).await, Err(DbError::Conflict(_))));
+        assert!(matches!(
+            users::create_user(&db, NewUser { email: &e, password_hash: "h", language: "en" }, 0).await,
+            Err(DbError::Conflict(_))
+        ));
     })
     .await;
 }

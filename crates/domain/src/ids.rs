@@ -38,9 +38,7 @@ macro_rules! uuid_id {
         impl FromStr for $name {
             type Err = DomainError;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Uuid::parse_str(s.trim())
-                    .map(Self)
-                    .map_err(|_| DomainError::not_found($what))
+                Uuid::parse_str(s.trim()).map(Self).map_err(|_| DomainError::not_found($what))
             }
         }
 

@@ -176,7 +176,13 @@ mod tests {
 
     #[test]
     fn statuses_round_trip() {
-        for s in [StageStatus::Pending, StageStatus::Running, StageStatus::Succeeded, StageStatus::Failed, StageStatus::Canceled] {
+        for s in [
+            StageStatus::Pending,
+            StageStatus::Running,
+            StageStatus::Succeeded,
+            StageStatus::Failed,
+            StageStatus::Canceled,
+        ] {
             assert_eq!(s.as_str().parse::<StageStatus>().unwrap(), s);
         }
         for s in [JobStatus::Queued, JobStatus::Running, JobStatus::Succeeded, JobStatus::Failed, JobStatus::Canceled] {

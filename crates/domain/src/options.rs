@@ -174,9 +174,7 @@ impl VideoOptions {
     }
 
     pub fn from_value(value: &serde_json::Value, default_language: Language) -> Result<Self, DomainError> {
-        let obj = value
-            .as_object()
-            .ok_or_else(|| DomainError::invalid("options", "options must be a JSON object"))?;
+        let obj = value.as_object().ok_or_else(|| DomainError::invalid("options", "options must be a JSON object"))?;
         let mut out = Self { language: default_language, ..Self::default_with_duration() };
         for (key, v) in obj {
             let field = format!("options.{key}");
@@ -247,8 +245,11 @@ mod tests {
         let o = VideoOptions::parse_json("", Language::Zh).unwrap();
         assert_eq!(o.language, Language::Zh);
         assert_eq!(o.duration_s, DEFAULT_DURATION_S);
-        let o = VideoOptions::parse_json(r#"{"aspect_ratio":"16:9","duration_s":5,"language":"zh-CN","style":"bold"}"#, Language::En)
-            .unwrap();
+        let o = VideoOptions::parse_json(
+            r#"{"aspect_ratio":"16:9","duration_s":5,"language":"zh-CN","style":"bold"}"#,
+            Language::En,
+        )
+        .unwrap();
         assert_eq!(o.aspect_ratio.dimensions(), (1920, 1080));
         assert_eq!(o.language, Language::Zh);
         assert_eq!(o.style, Style::Bold);
@@ -265,7 +266,10 @@ mod tests {
             let e = VideoOptions::parse_json(bad, Language::En).unwrap_err();
             assert_eq!(e.code, crate::ErrorCode::Validation, "{bad}");
         }
-        assert_eq!(VideoOptions::parse_json("{oops", Language::En).unwrap_err().code, crate::ErrorCode::MalformedRequest);
+        assert_eq!(
+            VideoOptions::parse_json("{oops", Language::En).unwrap_err().code,
+            crate::ErrorCode::MalformedRequest
+        );
     }
 
     #[test]

@@ -202,4 +202,3 @@ pub(crate) fn jpeg_is_complete(b: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests;
-

@@ -43,12 +43,17 @@ impl Backends {
             None => Arc::new(DbQueue::new(db.clone(), DbQueueConfig::default())),
             Some(url) => {
                 // Prefetch matches the receive loops, so that a worker's concurrency is real.
-                let rc = RabbitConfig { prefetch: cfg.worker_concurrency.clamp(1, u16::MAX as usize) as u16, ..RabbitConfig::default() };
+                let rc = RabbitConfig {
+                    prefetch: cfg.worker_concurrency.clamp(1, u16::MAX as usize) as u16,
+                    ..RabbitConfig::default()
+                };
                 Arc::new(RabbitQueue::connect(url.expose(), rc).await.map_err(|e| BackendError::Queue(e.to_string()))?)
             }
         };
         let blob: Arc<dyn BlobStore> = match &cfg.s3 {
-            None => Arc::new(FsStore::open(cfg.data_dir.join("objects")).await.map_err(|e| BackendError::Blob(e.to_string()))?),
+            None => Arc::new(
+                FsStore::open(cfg.data_dir.join("objects")).await.map_err(|e| BackendError::Blob(e.to_string()))?,
+            ),
             Some(s3) => {
                 let settings = S3Settings::new(
                     Some(s3.endpoint.clone()),

@@ -5,8 +5,13 @@ use glimvid_proto::pipeline::v1::StageTask;
 use prost::Message;
 
 pub fn encode_task(job_id: JobId, stage: Stage, traceparent: &str) -> Vec<u8> {
-    StageTask { job_id: job_id.to_string(), stage: stage.as_str().into(), traceparent: traceparent.into(), resume: false }
-        .encode_to_vec()
+    StageTask {
+        job_id: job_id.to_string(),
+        stage: stage.as_str().into(),
+        traceparent: traceparent.into(),
+        resume: false,
+    }
+    .encode_to_vec()
 }
 
 /// Decodes a task; `None` if it is not a valid task (it gets dead-lettered).

@@ -116,7 +116,12 @@ pub struct WorkerConfig {
 
 impl Default for WorkerConfig {
     fn default() -> Self {
-        Self { concurrency: 1, max_attempts: 5, backoff_base: Duration::from_secs(1), backoff_cap: Duration::from_secs(60) }
+        Self {
+            concurrency: 1,
+            max_attempts: 5,
+            backoff_base: Duration::from_secs(1),
+            backoff_cap: Duration::from_secs(60),
+        }
     }
 }
 
@@ -181,7 +186,12 @@ impl Worker {
                 Ok(None) => {}
                 Err(e) => {
                     failures += 1;
-                    let wait = glimvid_queue::backoff(failures, Duration::from_millis(200), Duration::from_secs(10), rand::random());
+                    let wait = glimvid_queue::backoff(
+                        failures,
+                        Duration::from_millis(200),
+                        Duration::from_secs(10),
+                        rand::random(),
+                    );
                     tracing::warn!(error = %e, queue = queue_name, "cannot receive; retrying in {wait:?}");
                     tokio::select! {
                         _ = tokio::time::sleep(wait) => {}
@@ -291,8 +301,9 @@ impl Worker {
             self.settle(d, Settle::Dead("retries exhausted")).await;
             return Handled::DeadLettered;
         }
-        let wait = retry_after
-            .unwrap_or_else(|| glimvid_queue::backoff(d.attempts, self.cfg.backoff_base, self.cfg.backoff_cap, rand::random()));
+        let wait = retry_after.unwrap_or_else(|| {
+            glimvid_queue::backoff(d.attempts, self.cfg.backoff_base, self.cfg.backoff_cap, rand::random())
+        });
         tracing::warn!(%message, ?wait, "transient failure; will retry");
         self.settle(d, Settle::Retry(wait)).await;
         Handled::Retried
@@ -317,4 +328,3 @@ enum Settle {
     Retry(Duration),
     Dead(&'static str),
 }
-

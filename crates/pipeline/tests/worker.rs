@@ -22,7 +22,9 @@ use glimvid_db::{
     testing,
 };
 use glimvid_domain::{JobId, Stage};
-use glimvid_pipeline::{OutboxRelay, StageError, StageHandler, StageRun, Worker, WorkerConfig, encode_task, worker::Handled};
+use glimvid_pipeline::{
+    OutboxRelay, StageError, StageHandler, StageRun, Worker, WorkerConfig, encode_task, worker::Handled,
+};
 use glimvid_queue::{DbQueue, JobQueue, db::DbQueueConfig};
 
 /// Fails transiently `fail_first` times, then succeeds (or fails permanently if `permanent`).

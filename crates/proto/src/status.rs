@@ -45,9 +45,8 @@ pub fn to_status(e: &DomainError) -> Status {
 /// otherwise the closest one; transport failures are `Unavailable` with a generic message.
 pub fn from_status(s: &Status) -> DomainError {
     let sent = s.metadata().get(CODE_KEY).and_then(|v| v.to_str().ok());
-    let code = sent
-        .and_then(|c| TABLE.iter().map(|(d, _)| *d).find(|d| d.as_str() == c))
-        .unwrap_or_else(|| match s.code() {
+    let code =
+        sent.and_then(|c| TABLE.iter().map(|(d, _)| *d).find(|d| d.as_str() == c)).unwrap_or_else(|| match s.code() {
             Code::InvalidArgument | Code::OutOfRange => ErrorCode::Validation,
             Code::Unauthenticated => ErrorCode::Unauthenticated,
             Code::PermissionDenied => ErrorCode::Forbidden,

@@ -134,13 +134,15 @@ impl DbQueue {
         self.stop_renewing(&d.receipt);
         let (id, token) = Self::parse_receipt(&d.receipt)?;
         let affected = match update {
-            None => queue_tasks::Entity::delete_many()
-                .filter(queue_tasks::Column::Id.eq(id))
-                .filter(queue_tasks::Column::LeaseToken.eq(token))
-                .exec(self.db.conn())
-                .await
-                .map_err(unavailable)?
-                .rows_affected,
+            None => {
+                queue_tasks::Entity::delete_many()
+                    .filter(queue_tasks::Column::Id.eq(id))
+                    .filter(queue_tasks::Column::LeaseToken.eq(token))
+                    .exec(self.db.conn())
+                    .await
+                    .map_err(unavailable)?
+                    .rows_affected
+            }
             Some((available_at, dead_reason)) => {
                 let mut q = queue_tasks::Entity::update_many()
                     .col_expr(queue_tasks::Column::LeaseUntil, Expr::value(Option::<i64>::None))

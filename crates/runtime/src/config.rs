@@ -132,11 +132,34 @@ impl Default for Config {
 /// Every setting's variable name. The TOML file uses the same names in lower case without the
 /// prefix (`http_addr = "0.0.0.0:8080"`); an unknown key there is an error, not a silent typo.
 const KNOWN: &[&str] = &[
-    "HTTP_ADDR", "GRPC_ADDR", "OPS_ADDR", "DATA_DIR", "PUBLIC_BASE_URL", "DATABASE_URL", "AMQP_URL", "S3_ENDPOINT",
-    "S3_BUCKET", "S3_REGION", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "AUTH_GRPC_URL",
-    "DEEPSEEK_API_KEY", "DEEPSEEK_BASE_URL", "DEEPSEEK_MODEL", "ARK_API_KEY", "ARK_BASE_URL",
-    "ARK_IMAGE_MODEL", "ARK_VIDEO_MODEL", "FREE_TRIALS", "MAX_PHOTO_BYTES", "MAX_PHOTO_PIXELS",
-    "ACCESS_TOKEN_TTL_S", "REFRESH_TOKEN_TTL_S", "WORKER_CONCURRENCY", "TASK_MAX_ATTEMPTS", "LOG_FORMAT",
+    "HTTP_ADDR",
+    "GRPC_ADDR",
+    "OPS_ADDR",
+    "DATA_DIR",
+    "PUBLIC_BASE_URL",
+    "DATABASE_URL",
+    "AMQP_URL",
+    "S3_ENDPOINT",
+    "S3_BUCKET",
+    "S3_REGION",
+    "S3_ACCESS_KEY_ID",
+    "S3_SECRET_ACCESS_KEY",
+    "AUTH_GRPC_URL",
+    "DEEPSEEK_API_KEY",
+    "DEEPSEEK_BASE_URL",
+    "DEEPSEEK_MODEL",
+    "ARK_API_KEY",
+    "ARK_BASE_URL",
+    "ARK_IMAGE_MODEL",
+    "ARK_VIDEO_MODEL",
+    "FREE_TRIALS",
+    "MAX_PHOTO_BYTES",
+    "MAX_PHOTO_PIXELS",
+    "ACCESS_TOKEN_TTL_S",
+    "REFRESH_TOKEN_TTL_S",
+    "WORKER_CONCURRENCY",
+    "TASK_MAX_ATTEMPTS",
+    "LOG_FORMAT",
 ];
 
 impl Config {
@@ -147,8 +170,7 @@ impl Config {
 
     /// From explicit variables (tests); reads the file named by `GLIMVID_CONFIG_FILE` if any.
     pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
-        let mut map: HashMap<String, String> =
-            vars.into_iter().filter(|(k, _)| k.starts_with("GLIMVID_")).collect();
+        let mut map: HashMap<String, String> = vars.into_iter().filter(|(k, _)| k.starts_with("GLIMVID_")).collect();
         if let Some(path) = map.get("GLIMVID_CONFIG_FILE").cloned() {
             let text = std::fs::read_to_string(&path)
                 .map_err(|e| ConfigError::File { path: path.clone(), message: e.to_string() })?;

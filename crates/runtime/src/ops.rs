@@ -8,7 +8,8 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use crate::Shutdown;
 
 /// Answers whether the process's dependencies are reachable, with a name per check.
-pub type ReadinessCheck = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Vec<(&'static str, bool)>> + Send>> + Send + Sync>;
+pub type ReadinessCheck =
+    Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Vec<(&'static str, bool)>> + Send>> + Send + Sync>;
 
 /// Serves the endpoints on `listener` until shutdown.
 pub async fn serve(listener: std::net::TcpListener, ready: ReadinessCheck, shutdown: Shutdown) -> std::io::Result<()> {

@@ -9,7 +9,8 @@ use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 pub fn init_logging(json: bool) {
     static ONCE: OnceLock<()> = OnceLock::new();
     ONCE.get_or_init(|| {
-        let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+        let filter =
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
         let registry = tracing_subscriber::registry().with(filter);
         let res = if json {
             registry.with(fmt::layer().json().flatten_event(true).with_current_span(true)).try_init()

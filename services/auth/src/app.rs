@@ -109,7 +109,8 @@ impl AuthApp {
     ) -> Result<Tokens, DomainError> {
         let email = rules::normalize_email(email)?;
         rules::check_password(password_plain)?;
-        let language = if language.trim().is_empty() { Language::En } else { Language::parse_tag("language", language)? };
+        let language =
+            if language.trim().is_empty() { Language::En } else { Language::parse_tag("language", language)? };
         if !age_confirmed {
             return Err(DomainError::invalid(
                 "age_confirmed",
@@ -130,9 +131,11 @@ impl AuthApp {
     /// Same status, body and (within noise) time for an unknown email and a wrong password.
     pub async fn login(&self, email: &str, password_plain: &str) -> Result<Tokens, DomainError> {
         let email = rules::normalize_email(email).unwrap_or_default();
-        let user = if email.is_empty() { None } else { users::find_by_email(&self.db, &email).await.map_err(db_err)? };
+        let user =
+            if email.is_empty() { None } else { users::find_by_email(&self.db, &email).await.map_err(db_err)? };
         let live = user.filter(|u| u.deleted_at.is_none());
-        let stored = live.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| password::dummy_hash().to_owned());
+        let stored =
+            live.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| password::dummy_hash().to_owned());
         let pw = password_plain.to_owned();
         let check = tokio::task::spawn_blocking(move || password::verify_password(&pw, &stored))
             .await
@@ -166,7 +169,9 @@ impl AuthApp {
                     account,
                 })
             }
-            RotateOutcome::Invalid => Err(DomainError::new(ErrorCode::Unauthenticated, "refresh token is invalid or expired")),
+            RotateOutcome::Invalid => {
+                Err(DomainError::new(ErrorCode::Unauthenticated, "refresh token is invalid or expired"))
+            }
             RotateOutcome::Reused => {
                 tracing::warn!("refresh token reuse detected; family revoked");
                 Err(DomainError::new(ErrorCode::Unauthenticated, "refresh token is invalid or expired"))

@@ -21,7 +21,9 @@ pub fn server(app: Arc<AuthApp>) -> AuthServiceServer<AuthGrpc> {
 }
 
 fn rfc3339(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)).unwrap_or_default()
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_default()
 }
 
 fn account(a: AccountView) -> pb::Account {
@@ -105,7 +107,10 @@ impl pb::auth_service_server::AuthService for AuthGrpc {
         Err(unimplemented_here("API keys"))
     }
 
-    async fn list_api_keys(&self, _r: Request<pb::ListApiKeysRequest>) -> Result<Response<pb::ListApiKeysResponse>, Status> {
+    async fn list_api_keys(
+        &self,
+        _r: Request<pb::ListApiKeysRequest>,
+    ) -> Result<Response<pb::ListApiKeysResponse>, Status> {
         Err(unimplemented_here("API keys"))
     }
 

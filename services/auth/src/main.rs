@@ -13,7 +13,11 @@ async fn main() -> anyhow::Result<()> {
     let app = Arc::new(
         AuthApp::new(
             db,
-            AuthSettings { free_trials: cfg.free_trials, access_ttl: cfg.access_token_ttl, refresh_ttl: cfg.refresh_token_ttl },
+            AuthSettings {
+                free_trials: cfg.free_trials,
+                access_ttl: cfg.access_token_ttl,
+                refresh_ttl: cfg.refresh_token_ttl,
+            },
         )
         .await?,
     );

@@ -25,10 +25,12 @@ impl FromRequest for AuthUser {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<SharedState>>().map(|d| d.get_ref().clone());
-        let header = req.headers().get(actix_web::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let header =
+            req.headers().get(actix_web::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError(DomainError::new(ErrorCode::Internal, "state missing")))?;
-            let header = header.ok_or_else(|| unauthenticated("an access token is required (Authorization: Bearer …)"))?;
+            let header =
+                header.ok_or_else(|| unauthenticated("an access token is required (Authorization: Bearer …)"))?;
             let token = header
                 .strip_prefix("Bearer ")
                 .or_else(|| header.strip_prefix("bearer "))

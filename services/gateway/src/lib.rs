@@ -30,12 +30,17 @@ const REQUEST_ID_HEADER: &str = "x-request-id";
 
 /// Gives every request an id (the client's if it sent a sane one), makes it the scope of the
 /// handler (so errors can quote it), returns it in `x-request-id`, and counts the request.
-async fn request_context(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let id = req
         .headers()
         .get(REQUEST_ID_HEADER)
         .and_then(|v| v.to_str().ok())
-        .filter(|s| !s.is_empty() && s.len() <= 128 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .filter(|s| {
+            !s.is_empty() && s.len() <= 128 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let method = req.method().to_string();
@@ -45,7 +50,8 @@ async fn request_context(req: ServiceRequest, next: Next<impl MessageBody + 'sta
     let mut res = REQUEST_ID.scope(id.clone(), tracing::Instrument::instrument(next.call(req), span.clone())).await?;
     let status = res.status().as_u16();
     metrics::counter!("glimvid_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status.to_string()).increment(1);
-    metrics::histogram!("glimvid_http_request_seconds", "route" => route.clone()).record(started.elapsed().as_secs_f64());
+    metrics::histogram!("glimvid_http_request_seconds", "route" => route.clone())
+        .record(started.elapsed().as_secs_f64());
     if status >= 500 {
         tracing::warn!(parent: &span, status, "request failed");
     }
@@ -58,9 +64,15 @@ async fn request_context(req: ServiceRequest, next: Next<impl MessageBody + 'sta
 fn json_error(err: actix_web::error::JsonPayloadError, _req: &actix_web::HttpRequest) -> actix_web::Error {
     use actix_web::error::JsonPayloadError as J;
     let e = match &err {
-        J::ContentType => DomainError::new(ErrorCode::UnsupportedMediaType, "send a JSON body (Content-Type: application/json)"),
-        J::Overflow { .. } | J::OverflowKnownLength { .. } => DomainError::new(ErrorCode::PayloadTooLarge, "the JSON body is too large"),
-        J::Deserialize(d) if d.is_data() => DomainError::new(ErrorCode::Validation, format!("the JSON body does not fit: {d}")),
+        J::ContentType => {
+            DomainError::new(ErrorCode::UnsupportedMediaType, "send a JSON body (Content-Type: application/json)")
+        }
+        J::Overflow { .. } | J::OverflowKnownLength { .. } => {
+            DomainError::new(ErrorCode::PayloadTooLarge, "the JSON body is too large")
+        }
+        J::Deserialize(d) if d.is_data() => {
+            DomainError::new(ErrorCode::Validation, format!("the JSON body does not fit: {d}"))
+        }
         other => DomainError::new(ErrorCode::MalformedRequest, format!("the JSON body could not be read: {other}")),
     };
     let resp = problem(http_status(e.code), &e);

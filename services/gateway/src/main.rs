@@ -11,7 +11,10 @@ async fn main() -> anyhow::Result<()> {
     let cfg = Config::from_env()?;
     telemetry::init_logging(cfg.log_json);
     let backends = Backends::connect(&cfg).await?;
-    let auth_url = cfg.auth_grpc_url.clone().ok_or_else(|| anyhow::anyhow!("GLIMVID_AUTH_GRPC_URL is required for the gateway"))?;
+    let auth_url = cfg
+        .auth_grpc_url
+        .clone()
+        .ok_or_else(|| anyhow::anyhow!("GLIMVID_AUTH_GRPC_URL is required for the gateway"))?;
     let auth = AuthServiceClient::new(tonic::transport::Endpoint::from_shared(auth_url)?.connect_lazy());
     let listener = std::net::TcpListener::bind(&cfg.http_addr)?;
     let addr = listener.local_addr()?;

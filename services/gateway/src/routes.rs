@@ -21,9 +21,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/account").route(web::get().to(account::get)).route(web::patch().to(account::patch)),
             )
-            .service(
-                web::resource("/videos").route(web::post().to(videos::create)).route(web::get().to(videos::list)),
-            )
+            .service(web::resource("/videos").route(web::post().to(videos::create)).route(web::get().to(videos::list)))
             .service(
                 web::resource("/videos/{id}").route(web::get().to(videos::get)).route(web::delete().to(videos::delete)),
             )

@@ -45,7 +45,8 @@ pub async fn create(state: &GatewayState, user_id: Uuid, sub: Submission) -> Res
     {
         return Err(DomainError::invalid("Idempotency-Key", "the key must be 1–255 visible ASCII characters").into());
     }
-    let options_json = serde_json::to_string(&options).map_err(|e| DomainError::new(ErrorCode::Internal, e.to_string()))?;
+    let options_json =
+        serde_json::to_string(&options).map_err(|e| DomainError::new(ErrorCode::Internal, e.to_string()))?;
     let request_hash = {
         let mut h = format!("{}\n{}\n", description.as_str(), options_json);
         for p in &sub.photos {
@@ -62,19 +63,27 @@ pub async fn create(state: &GatewayState, user_id: Uuid, sub: Submission) -> Res
     // Check every photo by content before storing anything (decoding is CPU work: off the
     // executor, all photos in parallel).
     let limits = s.upload;
-    let checks = sub.photos.into_iter().enumerate().map(|(i, bytes)| {
-        tokio::task::spawn_blocking(move || sanitize(&bytes, &limits).map_err(|e| (i, e)))
-    });
+    let checks = sub
+        .photos
+        .into_iter()
+        .enumerate()
+        .map(|(i, bytes)| tokio::task::spawn_blocking(move || sanitize(&bytes, &limits).map_err(|e| (i, e))));
     let mut clean = Vec::new();
     for r in futures::future::join_all(checks).await {
         match r.map_err(|_| DomainError::new(ErrorCode::Internal, "photo check failed"))? {
             Ok(img) => clean.push(img),
             Err((i, e)) => {
-                if let glimvid_media::UploadError::Corrupt { detail } | glimvid_media::UploadError::Internal { detail } = &e {
+                if let glimvid_media::UploadError::Corrupt { detail }
+                | glimvid_media::UploadError::Internal { detail } = &e
+                {
                     tracing::info!(photo = i, %detail, "photo refused");
                 }
-                return Err(DomainError { code: e.code(), message: format!("photo {}: {e}", i + 1), field: Some("photos".into()) }
-                    .into());
+                return Err(DomainError {
+                    code: e.code(),
+                    message: format!("photo {}: {e}", i + 1),
+                    field: Some("photos".into()),
+                }
+                .into());
             }
         }
     }
@@ -150,16 +159,14 @@ fn replay(prev: JobView, request_hash: &str) -> Result<Created, ApiError> {
     if prev.job.request_hash.as_deref() == Some(request_hash) {
         Ok(Created::Replayed(prev))
     } else {
-        Err(DomainError::invalid(
-            "Idempotency-Key",
-            "this Idempotency-Key was already used with different parameters",
-        )
-        .into())
+        Err(DomainError::invalid("Idempotency-Key", "this Idempotency-Key was already used with different parameters")
+            .into())
     }
 }
 
 fn no_credits() -> ApiError {
-    DomainError::new(ErrorCode::PaymentRequired, "no free trials or credits left; buy credits to make more videos").into()
+    DomainError::new(ErrorCode::PaymentRequired, "no free trials or credits left; buy credits to make more videos")
+        .into()
 }
 
 pub async fn get(state: &GatewayState, user_id: Uuid, id: &str) -> Result<JobView, ApiError> {
@@ -186,11 +193,16 @@ pub async fn delete(state: &GatewayState, user_id: Uuid, id: &str) -> Result<(),
     Ok(())
 }
 
-pub async fn list(state: &GatewayState, user_id: Uuid, cursor: Option<&str>, limit: u64) -> Result<Vec<jobs::Job>, ApiError> {
+pub async fn list(
+    state: &GatewayState,
+    user_id: Uuid,
+    cursor: Option<&str>,
+    limit: u64,
+) -> Result<Vec<jobs::Job>, ApiError> {
     let before = match cursor {
-        Some(c) if !c.is_empty() => Some(
-            c.parse::<JobId>().map_err(|_| DomainError::invalid("cursor", "cursor is not valid"))?.0,
-        ),
+        Some(c) if !c.is_empty() => {
+            Some(c.parse::<JobId>().map_err(|_| DomainError::invalid("cursor", "cursor is not valid"))?.0)
+        }
         _ => None,
     };
     Ok(jobs::list(&state.backends.db, user_id, before, limit).await?)

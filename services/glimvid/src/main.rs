@@ -63,7 +63,11 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
     let auth = Arc::new(
         AuthApp::new(
             backends.db.clone(),
-            AuthSettings { free_trials: cfg.free_trials, access_ttl: cfg.access_token_ttl, refresh_ttl: cfg.refresh_token_ttl },
+            AuthSettings {
+                free_trials: cfg.free_trials,
+                access_ttl: cfg.access_token_ttl,
+                refresh_ttl: cfg.refresh_token_ttl,
+            },
         )
         .await?,
     );
@@ -72,7 +76,11 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<glimvid_proto::auth::v1::auth_service_server::AuthServiceServer<glimvid_auth_service::grpc::AuthGrpc>>().await;
     health.set_serving::<glimvid_proto::script::v1::script_service_server::ScriptServiceServer<glimvid_script_service::grpc::ScriptGrpc>>().await;
-    health.set_serving::<glimvid_proto::enhance::v1::enhance_service_server::EnhanceServiceServer<glimvid_enhance_service::grpc::EnhanceGrpc>>().await;
+    health
+        .set_serving::<glimvid_proto::enhance::v1::enhance_service_server::EnhanceServiceServer<
+            glimvid_enhance_service::grpc::EnhanceGrpc,
+        >>()
+        .await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(glimvid_proto::FILE_DESCRIPTOR_SET)
         .build_v1()?;
@@ -94,7 +102,8 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
     let http_listener = std::net::TcpListener::bind(&cfg.http_addr)?;
     let http_addr = http_listener.local_addr()?;
     let settings = GatewaySettings { max_photo_bytes: cfg.max_photo_bytes, upload, ..GatewaySettings::default() };
-    let state = glimvid_gateway::state(backends.clone(), auth_client, cfg.public_base(&http_addr.to_string()), settings);
+    let state =
+        glimvid_gateway::state(backends.clone(), auth_client, cfg.public_base(&http_addr.to_string()), settings);
     let gateway = tokio::spawn(glimvid_gateway::run(http_listener, state, shutdown.clone()));
 
     let relay = tokio::spawn(backends.relay.clone().run(Duration::from_millis(500), {

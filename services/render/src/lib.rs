@@ -59,17 +59,17 @@ impl StageHandler for RenderStage {
         if images.is_empty() {
             return Err(StageError::Permanent("the job has no enhanced photos".into()));
         }
-        tokio::fs::create_dir_all(&self.scratch).await.map_err(|e| StageError::transient(format!("scratch space: {e}")))?;
+        tokio::fs::create_dir_all(&self.scratch)
+            .await
+            .map_err(|e| StageError::transient(format!("scratch space: {e}")))?;
         let dir = tempfile::Builder::new()
             .prefix("render-")
             .tempdir_in(&self.scratch)
             .map_err(|e| StageError::transient(format!("scratch space: {e}")))?;
         let output = dir.path().join("video.mp4");
         let observer = Arc::new(JobObserver { db: run.db.clone(), job_id: job.id });
-        let out = self
-            .generator
-            .render(RenderRequest { script, images, options, output: output.clone(), observer })
-            .await?;
+        let out =
+            self.generator.render(RenderRequest { script, images, options, output: output.clone(), observer }).await?;
         let bytes = tokio::fs::read(&output).await.map_err(|e| StageError::transient(format!("render output: {e}")))?;
         let key = run.key("video", 0, "mp4");
         run.blob.put_file(&key, &output, "video/mp4").await?;
@@ -101,7 +101,12 @@ impl StageHandler for RenderStage {
 }
 
 /// Runs the render worker until shutdown.
-pub async fn run_worker(backends: Backends, generator: Arc<dyn VideoGenerator>, scratch: std::path::PathBuf, shutdown: Shutdown) {
+pub async fn run_worker(
+    backends: Backends,
+    generator: Arc<dyn VideoGenerator>,
+    scratch: std::path::PathBuf,
+    shutdown: Shutdown,
+) {
     let worker = Worker::new(
         Arc::new(RenderStage::new(generator, scratch)),
         backends.db.clone(),

@@ -37,9 +37,9 @@ impl StageHandler for ScriptStage {
         // Only the description and the options go to the writer: nothing about the user.
         let req = ScriptRequest { description, options, photo_count };
         let script = self.writer.write(&req).await?;
-        script
-            .validate(photo_count)
-            .map_err(|e| StageError::Permanent(format!("the script writer returned an unusable script: {}", e.message)))?;
+        script.validate(photo_count).map_err(|e| {
+            StageError::Permanent(format!("the script writer returned an unusable script: {}", e.message))
+        })?;
         let json = serde_json::to_vec(&script).map_err(|e| StageError::Permanent(e.to_string()))?;
         let key = run.key("script", 0, "json");
         run.blob.put(&key, Bytes::from(json.clone()), "application/json").await?;

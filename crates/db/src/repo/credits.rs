@@ -67,10 +67,23 @@ pub async fn balances(c: &impl ConnectionTrait, user_id: Uuid) -> Result<Balance
 }
 
 /// Grants credits (an operator's or a payment's), once per idempotency key.
-pub async fn grant(db: &Db, user_id: Uuid, amount: i64, kind: EntryKind, idempotency_key: &str) -> Result<bool, DbError> {
+pub async fn grant(
+    db: &Db,
+    user_id: Uuid,
+    amount: i64,
+    kind: EntryKind,
+    idempotency_key: &str,
+) -> Result<bool, DbError> {
     append(
         db.conn(),
-        Entry { user_id, currency: Currency::Credit, kind, amount, job_id: None, idempotency_key: idempotency_key.to_owned() },
+        Entry {
+            user_id,
+            currency: Currency::Credit,
+            kind,
+            amount,
+            job_id: None,
+            idempotency_key: idempotency_key.to_owned(),
+        },
     )
     .await
 }

@@ -236,7 +236,8 @@ pub async fn start_stage(db: &Db, job_id: Uuid, stage: Stage) -> Result<StartOut
         return Ok(StartOutcome::Skip("job deleted"));
     }
     let v = view(&tx, job_id).await?.ok_or(DbError::NotFound("video"))?;
-    let job_status: JobStatus = v.job.status.parse().map_err(|_| DbError::FailedPrecondition("bad job status".into()))?;
+    let job_status: JobStatus =
+        v.job.status.parse().map_err(|_| DbError::FailedPrecondition("bad job status".into()))?;
     if job_status.is_final() {
         return Ok(StartOutcome::Skip("job already ended"));
     }
@@ -310,7 +311,8 @@ pub async fn complete_stage(
     if st.status == StageStatus::Succeeded.as_str() {
         return Ok(CompleteOutcome::AlreadyDone);
     }
-    if v.job.status.parse::<JobStatus>().map(|s| s.is_final()).unwrap_or(true) || st.status != StageStatus::Running.as_str()
+    if v.job.status.parse::<JobStatus>().map(|s| s.is_final()).unwrap_or(true)
+        || st.status != StageStatus::Running.as_str()
     {
         return Ok(CompleteOutcome::Stale);
     }
@@ -415,7 +417,13 @@ pub async fn cancel(db: &Db, user_id: Uuid, job_id: Uuid) -> Result<JobView, DbE
 
 /// Ends a job as failed or canceled: the stages still to run are canceled, and the reserved
 /// credit goes back to the balance it came from, at most once (idempotency key per job).
-async fn end_job(tx: &DatabaseTransaction, v: &JobView, status: JobStatus, reason: &str, now: i64) -> Result<(), DbError> {
+async fn end_job(
+    tx: &DatabaseTransaction,
+    v: &JobView,
+    status: JobStatus,
+    reason: &str,
+    now: i64,
+) -> Result<(), DbError> {
     let job_id = v.job.id;
     for s in &v.stages {
         if !s.status.parse::<StageStatus>().map(|s| s.is_final()).unwrap_or(true) {
@@ -424,7 +432,9 @@ async fn end_job(tx: &DatabaseTransaction, v: &JobView, status: JobStatus, reaso
                 .col_expr(job_stages::Column::UpdatedAt, Expr::value(now))
                 .filter(job_stages::Column::JobId.eq(job_id))
                 .filter(job_stages::Column::Stage.eq(s.stage.as_str()))
-                .filter(job_stages::Column::Status.is_in([StageStatus::Pending.as_str(), StageStatus::Running.as_str()]))
+                .filter(
+                    job_stages::Column::Status.is_in([StageStatus::Pending.as_str(), StageStatus::Running.as_str()]),
+                )
                 .exec(tx)
                 .await?;
             event(tx, job_id, "stage", Some(&s.stage), Some(StageStatus::Canceled.as_str()), None).await?;

@@ -32,9 +32,5 @@ pub async fn mark_sent(db: &Db, ids: &[i64]) -> Result<(), DbError> {
 /// Deletes rows sent more than `older_than_ms` ago.
 pub async fn purge_sent(db: &Db, older_than_ms: i64) -> Result<u64, DbError> {
     let cutoff = now_ms() - older_than_ms;
-    Ok(outbox::Entity::delete_many()
-        .filter(outbox::Column::SentAt.lt(cutoff))
-        .exec(db.conn())
-        .await?
-        .rows_affected)
+    Ok(outbox::Entity::delete_many().filter(outbox::Column::SentAt.lt(cutoff)).exec(db.conn()).await?.rows_affected)
 }

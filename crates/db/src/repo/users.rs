@@ -137,10 +137,8 @@ pub async fn rotate_refresh_token(
 ) -> Result<RotateOutcome, DbError> {
     let tx = db.begin().await?;
     let now = now_ms();
-    let Some(tok) = refresh_tokens::Entity::find()
-        .filter(refresh_tokens::Column::TokenHash.eq(token_hash))
-        .one(&tx)
-        .await?
+    let Some(tok) =
+        refresh_tokens::Entity::find().filter(refresh_tokens::Column::TokenHash.eq(token_hash)).one(&tx).await?
     else {
         return Ok(RotateOutcome::Invalid);
     };
@@ -162,7 +160,12 @@ pub async fn rotate_refresh_token(
     }
     insert_refresh_token(
         &tx,
-        NewRefreshToken { user_id: tok.user_id, family_id: tok.family_id, token_hash: new_hash, expires_at: new_expires_at },
+        NewRefreshToken {
+            user_id: tok.user_id,
+            family_id: tok.family_id,
+            token_hash: new_hash,
+            expires_at: new_expires_at,
+        },
     )
     .await?;
     tx.commit().await?;
@@ -181,10 +184,8 @@ async fn revoke_family_in(c: &impl ConnectionTrait, family_id: Uuid, now: i64) -
 
 /// Logout: revokes the family of the presented token (no error if it is unknown).
 pub async fn revoke_refresh_token(db: &Db, token_hash: &str) -> Result<(), DbError> {
-    if let Some(tok) = refresh_tokens::Entity::find()
-        .filter(refresh_tokens::Column::TokenHash.eq(token_hash))
-        .one(db.conn())
-        .await?
+    if let Some(tok) =
+        refresh_tokens::Entity::find().filter(refresh_tokens::Column::TokenHash.eq(token_hash)).one(db.conn()).await?
     {
         revoke_family_in(db.conn(), tok.family_id, now_ms()).await?;
     }

@@ -31,7 +31,11 @@ pub struct PatchBody {
     training_opt_out: Option<bool>,
 }
 
-pub async fn patch(state: web::Data<SharedState>, user: AuthUser, body: web::Json<PatchBody>) -> ApiResult<HttpResponse> {
+pub async fn patch(
+    state: web::Data<SharedState>,
+    user: AuthUser,
+    body: web::Json<PatchBody>,
+) -> ApiResult<HttpResponse> {
     let b = body.into_inner();
     let a = state
         .auth

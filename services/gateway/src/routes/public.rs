@@ -1,12 +1,19 @@
 //! Public video links: `/v/{public_id}`, no authentication, HTTP Range so players can seek.
 //! The id is unguessable and unrelated to the storage key; a deleted video answers 404 at once.
 
-use actix_web::{HttpRequest, HttpResponse, http::{StatusCode, header}, web};
+use actix_web::{
+    HttpRequest, HttpResponse,
+    http::{StatusCode, header},
+    web,
+};
 use futures::StreamExt;
 use glimvid_db::repo::jobs;
 use glimvid_domain::{DomainError, ErrorCode, PublicId};
 
-use crate::{error::{ApiError, ApiResult}, state::SharedState};
+use crate::{
+    error::{ApiError, ApiResult},
+    state::SharedState,
+};
 
 /// Parses a single `bytes=` range: `a-b`, `a-` or `-n` (last n bytes). Multiple ranges and
 /// other units are ignored (the whole file is served), as RFC 9110 allows.
@@ -37,7 +44,8 @@ pub async fn video(state: web::Data<SharedState>, id: web::Path<String>, req: Ht
     let public_id = PublicId::parse(&id).map_err(|_| not_found())?;
     let asset = jobs::video_by_public_id(&state.backends.db, public_id.as_str()).await?.ok_or_else(not_found)?;
     let total = asset.size as u64;
-    let range = match req.headers().get(header::RANGE).and_then(|v| v.to_str().ok()).and_then(|h| parse_range(h, total)) {
+    let range = match req.headers().get(header::RANGE).and_then(|v| v.to_str().ok()).and_then(|h| parse_range(h, total))
+    {
         None => None,
         Some(Ok(r)) => Some(r),
         Some(Err(())) => return Ok(unsatisfiable(total)),
@@ -56,7 +64,10 @@ pub async fn video(state: web::Data<SharedState>, id: web::Path<String>, req: Ht
         .insert_header((header::ETAG, format!("\"{}\"", &asset.sha256[..asset.sha256.len().min(32)])))
         .no_chunking(read.range.end - read.range.start);
     if range.is_some() {
-        resp.insert_header((header::CONTENT_RANGE, format!("bytes {}-{}/{}", read.range.start, read.range.end - 1, read.total)));
+        resp.insert_header((
+            header::CONTENT_RANGE,
+            format!("bytes {}-{}/{}", read.range.start, read.range.end - 1, read.total),
+        ));
     }
     // For HEAD, actix sends the headers of this sized body (Content-Length included) and
     // never polls the stream.

@@ -29,14 +29,19 @@ fn too_large(what: &str) -> ApiError {
 /// Reads the multipart body with a bound on every field, so a huge upload is refused early.
 async fn read_submission(state: &SharedState, mut form: Multipart, key: Option<String>) -> ApiResult<Submission> {
     let s = &state.settings;
-    let mut sub = Submission { photos: Vec::new(), description: String::new(), options: String::new(), idempotency_key: key };
+    let mut sub =
+        Submission { photos: Vec::new(), description: String::new(), options: String::new(), idempotency_key: key };
     let mut saw_description = false;
-    while let Some(field) = form.try_next().await.map_err(|e| bad_request(format!("the multipart body could not be read: {e}")))? {
+    while let Some(field) =
+        form.try_next().await.map_err(|e| bad_request(format!("the multipart body could not be read: {e}")))?
+    {
         let name = field.content_disposition().and_then(|cd| cd.get_name()).unwrap_or("").to_owned();
         let limit = match name.as_str() {
             "photos" | "photos[]" | "photo" => {
                 if sub.photos.len() >= s.max_photos {
-                    return Err(DomainError::invalid("photos", format!("at most {} photos per video", s.max_photos)).into());
+                    return Err(
+                        DomainError::invalid("photos", format!("at most {} photos per video", s.max_photos)).into()
+                    );
                 }
                 s.max_photo_bytes as usize
             }
@@ -58,11 +63,13 @@ async fn read_submission(state: &SharedState, mut form: Multipart, key: Option<S
         }
         match name.as_str() {
             "description" => {
-                sub.description = String::from_utf8(buf.to_vec()).map_err(|_| DomainError::invalid("description", "description must be UTF-8 text"))?;
+                sub.description = String::from_utf8(buf.to_vec())
+                    .map_err(|_| DomainError::invalid("description", "description must be UTF-8 text"))?;
                 saw_description = true;
             }
             "options" => {
-                sub.options = String::from_utf8(buf.to_vec()).map_err(|_| DomainError::invalid("options", "options must be UTF-8 JSON"))?;
+                sub.options = String::from_utf8(buf.to_vec())
+                    .map_err(|_| DomainError::invalid("options", "options must be UTF-8 JSON"))?;
             }
             _ => sub.photos.push(Bytes::from(buf)),
         }
@@ -73,7 +80,12 @@ async fn read_submission(state: &SharedState, mut form: Multipart, key: Option<S
     Ok(sub)
 }
 
-pub async fn create(state: web::Data<SharedState>, user: AuthUser, req: HttpRequest, payload: web::Payload) -> ApiResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<SharedState>,
+    user: AuthUser,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
     let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if !ct.to_ascii_lowercase().starts_with("multipart/form-data") {
         return Err(ApiError(DomainError::new(
@@ -81,9 +93,12 @@ pub async fn create(state: web::Data<SharedState>, user: AuthUser, req: HttpRequ
             "send the photos as multipart/form-data with fields photos, description and options",
         )));
     }
-    let key = req.headers().get("idempotency-key").map(|v| v.to_str().map(str::to_owned)).transpose().map_err(|_| {
-        ApiError(DomainError::invalid("Idempotency-Key", "the key must be visible ASCII"))
-    })?;
+    let key = req
+        .headers()
+        .get("idempotency-key")
+        .map(|v| v.to_str().map(str::to_owned))
+        .transpose()
+        .map_err(|_| ApiError(DomainError::invalid("Idempotency-Key", "the key must be visible ASCII")))?;
     let form = Multipart::new(req.headers(), payload);
     let sub = read_submission(&state, form, key).await?;
     let (view, replayed) = match videos::create(&state, user.user_id, sub).await? {
@@ -138,17 +153,29 @@ pub async fn delete(state: web::Data<SharedState>, user: AuthUser, id: web::Path
 }
 
 /// The job's own files (originals, enhanced photos, script, video), for its owner only.
-pub async fn asset(state: web::Data<SharedState>, user: AuthUser, path: web::Path<(String, String, i32)>) -> ApiResult<HttpResponse> {
+pub async fn asset(
+    state: web::Data<SharedState>,
+    user: AuthUser,
+    path: web::Path<(String, String, i32)>,
+) -> ApiResult<HttpResponse> {
     let (id, kind, n) = path.into_inner();
     let v = videos::get(&state, user.user_id, &id).await?;
     let a = v.assets.iter().find(|a| a.kind == kind && a.idx == n).ok_or_else(|| DomainError::not_found("file"))?;
     let bytes = state.backends.blob.get(&a.blob_key).await?;
-    Ok(HttpResponse::Ok().content_type(a.content_type.as_str()).insert_header((header::CACHE_CONTROL, "private, no-store")).body(bytes))
+    Ok(HttpResponse::Ok()
+        .content_type(a.content_type.as_str())
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(bytes))
 }
 
 /// Server-Sent Events: every state change of the job, from `Last-Event-ID` (or the start)
 /// until the job ends. Events come from the database, so they reach clients of any replica.
-pub async fn events(state: web::Data<SharedState>, user: AuthUser, id: web::Path<String>, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn events(
+    state: web::Data<SharedState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     let view = videos::get(&state, user.user_id, &id).await?;
     let job_id = view.job.id;
     let after: i64 = req
@@ -173,7 +200,12 @@ pub async fn events(state: web::Data<SharedState>, user: AuthUser, id: web::Path
                 Ok(b) => b,
                 Err(_) => {
                     c.done = true;
-                    return Some((Ok::<Bytes, actix_web::Error>(Bytes::from_static(b"event: error\ndata: {\"detail\":\"events are temporarily unavailable\"}\n\n")), c));
+                    return Some((
+                        Ok::<Bytes, actix_web::Error>(Bytes::from_static(
+                            b"event: error\ndata: {\"detail\":\"events are temporarily unavailable\"}\n\n",
+                        )),
+                        c,
+                    ));
                 }
             };
             if batch.is_empty() {
@@ -193,7 +225,8 @@ pub async fn events(state: web::Data<SharedState>, user: AuthUser, id: web::Path
                 c.after = e.id;
                 let data = serde_json::to_string(&event_json(e)).unwrap_or_default();
                 out.push_str(&format!("id: {}\nevent: {}\ndata: {}\n\n", e.id, e.kind, data));
-                let final_status = e.kind == "job" && e.status.as_deref().and_then(|s| s.parse::<JobStatus>().ok()).is_some_and(|s| s.is_final());
+                let final_status = e.kind == "job"
+                    && e.status.as_deref().and_then(|s| s.parse::<JobStatus>().ok()).is_some_and(|s| s.is_final());
                 if final_status {
                     c.done = true;
                 }
