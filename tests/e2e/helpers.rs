@@ -36,6 +36,8 @@ pub struct TestApp {
     child: Child,
     data_dir: tempfile::TempDir,
     env: Vec<(String, String)>,
+    /// The other processes of a distributed run (auth and the workers), killed when dropped.
+    others: Vec<Child>,
 }
 
 /// An account made by [`TestApp::register_user`].
@@ -67,8 +69,72 @@ pub async fn spawn_app_with(env: &[(&str, &str)]) -> TestApp {
     let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let (child, address) = start(data_dir.path(), &env).await;
     let client = Client::builder().no_proxy().timeout(Duration::from_secs(120)).build().expect("HTTP client");
-    let app = TestApp { address, client, child, data_dir, env };
+    let app = TestApp { address, client, child, data_dir, env, others: Vec::new() };
     app.wait_healthy().await;
+    app
+}
+
+/// A free TCP port on 127.0.0.1 (bound, then released for the child to take).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+/// One of the service binaries built beside `glimvid` (`scripts/test` builds them all).
+fn service_binary(name: &str) -> PathBuf {
+    let p = Path::new(env!("CARGO_BIN_EXE_glimvid")).with_file_name(name);
+    assert!(p.exists(), "{} is missing: run `scripts/test`, which builds every service binary first", p.display());
+    p
+}
+
+fn spawn_service(name: &str, env: &[(String, String)]) -> Child {
+    let log = std::env::var_os("TEST_LOG").is_some();
+    let mut cmd = Command::new(service_binary(name));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("GLIMVID_") {
+            cmd.env_remove(&k);
+        }
+    }
+    cmd.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(if log { Stdio::inherit() } else { Stdio::null() })
+        .stderr(if log { Stdio::inherit() } else { Stdio::null() })
+        .kill_on_drop(true);
+    cmd.spawn().unwrap_or_else(|e| panic!("start {name}: {e}"))
+}
+
+/// Starts the five services as separate processes with the given backend settings, and waits
+/// until the gateway is ready (database, queue, object store and auth reachable).
+pub async fn spawn_distributed(env: &[(&str, &str)]) -> TestApp {
+    let data_dir = tempfile::Builder::new().prefix("glimvid-dist-").tempdir().expect("temp data folder");
+    let mut base: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    base.push(("GLIMVID_DATA_DIR".into(), data_dir.path().display().to_string()));
+    let grpc = format!("127.0.0.1:{}", free_port());
+    let http = format!("127.0.0.1:{}", free_port());
+    let with = |extra: &[(&str, String)]| {
+        let mut e = base.clone();
+        e.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
+        e
+    };
+    let mut others = vec![spawn_service("glimvid-auth-service", &with(&[("GLIMVID_GRPC_ADDR", grpc.clone())]))];
+    for w in ["glimvid-script-service", "glimvid-enhance-service", "glimvid-render-service"] {
+        others.push(spawn_service(w, &with(&[("GLIMVID_OPS_ADDR", "127.0.0.1:0".into())])));
+    }
+    let child = spawn_service(
+        "glimvid-gateway",
+        &with(&[("GLIMVID_HTTP_ADDR", http.clone()), ("GLIMVID_AUTH_GRPC_URL", format!("http://{grpc}"))]),
+    );
+    let client = Client::builder().no_proxy().timeout(Duration::from_secs(120)).build().expect("HTTP client");
+    let app = TestApp { address: format!("http://{http}"), client, child, data_dir, env: base, others };
+    let deadline = Instant::now() + START_TIMEOUT;
+    loop {
+        match app.client.get(app.url("/readyz")).send().await {
+            Ok(r) if r.status() == StatusCode::OK => break,
+            _ if Instant::now() > deadline => panic!("the gateway at {} never became ready", app.address),
+            _ => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    assert_eq!(app.others.len(), 4);
     app
 }
 

@@ -5,6 +5,7 @@ mod auth;
 mod bad_inputs;
 mod crash;
 mod credits;
+mod distributed;
 mod helpers;
 mod isolation;
 mod ops;

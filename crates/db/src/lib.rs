@@ -101,8 +101,29 @@ impl Db {
         }
         let conn = Database::connect(opts).await?;
         let db = Self { conn };
-        migration::Migrator::up(&db.conn, None).await?;
+        db.migrate(url, schema).await?;
         Ok(db)
+    }
+
+    /// Runs pending migrations. Several processes starting together on one PostgreSQL database
+    /// take turns through an advisory lock; SQLite's write lock already serialises them.
+    async fn migrate(&self, url: &str, schema: Option<&str>) -> Result<(), DbError> {
+        if self.backend() != DbBackend::Postgres {
+            migration::Migrator::up(&self.conn, None).await?;
+            return Ok(());
+        }
+        let mut lock_opts = ConnectOptions::new(url.to_owned());
+        lock_opts.sqlx_logging(false).max_connections(1).min_connections(1);
+        if let Some(schema) = schema {
+            lock_opts.set_schema_search_path(schema.to_owned());
+        }
+        let lock = Database::connect(lock_opts).await?;
+        // An arbitrary constant: "glimvid migrations".
+        lock.execute_unprepared("SELECT pg_advisory_lock(7261626983)").await?;
+        let result = migration::Migrator::up(&self.conn, None).await;
+        let _ = lock.execute_unprepared("SELECT pg_advisory_unlock(7261626983)").await;
+        let _ = lock.close().await;
+        Ok(result?)
     }
 
     /// The SQLite URL of a database file inside the data folder.
