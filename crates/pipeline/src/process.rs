@@ -37,16 +37,7 @@ pub async fn run_worker_process(
         let s = shutdown.clone();
         async move { s.wait().await }
     }));
-    Worker::new(
-        handler,
-        backends.db.clone(),
-        backends.queue.clone(),
-        backends.blob.clone(),
-        backends.relay.clone(),
-        backends.worker,
-    )
-    .run(shutdown.clone())
-    .await;
+    Worker::on(handler, &backends).run(shutdown.clone()).await;
     let _ = relay.await;
     let _ = ops_task.await;
     tracing::info!(stage = stage.as_str(), "worker stopped");

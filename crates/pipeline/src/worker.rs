@@ -157,6 +157,11 @@ impl Worker {
         Self { handler, db, queue, blob, relay, cfg }
     }
 
+    /// A worker on the connected ports of this process.
+    pub fn on(handler: Arc<dyn StageHandler>, b: &crate::Backends) -> Self {
+        Self::new(handler, b.db.clone(), b.queue.clone(), b.blob.clone(), b.relay.clone(), b.worker)
+    }
+
     /// Runs `concurrency` loops until shutdown; a task in progress is finished first.
     pub async fn run(self, shutdown: Shutdown) {
         let mut loops = Vec::new();

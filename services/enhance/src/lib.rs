@@ -69,13 +69,5 @@ impl StageHandler for EnhanceStage {
 
 /// Runs the enhance worker until shutdown.
 pub async fn run_worker(backends: Backends, enhancer: Arc<dyn ImageEnhancer>, shutdown: Shutdown) {
-    let worker = Worker::new(
-        Arc::new(EnhanceStage::new(enhancer)),
-        backends.db.clone(),
-        backends.queue.clone(),
-        backends.blob.clone(),
-        backends.relay.clone(),
-        backends.worker,
-    );
-    worker.run(shutdown).await;
+    Worker::on(Arc::new(EnhanceStage::new(enhancer)), &backends).run(shutdown).await;
 }

@@ -107,13 +107,5 @@ pub async fn run_worker(
     scratch: std::path::PathBuf,
     shutdown: Shutdown,
 ) {
-    let worker = Worker::new(
-        Arc::new(RenderStage::new(generator, scratch)),
-        backends.db.clone(),
-        backends.queue.clone(),
-        backends.blob.clone(),
-        backends.relay.clone(),
-        backends.worker,
-    );
-    worker.run(shutdown).await;
+    Worker::on(Arc::new(RenderStage::new(generator, scratch)), &backends).run(shutdown).await;
 }

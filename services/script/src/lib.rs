@@ -63,13 +63,5 @@ impl StageHandler for ScriptStage {
 
 /// Runs the script worker until shutdown.
 pub async fn run_worker(backends: Backends, writer: Arc<dyn ScriptWriter>, shutdown: Shutdown) {
-    let worker = Worker::new(
-        Arc::new(ScriptStage::new(writer)),
-        backends.db.clone(),
-        backends.queue.clone(),
-        backends.blob.clone(),
-        backends.relay.clone(),
-        backends.worker,
-    );
-    worker.run(shutdown).await;
+    Worker::on(Arc::new(ScriptStage::new(writer)), &backends).run(shutdown).await;
 }
