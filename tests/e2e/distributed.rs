@@ -10,16 +10,18 @@ use serde_json::json;
 
 use crate::helpers::*;
 
-struct Real {
-    pg: String,
-    amqp: String,
-    s3_endpoint: String,
-    s3_key: String,
-    s3_secret: String,
-    s3_region: String,
+pub(crate) struct Real {
+    pub pg: String,
+    pub amqp: String,
+    pub s3_endpoint: String,
+    pub s3_key: String,
+    pub s3_secret: String,
+    pub s3_region: String,
 }
 
-fn real_backends() -> Option<Real> {
+/// The real backends of this run, from `GLIMVID_TEST_*`; `None` (the test is skipped, saying
+/// so) unless `GLIMVID_TEST_REQUIRE_REAL=1`, which makes a missing one fail the run.
+pub(crate) fn real_backends() -> Option<Real> {
     let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let got = (
         var("GLIMVID_TEST_DATABASE_URL"),
@@ -44,6 +46,9 @@ fn real_backends() -> Option<Real> {
     }
 }
 
+/// The tests that drive the machine's broker (one restarts it) run one at a time.
+pub(crate) static REAL_BACKENDS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// `scheme://auth@host:port/<path>` with the path replaced.
 fn with_path(url: &str, path: &str) -> String {
     let after_scheme = url.find("://").map(|i| i + 3).unwrap_or(0);
@@ -51,9 +56,70 @@ fn with_path(url: &str, path: &str) -> String {
     format!("{}/{path}", &url[..cut])
 }
 
-fn rabbitmqctl(args: &[&str]) {
+pub(crate) fn rabbitmqctl(args: &[&str]) {
     let out = std::process::Command::new("rabbitmqctl").args(args).output().expect("run rabbitmqctl");
     assert!(out.status.success(), "rabbitmqctl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A database, a RabbitMQ vhost and a bucket of one test's own, removed by [`RealRun::cleanup`].
+pub(crate) struct RealRun {
+    pub name: String,
+    pub db_url: String,
+    pub amqp_url: String,
+    pub bucket: String,
+    pub store: S3Store,
+    real_s3: (String, String, String),
+    admin: glimvid_db::sea_orm::DatabaseConnection,
+}
+
+impl RealRun {
+    /// Creates them; `s3` overrides the run's S3 server (endpoint, key, secret).
+    pub async fn create(real: &Real, s3: Option<(String, String, String)>) -> Self {
+        let name = format!("e2e{}", std::process::id())
+            + &format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis());
+        let admin = Database::connect(real.pg.as_str()).await.expect("PostgreSQL");
+        admin.execute_unprepared(&format!("CREATE DATABASE glimvid_{name}")).await.expect("create database");
+        let db_url = with_path(&real.pg, &format!("glimvid_{name}"));
+        rabbitmqctl(&["add_vhost", &name]);
+        rabbitmqctl(&["set_permissions", "-p", &name, "guest", ".*", ".*", ".*"]);
+        let amqp_url = with_path(&real.amqp, &name);
+        let bucket = format!("glimvid-{name}");
+        let real_s3 = s3.unwrap_or_else(|| (real.s3_endpoint.clone(), real.s3_key.clone(), real.s3_secret.clone()));
+        let mut settings = S3Settings::new(
+            Some(real_s3.0.clone()),
+            bucket.clone(),
+            real.s3_region.clone(),
+            real_s3.1.clone(),
+            real_s3.2.clone(),
+        );
+        settings.create_bucket_if_missing = true;
+        let store = S3Store::connect(settings).await.expect("S3 bucket");
+        Self { name, db_url, amqp_url, bucket, store, real_s3, admin }
+    }
+
+    /// The backend settings of the five services.
+    pub fn env(&self) -> Vec<(String, String)> {
+        [
+            ("GLIMVID_DATABASE_URL", self.db_url.as_str()),
+            ("GLIMVID_AMQP_URL", self.amqp_url.as_str()),
+            ("GLIMVID_S3_ENDPOINT", self.real_s3.0.as_str()),
+            ("GLIMVID_S3_BUCKET", self.bucket.as_str()),
+            ("GLIMVID_S3_REGION", "us-east-1"),
+            ("GLIMVID_S3_ACCESS_KEY_ID", self.real_s3.1.as_str()),
+            ("GLIMVID_S3_SECRET_ACCESS_KEY", self.real_s3.2.as_str()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+    }
+
+    pub async fn cleanup(self) {
+        let _ = self.store.delete_prefix("").await;
+        let _ = self.store.client().delete_bucket().bucket(&self.bucket).send().await;
+        rabbitmqctl(&["delete_vhost", &self.name]);
+        let _ =
+            self.admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS glimvid_{} WITH (FORCE)", self.name)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -62,35 +128,10 @@ async fn five_services_on_real_backends_run_several_jobs() {
         eprintln!("skipped: set GLIMVID_TEST_DATABASE_URL, GLIMVID_TEST_AMQP_URL and GLIMVID_TEST_S3_* to run");
         return;
     };
-    let run = format!("e2e{}", std::process::id())
-        + &format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis());
-    // A database, a vhost and a bucket of this run's own.
-    let admin = Database::connect(real.pg.as_str()).await.expect("PostgreSQL");
-    admin.execute_unprepared(&format!("CREATE DATABASE glimvid_{run}")).await.expect("create database");
-    let db_url = with_path(&real.pg, &format!("glimvid_{run}"));
-    rabbitmqctl(&["add_vhost", &run]);
-    rabbitmqctl(&["set_permissions", "-p", &run, "guest", ".*", ".*", ".*"]);
-    let amqp_url = with_path(&real.amqp, &run);
-    let bucket = format!("glimvid-{run}");
-    let mut s3 = S3Settings::new(
-        Some(real.s3_endpoint.clone()),
-        bucket.clone(),
-        real.s3_region.clone(),
-        real.s3_key.clone(),
-        real.s3_secret.clone(),
-    );
-    s3.create_bucket_if_missing = true;
-    let store = S3Store::connect(s3).await.expect("S3 bucket");
-
-    let env = [
-        ("GLIMVID_DATABASE_URL", db_url.as_str()),
-        ("GLIMVID_AMQP_URL", amqp_url.as_str()),
-        ("GLIMVID_S3_ENDPOINT", real.s3_endpoint.as_str()),
-        ("GLIMVID_S3_BUCKET", bucket.as_str()),
-        ("GLIMVID_S3_REGION", real.s3_region.as_str()),
-        ("GLIMVID_S3_ACCESS_KEY_ID", real.s3_key.as_str()),
-        ("GLIMVID_S3_SECRET_ACCESS_KEY", real.s3_secret.as_str()),
-    ];
+    let _serial = REAL_BACKENDS.lock().await;
+    let run = RealRun::create(&real, None).await;
+    let env = run.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let app = spawn_distributed(&env).await;
     let user = app.register_user().await;
     let mut ids = Vec::new();
@@ -120,12 +161,8 @@ async fn five_services_on_real_backends_run_several_jobs() {
         assert_video(&info, w, h, 5000);
     }
     // The objects live in the bucket, under the user's prefix.
-    let keys = store.list(&format!("u/{}/", user.id)).await.unwrap();
+    let keys = run.store.list(&format!("u/{}/", user.id)).await.unwrap();
     assert!(keys.iter().filter(|k| k.ends_with(".mp4")).count() == 3, "{keys:?}");
     drop(app);
-
-    let _ = store.delete_prefix("").await;
-    let _ = store.client().delete_bucket().bucket(&bucket).send().await;
-    rabbitmqctl(&["delete_vhost", &run]);
-    let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS glimvid_{run} WITH (FORCE)")).await;
+    run.cleanup().await;
 }

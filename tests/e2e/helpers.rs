@@ -37,7 +37,16 @@ pub struct TestApp {
     data_dir: tempfile::TempDir,
     env: Vec<(String, String)>,
     /// The other processes of a distributed run (auth and the workers), killed when dropped.
-    others: Vec<Child>,
+    others: Vec<Service>,
+    /// Where a distributed run's processes write their logs (one file per service), if asked.
+    log_dir: Option<PathBuf>,
+}
+
+/// One service process of a distributed run, with what it takes to start it again.
+struct Service {
+    name: String,
+    env: Vec<(String, String)>,
+    child: Child,
 }
 
 /// An account made by [`TestApp::register_user`].
@@ -65,11 +74,16 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the binary with extra `GLIMVID_*` settings (for example `GLIMVID_FREE_TRIALS`).
 pub async fn spawn_app_with(env: &[(&str, &str)]) -> TestApp {
+    let client = Client::builder().no_proxy().timeout(Duration::from_secs(120)).build().expect("HTTP client");
+    spawn_app_with_client(env, client).await
+}
+
+/// [`spawn_app_with`], talking through `client` (e.g. one that trusts a test CA).
+pub async fn spawn_app_with_client(env: &[(&str, &str)], client: Client) -> TestApp {
     let data_dir = tempfile::Builder::new().prefix("glimvid-e2e-").tempdir().expect("temp data folder");
     let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let (child, address) = start(data_dir.path(), &env).await;
-    let client = Client::builder().no_proxy().timeout(Duration::from_secs(120)).build().expect("HTTP client");
-    let app = TestApp { address, client, child, data_dir, env, others: Vec::new() };
+    let app = TestApp { address, client, child, data_dir, env, others: Vec::new(), log_dir: None };
     app.wait_healthy().await;
     app
 }
@@ -86,9 +100,18 @@ fn service_binary(name: &str) -> PathBuf {
     p
 }
 
-fn spawn_service(name: &str, env: &[(String, String)]) -> Child {
+fn spawn_service(name: &str, env: &[(String, String)], log_dir: Option<&Path>) -> Child {
     let log = std::env::var_os("TEST_LOG").is_some();
     let mut cmd = Command::new(service_binary(name));
+    let to_file = |ext: &str| -> Stdio {
+        let dir = log_dir.expect("log folder");
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join(format!("{name}.{ext}")))
+            .expect("open a service log");
+        Stdio::from(f)
+    };
     for (k, _) in std::env::vars() {
         if k.starts_with("GLIMVID_") {
             cmd.env_remove(&k);
@@ -97,8 +120,20 @@ fn spawn_service(name: &str, env: &[(String, String)]) -> Child {
     cmd.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
-        .stdout(if log { Stdio::inherit() } else { Stdio::null() })
-        .stderr(if log { Stdio::inherit() } else { Stdio::null() })
+        .stdout(if log_dir.is_some() {
+            to_file("log")
+        } else if log {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        })
+        .stderr(if log_dir.is_some() {
+            to_file("err")
+        } else if log {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        })
         .kill_on_drop(true);
     cmd.spawn().unwrap_or_else(|e| panic!("start {name}: {e}"))
 }
@@ -106,6 +141,12 @@ fn spawn_service(name: &str, env: &[(String, String)]) -> Child {
 /// Starts the five services as separate processes with the given backend settings, and waits
 /// until the gateway is ready (database, queue, object store and auth reachable).
 pub async fn spawn_distributed(env: &[(&str, &str)]) -> TestApp {
+    spawn_distributed_logged(env, None).await
+}
+
+/// [`spawn_distributed`], with each service's stdout and stderr appended to
+/// `<log_dir>/<binary>.log` and `.err` when `log_dir` is given.
+pub async fn spawn_distributed_logged(env: &[(&str, &str)], log_dir: Option<&Path>) -> TestApp {
     let data_dir = tempfile::Builder::new().prefix("glimvid-dist-").tempdir().expect("temp data folder");
     let mut base: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     base.push(("GLIMVID_DATA_DIR".into(), data_dir.path().display().to_string()));
@@ -116,16 +157,30 @@ pub async fn spawn_distributed(env: &[(&str, &str)]) -> TestApp {
         e.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
         e
     };
-    let mut others = vec![spawn_service("glimvid-auth-service", &with(&[("GLIMVID_GRPC_ADDR", grpc.clone())]))];
+    let service = |name: &str, env: Vec<(String, String)>| Service {
+        name: name.into(),
+        child: spawn_service(name, &env, log_dir),
+        env,
+    };
+    let mut others = vec![service("glimvid-auth-service", with(&[("GLIMVID_GRPC_ADDR", grpc.clone())]))];
     for w in ["glimvid-script-service", "glimvid-enhance-service", "glimvid-render-service"] {
-        others.push(spawn_service(w, &with(&[("GLIMVID_OPS_ADDR", "127.0.0.1:0".into())])));
+        others.push(service(w, with(&[("GLIMVID_OPS_ADDR", "127.0.0.1:0".into())])));
     }
     let child = spawn_service(
         "glimvid-gateway",
         &with(&[("GLIMVID_HTTP_ADDR", http.clone()), ("GLIMVID_AUTH_GRPC_URL", format!("http://{grpc}"))]),
+        log_dir,
     );
     let client = Client::builder().no_proxy().timeout(Duration::from_secs(120)).build().expect("HTTP client");
-    let app = TestApp { address: format!("http://{http}"), client, child, data_dir, env: base, others };
+    let app = TestApp {
+        address: format!("http://{http}"),
+        client,
+        child,
+        data_dir,
+        env: base,
+        others,
+        log_dir: log_dir.map(Path::to_path_buf),
+    };
     let deadline = Instant::now() + START_TIMEOUT;
     loop {
         match app.client.get(app.url("/readyz")).send().await {
@@ -219,6 +274,17 @@ impl TestApp {
         self.child = child;
         self.address = address;
         self.wait_healthy().await;
+    }
+
+    /// SIGKILLs the distributed run's service `name` (e.g. `glimvid-render-service`) and starts
+    /// it again with the same settings.
+    pub async fn kill9_and_restart_service(&mut self, name: &str) {
+        let log_dir = self.log_dir.clone();
+        let svc = self.others.iter_mut().find(|s| s.name == name).unwrap_or_else(|| panic!("no service {name}"));
+        svc.child.start_kill().expect("SIGKILL the service");
+        let status = svc.child.wait().await.expect("reap the service");
+        assert!(!status.success(), "{name} was killed but reported success: {status:?}");
+        svc.child = spawn_service(name, &svc.env, log_dir.as_deref());
     }
 
     // ---- raw requests ----
@@ -524,4 +590,14 @@ pub async fn fetch_and_probe(app: &TestApp, job: &Value) -> (Vec<u8>, Mp4Info) {
 /// Events of one kind/stage/status.
 pub fn count_events(events: &[Value], kind: &str, stage: Option<&str>, status: &str) -> usize {
     events.iter().filter(|e| e["kind"] == kind && e["stage"].as_str() == stage && e["status"] == status).count()
+}
+
+// ---- accounts ----
+
+impl TestApp {
+    /// The running binary's data folder (SQLite database, `objects/`): to check what is stored
+    /// and to run `glimvid admin` commands against the same state.
+    pub fn data_path(&self) -> &Path {
+        self.data_dir.path()
+    }
 }

@@ -1,14 +1,18 @@
 //! End-to-end tests: the real `glimvid up` binary on free ports with a temporary data folder,
 //! driven over HTTP only. One test binary (link time); one file per area.
 
+mod accounts;
 mod auth;
 mod bad_inputs;
 mod crash;
 mod credits;
 mod distributed;
+mod faults;
 mod helpers;
 mod isolation;
 mod ops;
 mod privacy;
+mod providers;
 mod render;
+mod tls;
 mod videos_api;

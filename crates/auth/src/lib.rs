@@ -2,9 +2,11 @@
 //! access tokens, opaque refresh tokens and API keys (stored as hashes), and the account input
 //! rules (email normalisation, password policy).
 
+pub mod api_keys;
 pub mod password;
 pub mod rules;
 pub mod tokens;
+pub mod webhook;
 
 pub use password::{PasswordCheck, hash_password, verify_password};
 pub use tokens::{AccessClaims, KeySet, TokenError, VerifyingKeys};

@@ -26,6 +26,9 @@ pub enum DbError {
     Conflict(String),
     #[error("not enough credits")]
     PaymentRequired,
+    /// A per-account limit is reached (jobs in flight); `retry_after_s` is a hint.
+    #[error("{message}")]
+    RateLimited { message: String, limit: u32, retry_after_s: u64 },
     #[error("{0}")]
     FailedPrecondition(String),
     #[error("database error: {0}")]
@@ -38,6 +41,7 @@ impl DbError {
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::Conflict(_) => ErrorCode::Conflict,
             Self::PaymentRequired => ErrorCode::PaymentRequired,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::FailedPrecondition(_) => ErrorCode::FailedPrecondition,
             Self::Db(_) => ErrorCode::Unavailable,
         }

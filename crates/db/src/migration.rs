@@ -8,7 +8,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Initial)]
+        vec![Box::new(M0001Initial), Box::new(M0002Accounts)]
     }
 }
 
@@ -265,6 +265,60 @@ impl MigrationTrait for M0001Initial {
         ] {
             m.drop_table(Table::drop().table(t).if_exists().take()).await?;
         }
+        Ok(())
+    }
+}
+
+/// Accounts: rate-limit counters (one row per key, shared by every gateway replica), the action
+/// of each usage row, and payments deduplicated by the provider's event id.
+struct M0002Accounts;
+
+// Named by hand: the derive takes the file's name, which both migrations share.
+impl MigrationName for M0002Accounts {
+    fn name(&self) -> &str {
+        "m0002_accounts"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0002Accounts {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("rate_limits")
+                .col(col("key").string_len(255).not_null().primary_key())
+                .col(col("window_start").big_integer().not_null())
+                .col(col("count").big_integer().not_null())
+                .col(col("expires_at").big_integer().not_null())
+                .take(),
+        )
+        .await?;
+        m.create_index(index("rate_limits", "ix_rate_limits_expires", &["expires_at"], false)).await?;
+
+        // One column per statement: SQLite alters one thing at a time.
+        m.alter_table(Table::alter().table("usage_log").add_column(col("action").string_len(32).null()).take()).await?;
+        m.create_index(index("usage_log", "ix_usage_log_action", &["action", "ip", "at"], false)).await?;
+
+        m.create_table(
+            Table::create()
+                .table("payments")
+                .col(id_serial())
+                .col(col("event_id").string_len(200).not_null().unique_key())
+                .col(col("user_id").uuid().not_null())
+                .col(col("credits").big_integer().not_null())
+                .col(col("created_at").big_integer().not_null())
+                .take(),
+        )
+        .await?;
+        m.create_index(index("payments", "ix_payments_user", &["user_id"], false)).await?;
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(Table::drop().table("payments").if_exists().take()).await?;
+        m.drop_index(Index::drop().name("ix_usage_log_action").table("usage_log").to_owned()).await?;
+        m.alter_table(Table::alter().table("usage_log").drop_column("action").take()).await?;
+        m.drop_table(Table::drop().table("rate_limits").if_exists().take()).await?;
         Ok(())
     }
 }

@@ -1,8 +1,11 @@
 //! Repository functions: every read and write the services make, each a small transaction with
 //! the rules of the domain applied inside it.
 
+pub mod api_keys;
+pub mod billing;
 pub mod credits;
 pub mod jobs;
+pub mod limits;
 pub mod outbox;
 pub mod usage;
 pub mod users;

@@ -1,19 +1,26 @@
 //! The encoder port: turns a stream of composed I420 frames into an MP4 file. The renderer only
 //! knows [`Encoder`]; the bundled adapter ([`BundledH264`]: openh264 compiled from source + the
-//! muxide muxer) is the embedded default, and a system ffmpeg/libx264 adapter can implement the
-//! same trait (pull frames in order with [`stream_frames`] and pipe them to the process).
+//! muxide muxer) is the embedded default, and the system adapter ([`FfmpegEncoder`]: frames piped
+//! raw into ffmpeg/libx264) is used when configured or found. [`EncoderChoice`] picks one.
 //!
 //! Frames are pulled, not pushed: an encoder asks a [`FrameSource`] for the frames it wants, in
 //! whatever order and from as many threads as suits it, and [`stream_frames`] composes them in
 //! parallel batches and hands them over through a bounded channel, so memory stays bounded
 //! whatever the video's length.
 
+mod ffmpeg;
 mod openh264;
 
-use std::{ops::Range, path::Path, sync::mpsc};
+use std::{
+    ops::Range,
+    path::{Path, PathBuf},
+    str::FromStr,
+    sync::{Arc, mpsc},
+};
 
 use rayon::prelude::*;
 
+pub use self::ffmpeg::FfmpegEncoder;
 pub use self::openh264::BundledH264;
 use crate::yuv::Yuv420;
 
@@ -62,6 +69,9 @@ pub enum EncodeError {
     Mux(String),
     #[error("writing the video failed: {0}")]
     Io(#[from] std::io::Error),
+    /// The configured encoder cannot be used on this machine.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 /// The encoder port. Implementations write a complete, faststart MP4 at `output` (atomically:
@@ -72,6 +82,74 @@ pub trait Encoder: Send + Sync {
     /// A human description for job events (`openh264 (bundled)`).
     fn describe(&self) -> String;
     fn encode(&self, spec: &EncodeSpec, frames: &dyn FrameSource, output: &Path) -> Result<EncodeReport, EncodeError>;
+}
+
+/// Which encoder adapter to use (`GLIMVID_ENCODER=auto|bundled|system`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EncoderChoice {
+    /// ffmpeg with libx264 if found on PATH, else the bundled encoder.
+    #[default]
+    Auto,
+    /// openh264 + muxide, nothing to install.
+    Bundled,
+    /// ffmpeg/libx264; an error if it is not installed.
+    System,
+}
+
+impl EncoderChoice {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Bundled => "bundled",
+            Self::System => "system",
+        }
+    }
+
+    /// Builds the encoder, with a sentence saying why it was chosen (for the job's events).
+    /// `System` without a usable ffmpeg is a configuration error; `Auto` falls back.
+    pub fn resolve(self) -> Result<(Arc<dyn Encoder>, String), EncodeError> {
+        match self {
+            Self::Bundled => Ok((Arc::new(BundledH264::new()), "configured".into())),
+            Self::System => match FfmpegEncoder::detect() {
+                Ok(e) => Ok((Arc::new(e), "configured".into())),
+                Err(why) => Err(EncodeError::Unavailable(format!("the system encoder was configured but {why}"))),
+            },
+            Self::Auto => match FfmpegEncoder::detect() {
+                Ok(e) => Ok((Arc::new(e), "auto: ffmpeg with libx264 found on PATH".into())),
+                Err(why) => Ok((Arc::new(BundledH264::new()), format!("auto: {why}, so the bundled one"))),
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for EncoderChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown encoder {0:?}: expected auto, bundled or system")]
+pub struct UnknownEncoder(String);
+
+impl FromStr for EncoderChoice {
+    type Err = UnknownEncoder;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(Self::Auto),
+            "bundled" | "openh264" => Ok(Self::Bundled),
+            "system" | "ffmpeg" | "libx264" => Ok(Self::System),
+            _ => Err(UnknownEncoder(s.to_owned())),
+        }
+    }
+}
+
+/// `output` plus a `.part` suffix: the file is written there and renamed when complete.
+pub(crate) fn partial_path(output: &Path) -> PathBuf {
+    let mut name = output.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".part");
+    output.with_file_name(name)
 }
 
 /// Composes frames `range` of `source` in parallel batches on the rayon pool and hands them to
@@ -122,3 +200,6 @@ pub fn stream_frames(
         result
     })
 }
+
+#[cfg(test)]
+mod tests;

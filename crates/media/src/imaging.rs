@@ -174,6 +174,67 @@ pub fn unsharp(img: &mut RgbImage, amount: f32, threshold: u8) {
     });
 }
 
+/// Standard deviation of the noise in `img`'s green channel (Immerkær's estimator: the
+/// response to a kernel that cancels flat areas and linear gradients, averaged). Edges add a
+/// little; the result is used only to scale the denoise threshold.
+pub fn noise_sigma(img: &RgbImage) -> f64 {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    if w < 3 || h < 3 {
+        return 0.0;
+    }
+    let raw = img.as_raw();
+    let g = |x: usize, y: usize| raw[(y * w + x) * 3 + 1] as i32;
+    let sum: f64 = (1..h - 1)
+        .into_par_iter()
+        .map(|y| {
+            let mut acc = 0i64;
+            for x in 1..w - 1 {
+                let v = g(x - 1, y - 1) - 2 * g(x, y - 1) + g(x + 1, y - 1) - 2 * g(x - 1, y) + 4 * g(x, y)
+                    - 2 * g(x + 1, y)
+                    + g(x - 1, y + 1)
+                    - 2 * g(x, y + 1)
+                    + g(x + 1, y + 1);
+                acc += v.abs() as i64;
+            }
+            acc as f64
+        })
+        .sum();
+    sum * (std::f64::consts::PI / 2.0).sqrt() / (6.0 * (w - 2) as f64 * (h - 2) as f64)
+}
+
+/// Edge-preserving denoise (a sigma filter): each sample becomes the mean of the samples of its
+/// 3x3 neighbourhood that differ from it by at most `threshold`. Noise (small differences) is
+/// averaged away; edges (larger steps) have no neighbours across them in the mean, so stay sharp.
+pub fn denoise(img: &mut RgbImage, threshold: u8) {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    if threshold == 0 || w < 3 || h < 3 {
+        return;
+    }
+    let src = img.as_raw().clone();
+    let stride = w * 3;
+    let t = threshold as i32;
+    img.par_chunks_mut(stride).enumerate().for_each(|(y, out)| {
+        let rows = [y.saturating_sub(1), y, (y + 1).min(h - 1)].map(|r| &src[r * stride..(r + 1) * stride]);
+        for x in 0..w {
+            let cols = [x.saturating_sub(1), x, (x + 1).min(w - 1)];
+            for c in 0..3 {
+                let centre = rows[1][x * 3 + c] as i32;
+                let (mut sum, mut n) = (0i32, 0i32);
+                for row in rows {
+                    for &cx in &cols {
+                        let v = row[cx * 3 + c] as i32;
+                        if (v - centre).abs() <= t {
+                            sum += v;
+                            n += 1;
+                        }
+                    }
+                }
+                out[x * 3 + c] = ((sum + n / 2) / n) as u8;
+            }
+        }
+    });
+}
+
 /// Decodes an image with the engine's limits (at most `max_pixels`), applies its EXIF orientation
 /// and returns RGB8; transparent pixels are composited over `matte`.
 pub fn decode_rgb(bytes: &[u8], max_pixels: u64, matte: [u8; 3]) -> Result<RgbImage, String> {
@@ -236,5 +297,42 @@ mod tests {
         assert!(img.pixels().all(|p| p.0 == [90, 120, 200]));
         unsharp(&mut img, 1.0, 2);
         assert!(img.pixels().all(|p| p.0 == [90, 120, 200]));
+    }
+
+    #[test]
+    fn denoise_removes_noise_and_keeps_edges() {
+        // A hard vertical edge (60 | 190) with +-8 pseudo-random noise.
+        let mut seed = 12345u32;
+        let mut noise = move || {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            ((seed >> 16) % 17) as i32 - 8
+        };
+        let mut img = RgbImage::from_fn(120, 80, |x, _| {
+            let base = if x < 60 { 60 } else { 190 };
+            let v = (base + noise()).clamp(0, 255) as u8;
+            image::Rgb([v, v, v])
+        });
+        let sigma = noise_sigma(&img);
+        assert!((2.0..9.0).contains(&sigma), "estimated noise {sigma:.2}");
+        let flat = RgbImage::from_pixel(50, 50, image::Rgb([128, 128, 128]));
+        assert!(noise_sigma(&flat) < 0.01);
+
+        let std_left = |img: &RgbImage| {
+            let v: Vec<f64> = (10..70)
+                .flat_map(|y| (5..50).map(move |x| (x, y)))
+                .map(|(x, y)| img.get_pixel(x, y)[1] as f64)
+                .collect();
+            let m = v.iter().sum::<f64>() / v.len() as f64;
+            (v.iter().map(|a| (a - m).powi(2)).sum::<f64>() / v.len() as f64).sqrt()
+        };
+        let before = std_left(&img);
+        denoise(&mut img, (2.5 * sigma).round() as u8);
+        let after = std_left(&img);
+        assert!(after < before * 0.6, "noise std {before:.2} -> {after:.2}");
+        // The edge is still a one-pixel step of ~130 levels.
+        for y in 5..75 {
+            let (l, r) = (img.get_pixel(58, y)[1] as i32, img.get_pixel(61, y)[1] as i32);
+            assert!(r - l > 110, "row {y}: {l} | {r}");
+        }
     }
 }

@@ -5,7 +5,7 @@
 //! - [`enhance`]: [`LocalEnhancer`], the local [`glimvid_providers::ImageEnhancer`].
 //! - [`render`]: [`LocalRenderer`], the local [`glimvid_providers::VideoGenerator`].
 //! - [`encode`]: the [`encode::Encoder`] port the renderer streams frames into, with the bundled
-//!   openh264 + muxide adapter.
+//!   openh264 + muxide adapter and the system ffmpeg/libx264 adapter.
 //! - [`probe`]: reads back an MP4 (boxes, timing, every frame decoded) for tests and checks.
 
 pub mod encode;
@@ -18,7 +18,7 @@ mod text;
 pub mod upload;
 pub mod yuv;
 
-pub use encode::{BundledH264, Encoder};
+pub use encode::{BundledH264, Encoder, EncoderChoice, FfmpegEncoder};
 pub use enhance::LocalEnhancer;
 pub use offline_writer::OfflineScriptWriter;
 pub use probe::{Mp4Info, probe_mp4};

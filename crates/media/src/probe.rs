@@ -81,6 +81,25 @@ fn parse(path: &Path) -> Result<Parsed, ProbeError> {
 
 /// Probes `path`: parses the container and decodes every frame.
 pub fn probe_mp4(path: &Path) -> Result<Mp4Info, ProbeError> {
+    probe_with(path, true)
+}
+
+/// Parses the container only (`decodable_frames` is 0): cheap, for checking an encoder's output.
+pub fn probe_container(path: &Path) -> Result<Mp4Info, ProbeError> {
+    probe_with(path, false)
+}
+
+/// Decodes every frame of `path` in order and calls `each` with its index and pixels until it
+/// returns false (for joining clips and comparing videos).
+pub fn for_each_frame(path: &Path, each: impl FnMut(u32, &Yuv420) -> bool) -> Result<(), ProbeError> {
+    let mut p = parse(path)?;
+    if !matches!(p.track.codec.as_str(), "avc1" | "avc3") {
+        return Err(ProbeError::UnsupportedCodec(p.track.codec.clone()));
+    }
+    decode_each(&mut p, each)
+}
+
+fn probe_with(path: &Path, decode: bool) -> Result<Mp4Info, ProbeError> {
     let mut p = parse(path)?;
     let t = &p.track;
     let frames = t.sample_sizes.len() as u32;
@@ -88,7 +107,7 @@ pub fn probe_mp4(path: &Path) -> Result<Mp4Info, ProbeError> {
     let duration_ms = duration * 1000 / t.timescale as u64;
     let keyframes = t.sync_samples.as_ref().map_or(frames, |s| s.len() as u32);
     let fps = if duration > 0 { frames as f64 * t.timescale as f64 / duration as f64 } else { 0.0 };
-    let decodable_frames = if matches!(t.codec.as_str(), "avc1" | "avc3") {
+    let decodable_frames = if decode && matches!(t.codec.as_str(), "avc1" | "avc3") {
         let mut n = 0;
         decode_each(&mut p, |_, _| {
             n += 1;
@@ -187,6 +206,92 @@ fn decode_each(p: &mut Parsed, mut each: impl FnMut(u32, &Yuv420) -> bool) -> Re
         }
     }
     Ok(())
+}
+
+/// Reads a video's frames one at a time, in order (an iterator over decoded pictures that can be
+/// paused and resumed): the clip joiner keeps a few of these per clip instead of every frame.
+pub struct FrameReader {
+    parsed: Parsed,
+    decoder: Decoder,
+    next_sample: usize,
+    /// Pictures the decoder released at the end of the stream (reordering delay).
+    tail: std::collections::VecDeque<Yuv420>,
+    flushed: bool,
+    /// How many frames have been returned.
+    position: u32,
+}
+
+impl FrameReader {
+    pub fn open(path: &Path) -> Result<Self, ProbeError> {
+        let parsed = parse(path)?;
+        if !matches!(parsed.track.codec.as_str(), "avc1" | "avc3") {
+            return Err(ProbeError::UnsupportedCodec(parsed.track.codec.clone()));
+        }
+        let mut decoder = Decoder::new().map_err(|e| ProbeError::Decoder(e.to_string()))?;
+        let mut annexb = Vec::new();
+        for ps in parsed.track.sps.iter().chain(&parsed.track.pps) {
+            annexb.extend_from_slice(&[0, 0, 0, 1]);
+            annexb.extend_from_slice(ps);
+        }
+        if !annexb.is_empty() {
+            decoder.decode(&annexb).map_err(|e| ProbeError::Decoder(format!("parameter sets: {e}")))?;
+        }
+        Ok(Self { parsed, decoder, next_sample: 0, tail: Default::default(), flushed: false, position: 0 })
+    }
+
+    /// Samples in the track (the frame count a player shows).
+    pub fn frame_count(&self) -> u32 {
+        self.parsed.track.sample_sizes.len() as u32
+    }
+
+    /// Frames per second from the track's timing (30 when the track has no duration).
+    pub fn fps(&self) -> f64 {
+        let t = &self.parsed.track;
+        let d = if t.duration > 0 { t.duration } else { t.samples_duration };
+        if d == 0 { 30.0 } else { t.sample_sizes.len() as f64 * t.timescale as f64 / d as f64 }
+    }
+
+    /// Frames returned so far (the index of the next one).
+    pub fn position(&self) -> u32 {
+        self.position
+    }
+
+    /// The next decoded frame, or None at the end. Undecodable samples are skipped.
+    pub fn next_frame(&mut self) -> Result<Option<Yuv420>, ProbeError> {
+        use std::io::{Read, Seek, SeekFrom};
+
+        let to_owned = |yuv: &openh264::decoder::DecodedYUV<'_>| {
+            let (w, h) = yuv.dimensions();
+            Yuv420::from_planes(w as u32, h as u32, (yuv.y(), yuv.u(), yuv.v()), yuv.strides())
+        };
+        let mut sample = Vec::new();
+        let mut annexb = Vec::new();
+        while self.next_sample < self.parsed.track.sample_sizes.len() {
+            let t = &self.parsed.track;
+            let (off, size) = (t.sample_offsets[self.next_sample], t.sample_sizes[self.next_sample]);
+            self.next_sample += 1;
+            sample.resize(size as usize, 0);
+            self.parsed.file.seek(SeekFrom::Start(off))?;
+            self.parsed.file.read_exact(&mut sample)?;
+            annexb.clear();
+            if boxes::avcc_to_annexb(&sample, t.nal_length_size.max(1), &mut annexb).is_err() {
+                continue;
+            }
+            if let Ok(Some(yuv)) = self.decoder.decode(&annexb) {
+                self.position += 1;
+                return Ok(Some(to_owned(&yuv)));
+            }
+        }
+        if !self.flushed {
+            self.flushed = true;
+            if let Ok(rest) = self.decoder.flush_remaining() {
+                self.tail.extend(rest.iter().map(to_owned));
+            }
+        }
+        let next = self.tail.pop_front();
+        self.position += next.is_some() as u32;
+        Ok(next)
+    }
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
 //! The local video renderer: turns a script and the enhanced photos into a captioned H.264 MP4 at
 //! 30 fps, on the CPU, with nothing to install. The [`timeline`] decides what is on screen when,
 //! the [`compose`] step draws any frame on demand, and an [`Encoder`] pulls frames (composed in
-//! parallel, streamed through a bounded queue) and writes the file.
+//! parallel, streamed through a bounded queue) and writes the file. [`join`] does the same with a
+//! video provider's clips in place of the photos (the local [`glimvid_providers::ClipJoiner`]).
 
 mod compose;
+mod join;
 mod timeline;
 
 use std::{
@@ -20,8 +22,9 @@ use glimvid_providers::{ProviderError, RenderOutput, RenderRequest, VideoGenerat
 use image::RgbImage;
 
 pub use self::compose::Composer;
+pub use self::join::join_clips;
 pub use self::timeline::Timeline;
-use crate::encode::{BundledH264, EncodeError, EncodeSpec, Encoder};
+use crate::encode::{BundledH264, EncodeError, EncodeSpec, Encoder, EncoderChoice};
 use crate::imaging::{Rect, decode_rgb, resized};
 use crate::upload::DEFAULT_MAX_PIXELS;
 
@@ -34,6 +37,8 @@ const MAX_DURATION_S: u32 = 600;
 #[derive(Clone)]
 pub struct LocalRenderer {
     encoder: Arc<dyn Encoder>,
+    /// Why this encoder (reported with it in the job's events).
+    reason: String,
 }
 
 impl std::fmt::Debug for LocalRenderer {
@@ -51,11 +56,29 @@ impl Default for LocalRenderer {
 impl LocalRenderer {
     /// With the bundled encoder (openh264 + muxide).
     pub fn new() -> Self {
-        Self::with_encoder(Arc::new(BundledH264::new()))
+        Self { encoder: Arc::new(BundledH264::new()), reason: "default".into() }
     }
 
+    /// With a given encoder adapter.
     pub fn with_encoder(encoder: Arc<dyn Encoder>) -> Self {
-        Self { encoder }
+        Self { encoder, reason: "given".into() }
+    }
+
+    /// With the encoder `choice` resolves to on this machine (`auto` looks for ffmpeg with
+    /// libx264 on PATH). Fails only when `system` is configured and unusable.
+    pub fn with_choice(choice: EncoderChoice) -> Result<Self, EncodeError> {
+        let (encoder, reason) = choice.resolve()?;
+        Ok(Self { encoder, reason })
+    }
+
+    /// The encoder frames are streamed into.
+    pub fn encoder(&self) -> &Arc<dyn Encoder> {
+        &self.encoder
+    }
+
+    /// The job event naming the encoder and why it was chosen.
+    pub fn encoder_note(&self) -> String {
+        format!("encoder: {} — {}", self.encoder.describe(), self.reason)
     }
 }
 
@@ -89,7 +112,7 @@ impl VideoGenerator for LocalRenderer {
     }
 
     async fn render(&self, req: RenderRequest) -> Result<RenderOutput, ProviderError> {
-        req.observer.note(&format!("encoder: {}", self.encoder.describe())).await;
+        req.observer.note(&self.encoder_note()).await;
         let RenderRequest { script, images, options, output, observer } = req;
         let encoder = self.encoder.clone();
         let started = Instant::now();
@@ -122,14 +145,24 @@ pub fn render_video(
     output: &Path,
     encoder: &dyn Encoder,
 ) -> Result<RenderOutput, RenderError> {
-    let (width, height) = options.aspect_ratio.dimensions();
     let composer = prepare(script, images, options)?;
+    write_video(&composer, options, output, encoder)
+}
+
+/// Streams the composer's frames into the encoder and writes `output`.
+fn write_video(
+    composer: &Composer,
+    options: &VideoOptions,
+    output: &Path,
+    encoder: &dyn Encoder,
+) -> Result<RenderOutput, RenderError> {
+    let (width, height) = options.aspect_ratio.dimensions();
     if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(EncodeError::Io)?;
     }
     let spec = EncodeSpec::for_frame(width, height, FPS);
     let started = Instant::now();
-    let report = encoder.encode(&spec, &composer, output)?;
+    let report = encoder.encode(&spec, composer, output)?;
     tracing::info!(
         frames = report.frames,
         keyframes = report.keyframes,
@@ -145,6 +178,16 @@ pub fn render_video(
         duration_ms: report.frames as u64 * 1000 / FPS as u64,
         encoder: report.encoder.to_string(),
     })
+}
+
+fn check_duration(options: &VideoOptions) -> Result<(), RenderError> {
+    if !(MIN_DURATION_S..=MAX_DURATION_S).contains(&options.duration_s) {
+        return Err(RenderError::Invalid(format!(
+            "duration must be {MIN_DURATION_S} to {MAX_DURATION_S} seconds (got {})",
+            options.duration_s
+        )));
+    }
+    Ok(())
 }
 
 /// Checks the request, decodes the photos and builds the frame composer.
@@ -165,12 +208,7 @@ pub fn prepare(script: &Script, images: &[Bytes], options: &VideoOptions) -> Res
             )));
         }
     }
-    if !(MIN_DURATION_S..=MAX_DURATION_S).contains(&options.duration_s) {
-        return Err(RenderError::Invalid(format!(
-            "duration must be {MIN_DURATION_S} to {MAX_DURATION_S} seconds (got {})",
-            options.duration_s
-        )));
-    }
+    check_duration(options)?;
     let frame = options.aspect_ratio.dimensions();
     let photos = images
         .iter()
@@ -188,7 +226,7 @@ pub fn prepare(script: &Script, images: &[Bytes], options: &VideoOptions) -> Res
 /// Photos normally arrive enhanced at exactly the frame size. Anything else is cover-cropped to
 /// the frame's aspect, and one far larger than the frame is brought down to 1.25x the frame (the
 /// extra keeps the Ken Burns zoom sharp without resampling a huge image on every frame).
-fn to_frame(img: RgbImage, (w, h): (u32, u32)) -> RgbImage {
+pub(crate) fn to_frame(img: RgbImage, (w, h): (u32, u32)) -> RgbImage {
     let (iw, ih) = img.dimensions();
     let aspect = w as f64 / h as f64;
     let same_aspect = ((iw as f64 / ih as f64) / aspect - 1.0).abs() < 0.01;

@@ -7,13 +7,15 @@
 //! the job with a reason the user can read; a task that exhausts its retries is dead-lettered.
 
 pub mod backends;
+pub mod instant;
 pub mod keys;
 pub mod process;
+pub mod providers;
 pub mod relay;
 pub mod task;
 pub mod worker;
 
 pub use backends::{Backends, sha256_hex};
 pub use relay::OutboxRelay;
-pub use task::{decode_task, encode_task};
+pub use task::{TaskTrace, decode_task, encode_task};
 pub use worker::{Handled, StageError, StageHandler, StageRun, Worker, WorkerConfig};

@@ -4,7 +4,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use glimvid_runtime::{Config, Shutdown, ops, telemetry};
+use glimvid_runtime::{Config, Shutdown, TlsSettings, ops, telemetry};
 
 use crate::{Backends, StageHandler, Worker};
 
@@ -13,6 +13,7 @@ pub async fn run_worker_process(
     make_handler: impl FnOnce(&Config, &Backends) -> Arc<dyn StageHandler>,
 ) -> anyhow::Result<()> {
     telemetry::init_logging(cfg.log_json);
+    let tls = TlsSettings::from_env()?;
     let backends = Backends::connect(&cfg).await?;
     let handler = make_handler(&cfg, &backends);
     let stage = handler.stage();
@@ -32,7 +33,10 @@ pub async fn run_worker_process(
             ]
         })
     });
-    let ops_task = tokio::spawn(ops::serve(ops_listener, ready, shutdown.clone()));
+    let ops_task = tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move { ops::serve(ops_listener, ready, tls.as_ref(), shutdown).await }
+    });
     let relay = tokio::spawn(backends.relay.clone().run(Duration::from_millis(500), {
         let s = shutdown.clone();
         async move { s.wait().await }

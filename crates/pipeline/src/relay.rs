@@ -35,10 +35,18 @@ impl OutboxRelay {
             let mut done = Vec::with_capacity(rows.len());
             let mut failed = None;
             for r in &rows {
-                let mut h = Headers::new();
-                if let Some(j) = r.job_id {
-                    h.insert("job_id".into(), j.to_string());
-                }
+                // The task's ids ride along as headers, so that the broker's tools and the
+                // consumer's logs see them without decoding the payload.
+                let h = match crate::task::decode_task(&r.payload) {
+                    Some((_, _, t)) => crate::task::TaskTrace::headers(&t),
+                    None => {
+                        let mut h = Headers::new();
+                        if let Some(j) = r.job_id {
+                            h.insert("job_id".into(), j.to_string());
+                        }
+                        h
+                    }
+                };
                 match self.queue.publish(&r.queue, &r.payload, &h).await {
                     Ok(()) => done.push(r.id),
                     Err(e) => {

@@ -219,9 +219,16 @@ impl Worker {
             self.settle(d, Settle::Dead("task on the wrong queue")).await;
             return Handled::DeadLettered;
         }
-        let span = tracing::info_span!("stage", %job_id, stage = stage.as_str(), attempt = d.attempts, traceparent = %t.traceparent);
+        let span = tracing::info_span!(
+            "stage",
+            %job_id,
+            stage = stage.as_str(),
+            attempt = d.attempts,
+            request_id = %t.request_id,
+            traceparent = %t.traceparent
+        );
         let started = std::time::Instant::now();
-        let out = self.process(d, job_id, stage).instrument(span).await;
+        let out = self.process(d, job_id, stage, task::TaskTrace::of(&t)).instrument(span).await;
         let outcome = match &out {
             Handled::Succeeded => "succeeded",
             Handled::Skipped(_) => "skipped",
@@ -234,7 +241,7 @@ impl Worker {
         out
     }
 
-    async fn process(&self, d: &Delivery, job_id: JobId, stage: Stage) -> Handled {
+    async fn process(&self, d: &Delivery, job_id: JobId, stage: Stage, trace: task::TaskTrace) -> Handled {
         let start = match jobs::start_stage(&self.db, job_id.0, stage).await {
             Ok(s) => s,
             Err(e) => return self.transient(d, job_id, stage, &StageError::from(e)).await,
@@ -250,10 +257,9 @@ impl Worker {
         let run = StageRun { view: *view, attempt, db: self.db.clone(), blob: self.blob.clone() };
         match self.handler.run(&run).await {
             Ok(result) => {
-                let traceparent = String::new();
                 let recorded = jobs::complete_stage(&self.db, job_id.0, stage, result, || NewTask {
                     queue: Stage::Render.queue(),
-                    payload: task::encode_task(job_id, Stage::Render, &traceparent),
+                    payload: task::encode_task(job_id, Stage::Render, &trace),
                 })
                 .await;
                 match recorded {

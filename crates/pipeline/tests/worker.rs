@@ -91,7 +91,10 @@ async fn job(e: &Env) -> (uuid::Uuid, uuid::Uuid) {
             originals: vec![],
             tasks: Stage::initial()
                 .into_iter()
-                .map(|s| NewTask { queue: s.queue(), payload: encode_task(id, s, "tp") })
+                .map(|s| NewTask {
+                    queue: s.queue(),
+                    payload: encode_task(id, s, &glimvid_pipeline::TaskTrace::for_request("tp")),
+                })
                 .collect(),
             idempotency_key: None,
             request_hash: None,

@@ -1,12 +1,25 @@
 //! The provider ports: who writes the script, who enhances a photo, who makes the video. Each
 //! port has a network adapter (DeepSeek, Ark) and a local one (the media engine); the pipeline
 //! only sees these traits.
+//!
+//! The network adapters: [`deepseek::DeepSeekWriter`], [`ark::ArkEnhancer`] and
+//! [`ark::ArkVideoGenerator`]. Each retries transient errors (timeouts, connection failures, 429,
+//! 5xx, blank answers) with exponential backoff and jitter, never sooner than `Retry-After`, and
+//! fails at once on permanent ones (bad request, refused key, no balance, content policy).
+
+pub mod ark;
+pub mod deepseek;
+pub mod http;
 
 use std::{fmt, path::PathBuf, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use glimvid_domain::{Description, Script, VideoOptions};
+
+pub use ark::{ArkEnhancer, ArkSettings, ArkVideoGenerator, PollPolicy};
+pub use deepseek::{DeepSeekSettings, DeepSeekWriter};
+pub use http::{ApiKey, RetryPolicy};
 
 /// Whether retrying can help.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +106,19 @@ pub trait ImageEnhancer: Send + Sync {
 #[async_trait]
 pub trait RenderObserver: Send + Sync {
     async fn note(&self, message: &str);
+
+    /// The provider task ids recorded for this render by an earlier delivery (in clip order),
+    /// so that a redelivered task resumes them instead of creating and paying for new ones.
+    async fn recorded_tasks(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Records the provider task ids of this render (all of them, in clip order) before the
+    /// generator starts polling. An error means the id could not be made durable: the caller
+    /// must not go on as if it had been.
+    async fn record_tasks(&self, _task_ids: &[String]) -> Result<(), ProviderError> {
+        Ok(())
+    }
 }
 
 /// An observer that ignores everything (previews, benchmarks).
@@ -132,6 +158,24 @@ pub struct RenderOutput {
     pub duration_ms: u64,
     /// Which encoder made the file (`openh264`, `libx264`).
     pub encoder: String,
+}
+
+/// Clips made by a video provider, one per scene, to be joined into the final video.
+pub struct JoinRequest {
+    pub script: Script,
+    /// `clips[i]` is an MP4 for scene `i` of the script, at any resolution (scaled to fit).
+    pub clips: Vec<PathBuf>,
+    pub options: VideoOptions,
+    /// Where to write the MP4.
+    pub output: PathBuf,
+    pub observer: Arc<dyn RenderObserver>,
+}
+
+/// Joins a provider's clips with the script's captions, intro and outro cards and transitions,
+/// so that a provider-made video has the same format as a local one (the local engine does it).
+#[async_trait]
+pub trait ClipJoiner: Send + Sync {
+    async fn join(&self, req: JoinRequest) -> Result<RenderOutput, ProviderError>;
 }
 
 #[async_trait]

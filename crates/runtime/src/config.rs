@@ -76,6 +76,10 @@ pub struct Config {
     pub deepseek_api_key: Option<Secret>,
     pub deepseek_base_url: String,
     pub deepseek_model: String,
+    /// The local engine's encoder: `bundled` (openh264, nothing to install), `system`
+    /// (ffmpeg/libx264) or `auto` (system when ffmpeg with libx264 is on PATH)
+    /// (`GLIMVID_ENCODER`).
+    pub encoder: String,
     pub ark_api_key: Option<Secret>,
     pub ark_base_url: String,
     pub ark_image_model: String,
@@ -96,6 +100,100 @@ pub struct Config {
     pub task_max_attempts: u32,
     /// `json` or `text` logs (`GLIMVID_LOG_FORMAT`).
     pub log_json: bool,
+    // limits and accounts
+    /// Proxies whose `X-Forwarded-For` is believed, as CIDRs (`GLIMVID_TRUSTED_PROXIES`,
+    /// comma-separated, e.g. `10.0.0.0/8,127.0.0.1/32`); empty → the peer address is the client.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Logins per client IP (`GLIMVID_RATE_LIMIT_LOGIN`, `count/window`, e.g. `10/1m`).
+    pub rate_limit_login: RateRule,
+    /// Registrations per client IP (`GLIMVID_RATE_LIMIT_REGISTER`).
+    pub rate_limit_register: RateRule,
+    /// Video submissions per client IP (`GLIMVID_RATE_LIMIT_SUBMIT`).
+    pub rate_limit_submit: RateRule,
+    /// Videos of one account queued or running at once (`GLIMVID_MAX_JOBS_IN_FLIGHT`; 0 = no limit).
+    pub max_jobs_in_flight: u32,
+    /// Free trial uses per client IP per UTC day, on top of the per-account trials
+    /// (`GLIMVID_TRIALS_PER_IP_PER_DAY`; 0 = no limit).
+    pub trials_per_ip_per_day: u32,
+    /// HMAC secret of the payment provider's webhook (`GLIMVID_BILLING_WEBHOOK_SECRET`); unset →
+    /// the webhook refuses every event.
+    pub billing_webhook_secret: Option<Secret>,
+}
+
+// limits and accounts
+/// A CIDR block (`10.0.0.0/8`, `::1/128`; a bare address means a single host).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpNet {
+    pub addr: std::net::IpAddr,
+    pub prefix: u8,
+}
+
+impl IpNet {
+    pub fn contains(&self, ip: &std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        // An IPv4 client seen through an IPv6 socket is `::ffff:a.b.c.d`.
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(*ip),
+            v4 => *v4,
+        };
+        let mask = |bits: u32, prefix: u8| if prefix == 0 { 0 } else { u128::MAX << (bits - prefix as u32) };
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(a)) => {
+                let m = mask(32, self.prefix) as u32;
+                u32::from(net) & m == u32::from(a) & m
+            }
+            (IpAddr::V6(net), IpAddr::V6(a)) => {
+                let m = mask(128, self.prefix);
+                u128::from(net) & m == u128::from(a) & m
+            }
+            _ => false,
+        }
+    }
+}
+
+impl FromStr for IpNet {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (a, p) = s.trim().split_once('/').map(|(a, p)| (a, Some(p))).unwrap_or((s.trim(), None));
+        let addr: std::net::IpAddr = a.parse().map_err(|_| format!("`{s}` is not an IP address or CIDR block"))?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match p {
+            None => max,
+            Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(|| format!("`{s}`: bad prefix length"))?,
+        };
+        Ok(Self { addr, prefix })
+    }
+}
+
+/// At most `limit` requests per `window` (`10/1m`, `5/1h`, `30/60s`, `30/60` = seconds);
+/// a limit of 0 turns the rule off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateRule {
+    pub limit: u32,
+    pub window: Duration,
+}
+
+impl FromStr for RateRule {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("`{s}` is not `count/window` (e.g. `10/1m`, `5/1h`, `30/60s`)");
+        let (n, w) = s.trim().split_once('/').ok_or_else(bad)?;
+        let limit = n.trim().parse().map_err(|_| bad())?;
+        let w = w.trim();
+        let (digits, unit) = w.split_at(w.find(|c: char| !c.is_ascii_digit()).unwrap_or(w.len()));
+        let amount: u64 = if digits.is_empty() { 1 } else { digits.parse().map_err(|_| bad())? };
+        let secs = match unit {
+            "" | "s" => amount,
+            "m" => amount * 60,
+            "h" => amount * 3600,
+            "d" => amount * 86400,
+            _ => return Err(bad()),
+        };
+        if secs == 0 {
+            return Err(bad());
+        }
+        Ok(Self { limit, window: Duration::from_secs(secs) })
+    }
 }
 
 impl Default for Config {
@@ -113,6 +211,7 @@ impl Default for Config {
             deepseek_api_key: None,
             deepseek_base_url: "https://api.deepseek.com".into(),
             deepseek_model: "deepseek-chat".into(),
+            encoder: "bundled".into(),
             ark_api_key: None,
             ark_base_url: "https://ark.ap-southeast.bytepluses.com/api/v3".into(),
             ark_image_model: "seededit-3-0-i2i-250628".into(),
@@ -125,6 +224,14 @@ impl Default for Config {
             worker_concurrency: 1,
             task_max_attempts: 5,
             log_json: false,
+            // limits and accounts
+            trusted_proxies: Vec::new(),
+            rate_limit_login: RateRule { limit: 10, window: Duration::from_secs(60) },
+            rate_limit_register: RateRule { limit: 20, window: Duration::from_secs(3600) },
+            rate_limit_submit: RateRule { limit: 30, window: Duration::from_secs(60) },
+            max_jobs_in_flight: 5,
+            trials_per_ip_per_day: 3,
+            billing_webhook_secret: None,
         }
     }
 }
@@ -148,6 +255,7 @@ const KNOWN: &[&str] = &[
     "DEEPSEEK_API_KEY",
     "DEEPSEEK_BASE_URL",
     "DEEPSEEK_MODEL",
+    "ENCODER",
     "ARK_API_KEY",
     "ARK_BASE_URL",
     "ARK_IMAGE_MODEL",
@@ -160,6 +268,14 @@ const KNOWN: &[&str] = &[
     "WORKER_CONCURRENCY",
     "TASK_MAX_ATTEMPTS",
     "LOG_FORMAT",
+    // limits and accounts
+    "TRUSTED_PROXIES",
+    "RATE_LIMIT_LOGIN",
+    "RATE_LIMIT_REGISTER",
+    "RATE_LIMIT_SUBMIT",
+    "MAX_JOBS_IN_FLIGHT",
+    "TRIALS_PER_IP_PER_DAY",
+    "BILLING_WEBHOOK_SECRET",
 ];
 
 impl Config {
@@ -224,6 +340,15 @@ impl Config {
         if let Some(v) = get("GLIMVID_DEEPSEEK_BASE_URL") {
             c.deepseek_base_url = v.trim_end_matches('/').to_owned();
         }
+        if let Some(v) = get("GLIMVID_ENCODER") {
+            if !matches!(v.as_str(), "bundled" | "system" | "auto") {
+                return Err(ConfigError::Invalid {
+                    var: "GLIMVID_ENCODER".into(),
+                    message: format!("{v:?} is not one of bundled, system, auto"),
+                });
+            }
+            c.encoder = v;
+        }
         if let Some(v) = get("GLIMVID_DEEPSEEK_MODEL") {
             c.deepseek_model = v;
         }
@@ -270,6 +395,30 @@ impl Config {
                 }
             };
         }
+        // limits and accounts
+        if let Some(v) = get("GLIMVID_TRUSTED_PROXIES") {
+            c.trusted_proxies = v
+                .split(',')
+                .filter(|p| !p.trim().is_empty())
+                .map(|p| parse("GLIMVID_TRUSTED_PROXIES", p))
+                .collect::<Result<_, _>>()?;
+        }
+        if let Some(v) = get("GLIMVID_RATE_LIMIT_LOGIN") {
+            c.rate_limit_login = parse("GLIMVID_RATE_LIMIT_LOGIN", &v)?;
+        }
+        if let Some(v) = get("GLIMVID_RATE_LIMIT_REGISTER") {
+            c.rate_limit_register = parse("GLIMVID_RATE_LIMIT_REGISTER", &v)?;
+        }
+        if let Some(v) = get("GLIMVID_RATE_LIMIT_SUBMIT") {
+            c.rate_limit_submit = parse("GLIMVID_RATE_LIMIT_SUBMIT", &v)?;
+        }
+        if let Some(v) = get("GLIMVID_MAX_JOBS_IN_FLIGHT") {
+            c.max_jobs_in_flight = parse("GLIMVID_MAX_JOBS_IN_FLIGHT", &v)?;
+        }
+        if let Some(v) = get("GLIMVID_TRIALS_PER_IP_PER_DAY") {
+            c.trials_per_ip_per_day = parse("GLIMVID_TRIALS_PER_IP_PER_DAY", &v)?;
+        }
+        c.billing_webhook_secret = get("GLIMVID_BILLING_WEBHOOK_SECRET").map(Secret::new);
         Ok(c)
     }
 
@@ -321,6 +470,30 @@ mod tests {
         let printed = format!("{c:?}");
         assert!(!printed.contains("sk-very-secret"), "{printed}");
         assert!(printed.contains("[redacted]"));
+    }
+
+    #[test]
+    fn limits_and_proxies_parse() {
+        let c = Config::from_vars(vars(&[
+            ("GLIMVID_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1,::1/128"),
+            ("GLIMVID_RATE_LIMIT_LOGIN", "3/1m"),
+            ("GLIMVID_RATE_LIMIT_SUBMIT", "7/90"),
+            ("GLIMVID_BILLING_WEBHOOK_SECRET", "whsec_topsecret"),
+        ]))
+        .unwrap();
+        assert_eq!(c.trusted_proxies.len(), 3);
+        assert!(c.trusted_proxies[0].contains(&"10.1.2.3".parse().unwrap()));
+        assert!(!c.trusted_proxies[0].contains(&"11.1.2.3".parse().unwrap()));
+        assert!(c.trusted_proxies[1].contains(&"::ffff:127.0.0.1".parse().unwrap()));
+        assert!(!c.trusted_proxies[1].contains(&"127.0.0.2".parse().unwrap()));
+        assert!(c.trusted_proxies[2].contains(&"::1".parse().unwrap()));
+        assert_eq!(c.rate_limit_login, RateRule { limit: 3, window: Duration::from_secs(60) });
+        assert_eq!(c.rate_limit_submit, RateRule { limit: 7, window: Duration::from_secs(90) });
+        assert!(!format!("{c:?}").contains("whsec_topsecret"));
+        let e = Config::from_vars(vars(&[("GLIMVID_TRUSTED_PROXIES", "10.0.0.0/33")])).unwrap_err();
+        assert!(e.to_string().starts_with("GLIMVID_TRUSTED_PROXIES"), "{e}");
+        assert!(Config::from_vars(vars(&[("GLIMVID_RATE_LIMIT_LOGIN", "ten a minute")])).is_err());
+        assert!(Config::from_vars(vars(&[("GLIMVID_RATE_LIMIT_LOGIN", "10/0s")])).is_err());
     }
 
     #[test]

@@ -5,6 +5,9 @@ pub mod config;
 pub mod ops;
 pub mod shutdown;
 pub mod telemetry;
+pub mod tls;
+pub mod trace;
 
 pub use config::{Config, ConfigError, Secret};
 pub use shutdown::Shutdown;
+pub use tls::TlsSettings;

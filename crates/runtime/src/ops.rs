@@ -12,7 +12,13 @@ pub type ReadinessCheck =
     Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Vec<(&'static str, bool)>> + Send>> + Send + Sync>;
 
 /// Serves the endpoints on `listener` until shutdown.
-pub async fn serve(listener: std::net::TcpListener, ready: ReadinessCheck, shutdown: Shutdown) -> std::io::Result<()> {
+/// With `tls` (serving a certificate), the endpoints answer over HTTPS only.
+pub async fn serve(
+    listener: std::net::TcpListener,
+    ready: ReadinessCheck,
+    tls: Option<&crate::TlsSettings>,
+    shutdown: Shutdown,
+) -> std::io::Result<()> {
     let metrics = crate::telemetry::metrics();
     let server = HttpServer::new(move || {
         let ready = ready.clone();
@@ -44,8 +50,11 @@ pub async fn serve(listener: std::net::TcpListener, ready: ReadinessCheck, shutd
     })
     .workers(1)
     .disable_signals()
-    .shutdown_timeout(5)
-    .listen(listener)?
+    .shutdown_timeout(5);
+    let server = match tls.filter(|t| t.serves()) {
+        Some(t) => server.listen_rustls_0_23(listener, t.server_config().map_err(std::io::Error::other)?)?,
+        None => server.listen(listener)?,
+    }
     .run();
     let handle = server.handle();
     tokio::spawn(async move {

@@ -3,10 +3,13 @@
 use std::{sync::Arc, time::Duration};
 
 use glimvid_auth::{KeySet, PasswordCheck, VerifyingKeys, password, random_secret, rules, secret_hash};
+use glimvid_blob::BlobStore;
 use glimvid_db::{
     Db, DbError, now_ms,
     repo::{
+        api_keys::{self, ApiKey, NewApiKey},
         credits,
+        usage::{self, action},
         users::{self, NewRefreshToken, NewUser, RotateOutcome, User},
     },
 };
@@ -45,6 +48,40 @@ pub struct AuthApp {
     db: Db,
     settings: AuthSettings,
     keys: RwLock<Arc<KeySet>>,
+    /// Where the user's objects live: account deletion removes them.
+    blob: Option<Arc<dyn BlobStore>>,
+}
+
+/// An API key as its owner sees it (never the secret, except once at creation).
+#[derive(Debug, Clone)]
+pub struct ApiKeyView {
+    pub id: Uuid,
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub prefix: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+impl From<ApiKey> for ApiKeyView {
+    fn from(k: ApiKey) -> Self {
+        Self {
+            id: k.id,
+            name: k.name,
+            scopes: k.scopes.split_whitespace().map(str::to_owned).collect(),
+            prefix: k.prefix,
+            created_at: k.created_at,
+            revoked_at: k.revoked_at,
+        }
+    }
+}
+
+/// Who an API key speaks for.
+#[derive(Debug, Clone)]
+pub struct ApiPrincipal {
+    pub user_id: Uuid,
+    pub key_id: Uuid,
+    pub scopes: Vec<String>,
 }
 
 /// Maps persistence errors to what a client may see; internal causes are logged, not shown.
@@ -68,7 +105,22 @@ impl AuthApp {
         let keys = Self::load_keys(&db).await?;
         // Warm the dummy hash now so that the first unknown-email login is not faster.
         tokio::task::spawn_blocking(password::dummy_hash).await.ok();
-        Ok(Self { db, settings, keys: RwLock::new(Arc::new(keys)) })
+        Ok(Self { db, settings, keys: RwLock::new(Arc::new(keys)), blob: None })
+    }
+
+    /// The object store holding users' uploads and outputs (needed for account deletion).
+    pub fn with_blob(mut self, blob: Arc<dyn BlobStore>) -> Self {
+        self.blob = Some(blob);
+        self
+    }
+
+    /// Writes a usage row; a failure is logged, never the caller's failure.
+    async fn note_usage(&self, user_id: Option<Uuid>, client_ip: &str, act: &str, route: &str, status: u16) {
+        let ip = if client_ip.is_empty() { "unknown" } else { client_ip };
+        let e = usage::Event { user_id, ip, action: act, route, status, at: now_ms() };
+        if let Err(e) = usage::record_event(&self.db, e).await {
+            tracing::warn!(error = %e, "could not record usage");
+        }
     }
 
     async fn load_keys(db: &Db) -> Result<KeySet, DomainError> {
@@ -106,6 +158,7 @@ impl AuthApp {
         password_plain: &str,
         language: &str,
         age_confirmed: bool,
+        client_ip: &str,
     ) -> Result<Tokens, DomainError> {
         let email = rules::normalize_email(email)?;
         rules::check_password(password_plain)?;
@@ -125,11 +178,12 @@ impl AuthApp {
         )
         .await
         .map_err(db_err)?;
+        self.note_usage(Some(user.id), client_ip, action::REGISTER, "/api/v1/auth/register", 201).await;
         self.issue(user, Uuid::now_v7()).await
     }
 
     /// Same status, body and (within noise) time for an unknown email and a wrong password.
-    pub async fn login(&self, email: &str, password_plain: &str) -> Result<Tokens, DomainError> {
+    pub async fn login(&self, email: &str, password_plain: &str, client_ip: &str) -> Result<Tokens, DomainError> {
         let email = rules::normalize_email(email).unwrap_or_default();
         let user =
             if email.is_empty() { None } else { users::find_by_email(&self.db, &email).await.map_err(db_err)? };
@@ -141,9 +195,13 @@ impl AuthApp {
             .await
             .map_err(|_| DomainError::new(ErrorCode::Internal, "password check failed"))?
             .unwrap_or(PasswordCheck::Mismatch);
-        let Some(user) = live.filter(|_| check.is_match()) else {
+        let Some(user) = live.clone().filter(|_| check.is_match()) else {
+            // The owner sees failed attempts on their account in their usage log.
+            let owner = live.map(|u| u.id);
+            self.note_usage(owner, client_ip, action::LOGIN_FAILED, "/api/v1/auth/login", 401).await;
             return Err(invalid_credentials());
         };
+        self.note_usage(Some(user.id), client_ip, action::LOGIN, "/api/v1/auth/login", 200).await;
         if check == PasswordCheck::MatchNeedsRehash {
             let fresh = hash_off_executor(password_plain.to_owned()).await?;
             users::set_password_hash(&self.db, user.id, &fresh).await.map_err(db_err)?;
@@ -202,6 +260,71 @@ impl AuthApp {
             .await
             .map_err(db_err)?;
         self.account_of(user).await
+    }
+
+    /// Deletes the account, every row about it and every object under the user's prefix. Its
+    /// public links answer 404 once the rows are gone (before the objects go).
+    pub async fn delete_account(&self, user_id: Uuid) -> Result<(), DomainError> {
+        let blob = self.blob.as_ref().ok_or_else(|| {
+            DomainError::new(ErrorCode::Unavailable, "account deletion needs the object store, which is not configured")
+        })?;
+        let keys = users::delete_account(&self.db, user_id).await.map_err(db_err)?;
+        for k in &keys {
+            if let Err(e) = blob.delete(k).await {
+                tracing::warn!(error = %e, key = %k, "could not delete an object of a deleted account");
+            }
+        }
+        // Whatever else sits under the user's prefix (a worker's late write) goes too.
+        let prefix = glimvid_pipeline::keys::user_prefix(user_id);
+        let rest = blob.delete_prefix(&prefix).await.map_err(|e| {
+            tracing::error!(error = %e, %user_id, "objects of a deleted account remain");
+            DomainError::new(ErrorCode::Unavailable, "storage is temporarily unavailable; try again")
+        })?;
+        tracing::info!(%user_id, objects = keys.len() + rest, "account deleted");
+        Ok(())
+    }
+
+    /// Creates a key; the secret is returned this once and only its hash is kept.
+    pub async fn create_api_key(
+        &self,
+        user_id: Uuid,
+        name: &str,
+        scopes: &[String],
+    ) -> Result<(ApiKeyView, String), DomainError> {
+        let name = glimvid_auth::api_keys::parse_name(name)?;
+        let scopes = glimvid_auth::api_keys::parse_scopes(scopes)?;
+        let k = glimvid_auth::api_keys::generate();
+        let row = api_keys::create(
+            &self.db,
+            NewApiKey { user_id, name: &name, prefix: &k.prefix, key_hash: &k.hash, scopes: &scopes },
+        )
+        .await
+        .map_err(db_err)?;
+        Ok((row.into(), k.secret))
+    }
+
+    pub async fn list_api_keys(&self, user_id: Uuid) -> Result<Vec<ApiKeyView>, DomainError> {
+        Ok(api_keys::list(&self.db, user_id).await.map_err(db_err)?.into_iter().map(Into::into).collect())
+    }
+
+    pub async fn revoke_api_key(&self, user_id: Uuid, key_id: &str) -> Result<(), DomainError> {
+        let id = Uuid::parse_str(key_id).map_err(|_| DomainError::not_found("API key"))?;
+        api_keys::revoke(&self.db, user_id, id).await.map_err(db_err)
+    }
+
+    /// The account and scopes a key speaks for; unknown, malformed and revoked keys all get the
+    /// same answer.
+    pub async fn authenticate_api_key(&self, secret: &str) -> Result<ApiPrincipal, DomainError> {
+        let invalid = || DomainError::new(ErrorCode::Unauthenticated, "the API key is not valid");
+        if !glimvid_auth::api_keys::looks_like_key(secret) {
+            return Err(invalid());
+        }
+        let key = api_keys::find_active(&self.db, &secret_hash(secret)).await.map_err(db_err)?.ok_or_else(invalid)?;
+        Ok(ApiPrincipal {
+            user_id: key.user_id,
+            key_id: key.id,
+            scopes: key.scopes.split_whitespace().map(str::to_owned).collect(),
+        })
     }
 
     async fn account_of(&self, user: User) -> Result<AccountView, DomainError> {

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use glimvid_domain::{DomainError, ErrorCode};
+use glimvid_domain::DomainError;
 use glimvid_proto::{
     auth::v1::{self as pb, auth_service_server::AuthServiceServer},
     status::to_status,
@@ -10,7 +10,7 @@ use glimvid_proto::{
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::app::{AccountView, AuthApp, Tokens};
+use crate::app::{AccountView, ApiKeyView, AuthApp, Tokens};
 
 pub struct AuthGrpc {
     app: Arc<AuthApp>,
@@ -55,21 +55,29 @@ fn st(e: DomainError) -> Status {
     to_status(&e)
 }
 
-fn unimplemented_here(what: &str) -> Status {
-    to_status(&DomainError::new(ErrorCode::FailedPrecondition, format!("{what} is not available yet")))
+fn api_key(k: ApiKeyView) -> pb::ApiKey {
+    pb::ApiKey {
+        id: k.id.to_string(),
+        name: k.name,
+        scopes: k.scopes,
+        prefix: k.prefix,
+        created_at: rfc3339(k.created_at),
+        revoked_at: k.revoked_at.map(rfc3339).unwrap_or_default(),
+    }
 }
 
 #[tonic::async_trait]
 impl pb::auth_service_server::AuthService for AuthGrpc {
     async fn register(&self, r: Request<pb::RegisterRequest>) -> Result<Response<pb::TokenResponse>, Status> {
         let r = r.into_inner();
-        let t = self.app.register(&r.email, &r.password, &r.language, r.age_confirmed).await.map_err(st)?;
+        let t =
+            self.app.register(&r.email, &r.password, &r.language, r.age_confirmed, &r.client_ip).await.map_err(st)?;
         Ok(Response::new(tokens(t)))
     }
 
     async fn login(&self, r: Request<pb::LoginRequest>) -> Result<Response<pb::TokenResponse>, Status> {
         let r = r.into_inner();
-        Ok(Response::new(tokens(self.app.login(&r.email, &r.password).await.map_err(st)?)))
+        Ok(Response::new(tokens(self.app.login(&r.email, &r.password, &r.client_ip).await.map_err(st)?)))
     }
 
     async fn refresh(&self, r: Request<pb::RefreshRequest>) -> Result<Response<pb::TokenResponse>, Status> {
@@ -95,37 +103,48 @@ impl pb::auth_service_server::AuthService for AuthGrpc {
 
     async fn delete_account(
         &self,
-        _r: Request<pb::DeleteAccountRequest>,
+        r: Request<pb::DeleteAccountRequest>,
     ) -> Result<Response<pb::DeleteAccountResponse>, Status> {
-        Err(unimplemented_here("account deletion"))
+        let id = user_id(&r.into_inner().user_id)?;
+        self.app.delete_account(id).await.map_err(st)?;
+        Ok(Response::new(pb::DeleteAccountResponse {}))
     }
 
     async fn create_api_key(
         &self,
-        _r: Request<pb::CreateApiKeyRequest>,
+        r: Request<pb::CreateApiKeyRequest>,
     ) -> Result<Response<pb::CreateApiKeyResponse>, Status> {
-        Err(unimplemented_here("API keys"))
+        let r = r.into_inner();
+        let id = user_id(&r.user_id)?;
+        let (key, secret) = self.app.create_api_key(id, &r.name, &r.scopes).await.map_err(st)?;
+        Ok(Response::new(pb::CreateApiKeyResponse { key: Some(api_key(key)), secret }))
     }
 
     async fn list_api_keys(
         &self,
-        _r: Request<pb::ListApiKeysRequest>,
+        r: Request<pb::ListApiKeysRequest>,
     ) -> Result<Response<pb::ListApiKeysResponse>, Status> {
-        Err(unimplemented_here("API keys"))
+        let id = user_id(&r.into_inner().user_id)?;
+        let keys = self.app.list_api_keys(id).await.map_err(st)?;
+        Ok(Response::new(pb::ListApiKeysResponse { keys: keys.into_iter().map(api_key).collect() }))
     }
 
     async fn revoke_api_key(
         &self,
-        _r: Request<pb::RevokeApiKeyRequest>,
+        r: Request<pb::RevokeApiKeyRequest>,
     ) -> Result<Response<pb::RevokeApiKeyResponse>, Status> {
-        Err(unimplemented_here("API keys"))
+        let r = r.into_inner();
+        let id = user_id(&r.user_id)?;
+        self.app.revoke_api_key(id, &r.key_id).await.map_err(st)?;
+        Ok(Response::new(pb::RevokeApiKeyResponse {}))
     }
 
     async fn authenticate_api_key(
         &self,
-        _r: Request<pb::AuthenticateApiKeyRequest>,
+        r: Request<pb::AuthenticateApiKeyRequest>,
     ) -> Result<Response<pb::AuthenticateApiKeyResponse>, Status> {
-        Err(unimplemented_here("API keys"))
+        let p = self.app.authenticate_api_key(&r.into_inner().secret).await.map_err(st)?;
+        Ok(Response::new(pb::AuthenticateApiKeyResponse { user_id: p.user_id.to_string(), scopes: p.scopes }))
     }
 
     async fn get_signing_keys(

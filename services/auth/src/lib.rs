@@ -7,13 +7,19 @@ pub mod grpc;
 
 use std::sync::Arc;
 
-use glimvid_runtime::Shutdown;
+use glimvid_runtime::{Shutdown, TlsSettings};
 use tokio::net::TcpListener;
 
 pub use app::{AuthApp, AuthSettings};
 
-/// Serves the auth gRPC API (with health and reflection) on `listener` until shutdown.
-pub async fn run(listener: TcpListener, app: Arc<AuthApp>, shutdown: Shutdown) -> anyhow::Result<()> {
+/// Serves the auth gRPC API (with health and reflection) on `listener` until shutdown, over TLS
+/// when `tls` serves a certificate.
+pub async fn run(
+    listener: TcpListener,
+    app: Arc<AuthApp>,
+    tls: Option<&TlsSettings>,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter
         .set_serving::<glimvid_proto::auth::v1::auth_service_server::AuthServiceServer<grpc::AuthGrpc>>()
@@ -22,7 +28,7 @@ pub async fn run(listener: TcpListener, app: Arc<AuthApp>, shutdown: Shutdown) -
         .register_encoded_file_descriptor_set(glimvid_proto::FILE_DESCRIPTOR_SET)
         .build_v1()?;
     let incoming = tonic::transport::server::TcpIncoming::from(listener);
-    tonic::transport::Server::builder()
+    glimvid_runtime::tls::grpc_server(tls)?
         .add_service(health_service)
         .add_service(reflection)
         .add_service(grpc::server(app))

@@ -3,27 +3,30 @@
 use std::sync::Arc;
 
 use glimvid_auth_service::{AuthApp, AuthSettings};
-use glimvid_runtime::{Config, Shutdown, telemetry};
+use glimvid_runtime::{Config, Shutdown, TlsSettings, telemetry};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cfg = Config::from_env()?;
     telemetry::init_logging(cfg.log_json);
-    let db = glimvid_db::Db::connect(&cfg.database_url_or_embedded()).await?;
+    let tls = TlsSettings::from_env()?;
+    // The database, and the object store that account deletion empties.
+    let backends = glimvid_pipeline::Backends::connect(&cfg).await?;
     let app = Arc::new(
         AuthApp::new(
-            db,
+            backends.db.clone(),
             AuthSettings {
                 free_trials: cfg.free_trials,
                 access_ttl: cfg.access_token_ttl,
                 refresh_ttl: cfg.refresh_token_ttl,
             },
         )
-        .await?,
+        .await?
+        .with_blob(backends.blob.clone()),
     );
     let listener = tokio::net::TcpListener::bind(&cfg.grpc_addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "auth service listening (gRPC)");
     let shutdown = Shutdown::new();
     shutdown.trigger_on_signals();
-    glimvid_auth_service::run(listener, app, shutdown).await
+    glimvid_auth_service::run(listener, app, tls.as_ref(), shutdown).await
 }

@@ -1,4 +1,5 @@
-//! The enhance worker as its own process (scale it by adding replicas).
+//! The enhance worker as its own process (scale it by adding replicas). Ark enhances the photos
+//! when `GLIMVID_ARK_API_KEY` is set, the local media engine otherwise.
 
 use std::sync::Arc;
 
@@ -7,8 +8,6 @@ use glimvid_enhance_service::EnhanceStage;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cfg = glimvid_runtime::Config::from_env()?;
-    glimvid_pipeline::process::run_worker_process(cfg, |_, _| {
-        Arc::new(EnhanceStage::new(Arc::new(glimvid_media::LocalEnhancer::new())))
-    })
-    .await
+    let enhancer = glimvid_pipeline::providers::image_enhancer(&cfg, || Arc::new(glimvid_media::LocalEnhancer::new()))?;
+    glimvid_pipeline::process::run_worker_process(cfg, move |_, _| Arc::new(EnhanceStage::new(enhancer))).await
 }

@@ -2,8 +2,13 @@
 //! It verifies access tokens locally, calls the auth service over gRPC, and turns submissions
 //! into jobs whose first tasks leave through the outbox.
 
+pub mod account;
+pub mod auth_client;
+pub mod billing;
+pub mod client_ip;
 pub mod error;
 pub mod extract;
+pub mod limits;
 pub mod routes;
 pub mod state;
 pub mod videos;
@@ -22,7 +27,7 @@ use actix_web::{
 use glimvid_domain::{DomainError, ErrorCode};
 use glimvid_runtime::Shutdown;
 
-pub use state::{GatewaySettings, GatewayState, SharedState};
+pub use state::{AccountSettings, GatewaySettings, GatewayState, SharedState};
 
 use crate::error::{REQUEST_ID, http_status, problem};
 
@@ -38,9 +43,7 @@ async fn request_context(
         .headers()
         .get(REQUEST_ID_HEADER)
         .and_then(|v| v.to_str().ok())
-        .filter(|s| {
-            !s.is_empty() && s.len() <= 128 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        })
+        .filter(|s| glimvid_runtime::trace::is_valid_request_id(s))
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let method = req.method().to_string();
@@ -52,8 +55,11 @@ async fn request_context(
     metrics::counter!("glimvid_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status.to_string()).increment(1);
     metrics::histogram!("glimvid_http_request_seconds", "route" => route.clone())
         .record(started.elapsed().as_secs_f64());
+    let elapsed_ms = started.elapsed().as_millis() as u64;
     if status >= 500 {
-        tracing::warn!(parent: &span, status, "request failed");
+        tracing::warn!(parent: &span, status, elapsed_ms, "request failed");
+    } else {
+        tracing::info!(parent: &span, status, elapsed_ms, "request");
     }
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(HeaderName::from_static(REQUEST_ID_HEADER), v);
@@ -97,7 +103,13 @@ async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
 }
 
 /// Serves the REST API on `listener` until shutdown; in-flight requests get 10 s to finish.
-pub async fn run(listener: std::net::TcpListener, state: SharedState, shutdown: Shutdown) -> anyhow::Result<()> {
+/// With `tls` (serving a certificate) it answers over HTTPS only.
+pub async fn run(
+    listener: std::net::TcpListener,
+    state: SharedState,
+    tls: Option<&glimvid_runtime::TlsSettings>,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
     if let Err(e) = state.refresh_keys().await {
         tracing::warn!(error = %e, "auth service not reachable yet; tokens will be checked once it is");
     }
@@ -108,13 +120,17 @@ pub async fn run(listener: std::net::TcpListener, state: SharedState, shutdown: 
             .app_data(web::JsonConfig::default().limit(64 * 1024).error_handler(json_error))
             .app_data(web::QueryConfig::default().error_handler(query_error))
             .app_data(web::PathConfig::default().error_handler(path_error))
+            .wrap(from_fn(limits::middleware))
             .wrap(from_fn(request_context))
             .configure(routes::configure)
             .default_service(web::to(not_found))
     })
-    .listen(listener)?
     .shutdown_timeout(10)
-    .disable_signals()
+    .disable_signals();
+    let server = match tls.filter(|t| t.serves()) {
+        Some(t) => server.listen_rustls_0_23(listener, t.server_config()?)?,
+        None => server.listen(listener)?,
+    }
     .run();
     let handle = server.handle();
     tokio::spawn(async move {
@@ -128,7 +144,7 @@ pub async fn run(listener: std::net::TcpListener, state: SharedState, shutdown: 
 /// Builds the gateway's state from connected backends and a channel to the auth service.
 pub fn state(
     backends: glimvid_pipeline::Backends,
-    auth: glimvid_proto::auth::v1::auth_service_client::AuthServiceClient<tonic::transport::Channel>,
+    auth: auth_client::AuthClient,
     public_base: String,
     settings: GatewaySettings,
 ) -> SharedState {

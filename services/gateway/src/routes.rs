@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod auth;
+pub mod billing;
 pub mod ops;
 pub mod public;
 pub mod videos;
@@ -19,8 +20,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route("/logout", web::post().to(auth::logout)),
             )
             .service(
-                web::resource("/account").route(web::get().to(account::get)).route(web::patch().to(account::patch)),
+                web::resource("/account")
+                    .route(web::get().to(account::get))
+                    .route(web::patch().to(account::patch))
+                    .route(web::delete().to(account::delete)),
             )
+            .route("/account/usage", web::get().to(account::usage))
+            .route("/account/export", web::get().to(account::export))
+            .service(
+                web::resource("/account/api-keys")
+                    .route(web::post().to(account::create_api_key))
+                    .route(web::get().to(account::list_api_keys)),
+            )
+            .route("/account/api-keys/{id}", web::delete().to(account::revoke_api_key))
+            .route("/billing/webhook", web::post().to(billing::webhook))
             .service(web::resource("/videos").route(web::post().to(videos::create)).route(web::get().to(videos::list)))
             .service(
                 web::resource("/videos/{id}").route(web::get().to(videos::get)).route(web::delete().to(videos::delete)),

@@ -5,28 +5,70 @@ use std::sync::Arc;
 use glimvid_auth::VerifyingKeys;
 use glimvid_media::UploadLimits;
 use glimvid_pipeline::Backends;
-use glimvid_proto::auth::v1::{GetSigningKeysRequest, auth_service_client::AuthServiceClient};
+use glimvid_proto::auth::v1::GetSigningKeysRequest;
 use tokio::sync::RwLock;
-use tonic::transport::Channel;
 
-#[derive(Debug, Clone, Copy)]
+use crate::auth_client::AuthClient;
+
+/// Limits and account settings of the gateway (see `glimvid_runtime::Config`, "limits and
+/// accounts").
+#[derive(Debug, Clone)]
+pub struct AccountSettings {
+    pub trusted_proxies: Vec<glimvid_runtime::config::IpNet>,
+    pub rate_limit_login: glimvid_runtime::config::RateRule,
+    pub rate_limit_register: glimvid_runtime::config::RateRule,
+    pub rate_limit_submit: glimvid_runtime::config::RateRule,
+    /// 0 = no limit.
+    pub max_jobs_in_flight: u32,
+    /// 0 = no limit.
+    pub trials_per_ip_per_day: u32,
+    pub billing_webhook_secret: Option<glimvid_runtime::Secret>,
+}
+
+impl AccountSettings {
+    pub fn from_config(c: &glimvid_runtime::Config) -> Self {
+        Self {
+            trusted_proxies: c.trusted_proxies.clone(),
+            rate_limit_login: c.rate_limit_login,
+            rate_limit_register: c.rate_limit_register,
+            rate_limit_submit: c.rate_limit_submit,
+            max_jobs_in_flight: c.max_jobs_in_flight,
+            trials_per_ip_per_day: c.trials_per_ip_per_day,
+            billing_webhook_secret: c.billing_webhook_secret.clone(),
+        }
+    }
+}
+
+impl Default for AccountSettings {
+    fn default() -> Self {
+        Self::from_config(&glimvid_runtime::Config::default())
+    }
+}
+
+#[derive(Debug, Clone)]
 pub struct GatewaySettings {
     /// Photos per job.
     pub max_photos: usize,
     /// Bytes per photo.
     pub max_photo_bytes: u64,
     pub upload: UploadLimits,
+    pub accounts: AccountSettings,
 }
 
 impl Default for GatewaySettings {
     fn default() -> Self {
-        Self { max_photos: 6, max_photo_bytes: 20 * 1024 * 1024, upload: UploadLimits::default() }
+        Self {
+            max_photos: 6,
+            max_photo_bytes: 20 * 1024 * 1024,
+            upload: UploadLimits::default(),
+            accounts: AccountSettings::default(),
+        }
     }
 }
 
 pub struct GatewayState {
     pub backends: Backends,
-    pub auth: AuthServiceClient<Channel>,
+    pub auth: AuthClient,
     pub keys: RwLock<VerifyingKeys>,
     /// How public links begin, e.g. `https://glimvid.com`.
     pub public_base: String,

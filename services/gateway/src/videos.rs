@@ -8,7 +8,7 @@ use glimvid_db::repo::{
 };
 use glimvid_domain::{Description, DomainError, ErrorCode, JobId, Language, Stage, VideoOptions};
 use glimvid_media::sanitize;
-use glimvid_pipeline::{encode_task, keys, sha256_hex};
+use glimvid_pipeline::{TaskTrace, encode_task, keys, sha256_hex};
 use uuid::Uuid;
 
 use crate::{error::ApiError, state::GatewayState};
@@ -29,6 +29,17 @@ pub enum Created {
 }
 
 pub async fn create(state: &GatewayState, user_id: Uuid, sub: Submission) -> Result<Created, ApiError> {
+    create_from(state, user_id, sub, None).await
+}
+
+/// [`create`] for a client at `client_ip`: the account's limit of jobs in flight and the free
+/// trials per IP per day apply, and the usage log records the generation.
+pub async fn create_from(
+    state: &GatewayState,
+    user_id: Uuid,
+    sub: Submission,
+    client_ip: Option<std::net::IpAddr>,
+) -> Result<Created, ApiError> {
     let s = &state.settings;
     let user = users::get(&state.backends.db, user_id).await?;
     let language = Language::parse_tag("language", &user.language).unwrap_or_default();
@@ -110,12 +121,18 @@ pub async fn create(state: &GatewayState, user_id: Uuid, sub: Submission) -> Res
             height: Some(img.height as i32),
         });
     }
-    let traceparent = crate::error::current_request_id();
+    let trace = TaskTrace::for_request(&crate::error::current_request_id());
     let tasks = Stage::initial()
         .into_iter()
-        .map(|st| NewTask { queue: st.queue(), payload: encode_task(job_id, st, &traceparent) })
+        .map(|st| NewTask { queue: st.queue(), payload: encode_task(job_id, st, &trace) })
         .collect();
-    let created = jobs::create(
+    let acc = &s.accounts;
+    let admission = jobs::Admission {
+        client_ip: client_ip.map(|ip| ip.to_string()),
+        trials_per_ip_per_day: (acc.trials_per_ip_per_day > 0).then_some(acc.trials_per_ip_per_day),
+        max_in_flight: (acc.max_jobs_in_flight > 0).then_some(acc.max_jobs_in_flight),
+    };
+    let created = jobs::create_with(
         &state.backends.db,
         NewJob {
             id: job_id.0,
@@ -128,19 +145,29 @@ pub async fn create(state: &GatewayState, user_id: Uuid, sub: Submission) -> Res
             idempotency_key: sub.idempotency_key.clone(),
             request_hash: Some(request_hash.clone()),
         },
+        &admission,
     )
     .await;
     match created {
         Ok(view) => {
             state.backends.relay.poke();
             metrics::counter!("glimvid_jobs_created_total").increment(1);
+            crate::account::note_usage(
+                state,
+                Some(user_id),
+                client_ip,
+                glimvid_db::repo::usage::action::VIDEO_CREATED,
+                "/api/v1/videos",
+                202,
+            )
+            .await;
             Ok(Created::New(view))
         }
         Err(e) => {
             // Nothing was committed: remove the photos we stored.
             let _ = state.backends.blob.delete_prefix(&keys::job_prefix(user_id, job_id.0)).await;
             match e {
-                glimvid_db::DbError::PaymentRequired => Err(no_credits()),
+                glimvid_db::DbError::PaymentRequired => Err(no_credits_with_ip_cap(acc.trials_per_ip_per_day)),
                 glimvid_db::DbError::Conflict(_) if sub.idempotency_key.is_some() => {
                     // A concurrent request with the same key won the race: replay its answer.
                     let key = sub.idempotency_key.as_deref().unwrap_or_default();
@@ -162,6 +189,20 @@ fn replay(prev: JobView, request_hash: &str) -> Result<Created, ApiError> {
         Err(DomainError::invalid("Idempotency-Key", "this Idempotency-Key was already used with different parameters")
             .into())
     }
+}
+
+fn no_credits_with_ip_cap(per_ip: u32) -> ApiError {
+    if per_ip == 0 {
+        return no_credits();
+    }
+    DomainError::new(
+        ErrorCode::PaymentRequired,
+        format!(
+            "no credits left, and no free trials for this account or this network today (at most {per_ip} free \
+             trials per network per day); buy credits to make more videos"
+        ),
+    )
+    .into()
 }
 
 fn no_credits() -> ApiError {

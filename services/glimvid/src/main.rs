@@ -3,6 +3,8 @@
 //! names (by default the embedded ones: SQLite, the database queue, the filesystem, the offline
 //! writer and the local media engine, all under the data folder).
 
+mod admin;
+
 use std::{sync::Arc, time::Duration};
 
 use clap::{Parser, Subcommand};
@@ -10,7 +12,6 @@ use glimvid_auth_service::{AuthApp, AuthSettings};
 use glimvid_gateway::GatewaySettings;
 use glimvid_media::{LocalEnhancer, LocalRenderer, OfflineScriptWriter, UploadLimits};
 use glimvid_pipeline::Backends;
-use glimvid_proto::auth::v1::auth_service_client::AuthServiceClient;
 use glimvid_providers::{ImageEnhancer, ScriptWriter, VideoGenerator};
 use glimvid_runtime::{Config, Shutdown, telemetry};
 
@@ -27,6 +28,11 @@ enum Command {
     Up,
     /// Print the effective configuration (secrets redacted) and exit.
     Config,
+    /// Operator commands (training-set export, ...).
+    Admin {
+        #[command(subcommand)]
+        command: admin::AdminCommand,
+    },
 }
 
 #[tokio::main]
@@ -35,6 +41,7 @@ async fn main() -> anyhow::Result<()> {
     let cfg = Config::from_env()?;
     match cli.command {
         Command::Up => up(cfg).await,
+        Command::Admin { command } => admin::run(cfg, command).await,
         Command::Config => {
             println!("{cfg:#?}");
             Ok(())
@@ -44,6 +51,8 @@ async fn main() -> anyhow::Result<()> {
 
 async fn up(cfg: Config) -> anyhow::Result<()> {
     telemetry::init_logging(cfg.log_json);
+    let tls = glimvid_runtime::TlsSettings::from_env()?;
+    let serves_tls = tls.as_ref().is_some_and(|t| t.serves());
     let backends = Backends::connect(&cfg).await?;
     tracing::info!(
         queue = backends.queue.kind(),
@@ -54,9 +63,17 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
     let shutdown = Shutdown::new();
     shutdown.trigger_on_signals();
 
-    let writer: Arc<dyn ScriptWriter> = Arc::new(OfflineScriptWriter::new());
-    let enhancer: Arc<dyn ImageEnhancer> = Arc::new(LocalEnhancer::new());
-    let generator: Arc<dyn VideoGenerator> = Arc::new(LocalRenderer::new());
+    let glimvid_pipeline::providers::Providers { writer, enhancer, generator } =
+        glimvid_pipeline::providers::from_config(
+            &cfg,
+            glimvid_pipeline::providers::LocalProviders {
+                writer: Arc::new(OfflineScriptWriter::new()) as Arc<dyn ScriptWriter>,
+                enhancer: Arc::new(LocalEnhancer::new()) as Arc<dyn ImageEnhancer>,
+                generator: Arc::new(LocalRenderer::with_choice(cfg.encoder.parse::<glimvid_media::EncoderChoice>()?)?)
+                    as Arc<dyn VideoGenerator>,
+            },
+            glimvid_render_service::clip_joiner(),
+        )?;
     let upload = UploadLimits { max_pixels: cfg.max_photo_pixels, ..UploadLimits::default() };
 
     // gRPC: auth, script and enhance previews, health, reflection — one port.
@@ -69,7 +86,8 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
                 refresh_ttl: cfg.refresh_token_ttl,
             },
         )
-        .await?,
+        .await?
+        .with_blob(backends.blob.clone()),
     );
     let grpc_listener = tokio::net::TcpListener::bind(&cfg.grpc_addr).await?;
     let grpc_addr = grpc_listener.local_addr()?;
@@ -84,7 +102,7 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(glimvid_proto::FILE_DESCRIPTOR_SET)
         .build_v1()?;
-    let grpc = tonic::transport::Server::builder()
+    let grpc = glimvid_runtime::tls::grpc_server(tls.as_ref())?
         .add_service(health_service)
         .add_service(reflection)
         .add_service(glimvid_auth_service::grpc::server(auth.clone()))
@@ -97,14 +115,35 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
     let grpc = tokio::spawn(grpc);
 
     // The gateway reaches auth through its gRPC API, exactly as when the services run apart.
-    let auth_url = cfg.auth_grpc_url.clone().unwrap_or_else(|| format!("http://{grpc_addr}"));
-    let auth_client = AuthServiceClient::new(tonic::transport::Endpoint::from_shared(auth_url)?.connect_lazy());
+    // With TLS on, the in-process call goes over it too, checked against the configured CA (or
+    // our own certificate) for the name `localhost`.
+    let (auth_url, client_tls) = match (&cfg.auth_grpc_url, &tls) {
+        (Some(url), _) => (url.clone(), Some(glimvid_runtime::tls::grpc_client_tls(tls.as_ref()))),
+        (None, Some(t)) if serves_tls => {
+            let ca = t.ca_pem.clone().unwrap_or_else(|| t.cert_pem.clone());
+            let client = tonic::transport::ClientTlsConfig::new()
+                .ca_certificate(tonic::transport::Certificate::from_pem(ca))
+                .domain_name("localhost");
+            (format!("https://localhost:{}", grpc_addr.port()), Some(client))
+        }
+        (None, _) => (format!("http://{grpc_addr}"), None),
+    };
+    let auth_client = glimvid_gateway::auth_client::connect(&auth_url, client_tls)?;
     let http_listener = std::net::TcpListener::bind(&cfg.http_addr)?;
     let http_addr = http_listener.local_addr()?;
-    let settings = GatewaySettings { max_photo_bytes: cfg.max_photo_bytes, upload, ..GatewaySettings::default() };
+    let settings = GatewaySettings {
+        max_photo_bytes: cfg.max_photo_bytes,
+        upload,
+        accounts: glimvid_gateway::AccountSettings::from_config(&cfg),
+        ..GatewaySettings::default()
+    };
     let state =
         glimvid_gateway::state(backends.clone(), auth_client, cfg.public_base(&http_addr.to_string()), settings);
-    let gateway = tokio::spawn(glimvid_gateway::run(http_listener, state, shutdown.clone()));
+    let gateway = tokio::spawn({
+        let shutdown = shutdown.clone();
+        let tls = tls.clone();
+        async move { glimvid_gateway::run(http_listener, state, tls.as_ref(), shutdown).await }
+    });
 
     let relay = tokio::spawn(backends.relay.clone().run(Duration::from_millis(500), {
         let s = shutdown.clone();
@@ -121,8 +160,9 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
     let housekeeping = tokio::spawn(housekeeping(backends.clone(), shutdown.clone()));
 
     // Tests and scripts read these two lines to find the ports.
-    println!("glimvid: REST listening on http://{http_addr}");
-    println!("glimvid: gRPC listening on http://{grpc_addr}");
+    let scheme = if serves_tls { "https" } else { "http" };
+    println!("glimvid: REST listening on {scheme}://{http_addr}");
+    println!("glimvid: gRPC listening on {scheme}://{grpc_addr}");
     tracing::info!(%http_addr, %grpc_addr, "glimvid is up");
 
     shutdown.wait().await;
@@ -141,6 +181,9 @@ async fn housekeeping(b: Backends, shutdown: Shutdown) {
             Ok(n) if n > 0 => tracing::info!(rows = n, "purged usage rows older than 30 days"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "usage purge failed"),
+        }
+        if let Err(e) = glimvid_db::repo::limits::purge(&b.db, glimvid_db::now_ms()).await {
+            tracing::warn!(error = %e, "rate-limit counter purge failed");
         }
         if let Err(e) = glimvid_db::repo::outbox::purge_sent(&b.db, 24 * 3600 * 1000).await {
             tracing::warn!(error = %e, "outbox purge failed");

@@ -10,7 +10,7 @@ use glimvid_db::{
 };
 use glimvid_domain::{PublicId, Script, Stage};
 use glimvid_pipeline::{Backends, StageError, StageHandler, StageRun, Worker, sha256_hex};
-use glimvid_providers::{RenderObserver, RenderRequest, VideoGenerator};
+use glimvid_providers::{ClipJoiner, ProviderError, RenderObserver, RenderRequest, VideoGenerator};
 use glimvid_runtime::Shutdown;
 use rand::RngCore;
 
@@ -26,10 +26,34 @@ impl RenderStage {
     }
 }
 
-/// Turns the generator's progress notes into job events.
+/// What joins a video provider's clips into the final video: the local engine, so that a video
+/// made from Ark's clips has the same captions, cards, transitions and format as a local one.
+pub fn clip_joiner() -> Arc<dyn ClipJoiner> {
+    Arc::new(glimvid_media::LocalRenderer::new())
+}
+
+/// The size of the `job_stages.provider_task_id` column.
+const MAX_RECORDED_TASKS_CHARS: usize = 255;
+
+/// Turns the generator's progress notes into job events, and keeps the provider's task ids in
+/// the render stage's row (comma-separated) so that a redelivered task resumes them.
 struct JobObserver {
     db: Db,
     job_id: uuid::Uuid,
+    /// The ids recorded by an earlier delivery, read with the job view when this run started.
+    recorded: Vec<String>,
+}
+
+impl JobObserver {
+    fn new(run: &StageRun) -> Self {
+        let recorded = run
+            .view
+            .stage(Stage::Render)
+            .and_then(|s| s.provider_task_id.as_deref())
+            .map(|ids| ids.split(',').map(str::trim).filter(|id| !id.is_empty()).map(str::to_owned).collect())
+            .unwrap_or_default();
+        Self { db: run.db.clone(), job_id: run.job_id(), recorded }
+    }
 }
 
 #[async_trait]
@@ -38,6 +62,29 @@ impl RenderObserver for JobObserver {
         if let Err(e) = jobs::note(&self.db, self.job_id, Stage::Render, message).await {
             tracing::warn!(error = %e, "could not record a render note");
         }
+    }
+
+    async fn recorded_tasks(&self) -> Vec<String> {
+        self.recorded.clone()
+    }
+
+    /// One UPDATE outside any transaction: committed when this returns, before any polling.
+    async fn record_tasks(&self, task_ids: &[String]) -> Result<(), ProviderError> {
+        if task_ids.iter().any(|id| id.is_empty() || id.contains(',')) {
+            return Err(ProviderError::permanent("render", "bad_task_id", "a provider task id cannot be recorded"));
+        }
+        let joined = task_ids.join(",");
+        if joined.len() > MAX_RECORDED_TASKS_CHARS {
+            return Err(ProviderError::permanent(
+                "render",
+                "too_many_tasks",
+                format!("the provider task ids of this render do not fit in {MAX_RECORDED_TASKS_CHARS} characters"),
+            ));
+        }
+        jobs::set_provider_task(&self.db, self.job_id, Stage::Render, &joined).await.map_err(|e| {
+            tracing::warn!(error = %e, "could not record the provider task ids");
+            ProviderError::transient("render", "database", "the provider task ids could not be recorded")
+        })
     }
 }
 
@@ -67,7 +114,7 @@ impl StageHandler for RenderStage {
             .tempdir_in(&self.scratch)
             .map_err(|e| StageError::transient(format!("scratch space: {e}")))?;
         let output = dir.path().join("video.mp4");
-        let observer = Arc::new(JobObserver { db: run.db.clone(), job_id: job.id });
+        let observer = Arc::new(JobObserver::new(run));
         let out =
             self.generator.render(RenderRequest { script, images, options, output: output.clone(), observer }).await?;
         let bytes = tokio::fs::read(&output).await.map_err(|e| StageError::transient(format!("render output: {e}")))?;

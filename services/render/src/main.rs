@@ -1,4 +1,6 @@
-//! The render worker as its own process (scale it by adding replicas).
+//! The render worker as its own process (scale it by adding replicas). Ark makes the clips when
+//! `GLIMVID_ARK_API_KEY` is set (joined by the local engine), the local media engine renders the
+//! whole video otherwise.
 
 use std::sync::Arc;
 
@@ -7,8 +9,10 @@ use glimvid_render_service::RenderStage;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cfg = glimvid_runtime::Config::from_env()?;
-    glimvid_pipeline::process::run_worker_process(cfg, |cfg, _| {
-        Arc::new(RenderStage::new(Arc::new(glimvid_media::LocalRenderer::new()), cfg.data_dir.join("scratch")))
-    })
-    .await
+    let choice: glimvid_media::EncoderChoice = cfg.encoder.parse()?;
+    let local = Arc::new(glimvid_media::LocalRenderer::with_choice(choice)?);
+    let generator =
+        glimvid_pipeline::providers::video_generator(&cfg, || local, glimvid_render_service::clip_joiner())?;
+    let scratch = cfg.data_dir.join("scratch");
+    glimvid_pipeline::process::run_worker_process(cfg, move |_, _| Arc::new(RenderStage::new(generator, scratch))).await
 }

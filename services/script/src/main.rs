@@ -1,4 +1,5 @@
-//! The script worker as its own process (scale it by adding replicas).
+//! The script worker as its own process (scale it by adding replicas). DeepSeek writes the
+//! scripts when `GLIMVID_DEEPSEEK_API_KEY` is set, the offline writer otherwise.
 
 use std::sync::Arc;
 
@@ -7,8 +8,7 @@ use glimvid_script_service::ScriptStage;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cfg = glimvid_runtime::Config::from_env()?;
-    glimvid_pipeline::process::run_worker_process(cfg, |_, _| {
-        Arc::new(ScriptStage::new(Arc::new(glimvid_media::OfflineScriptWriter::new())))
-    })
-    .await
+    let writer =
+        glimvid_pipeline::providers::script_writer(&cfg, || Arc::new(glimvid_media::OfflineScriptWriter::new()))?;
+    glimvid_pipeline::process::run_worker_process(cfg, move |_, _| Arc::new(ScriptStage::new(writer))).await
 }

@@ -12,6 +12,9 @@ pub struct Model {
     pub route: String,
     pub status: i32,
     pub at: i64,
+    /// What happened (`register`, `login`, `video_created`, `export`, …); `None` on rows
+    /// written before actions were recorded.
+    pub action: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,8 +7,8 @@ use glimvid_domain::{
     credits::{Currency, EntryKind, VIDEO_COST, choose_payment},
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
     sea_query::{Expr, ExprTrait, OnConflict},
 };
 use uuid::Uuid;
@@ -78,13 +78,64 @@ impl JobView {
 /// Accepts a job: checks and reserves its cost (a free trial first, then credits), stores the
 /// job, its stages and originals, the first event and the first tasks, all or nothing.
 pub async fn create(db: &Db, new: NewJob) -> Result<JobView, DbError> {
+    create_with(db, new, &Admission::default()).await
+}
+
+/// The limits a submission is admitted under, checked in the job's own transaction (so that two
+/// concurrent submissions cannot both slip under a limit).
+#[derive(Debug, Clone, Default)]
+pub struct Admission {
+    /// The client's address, for the free trials per IP per day.
+    pub client_ip: Option<String>,
+    /// Free trial uses per IP address per UTC day; `None` means unlimited.
+    pub trials_per_ip_per_day: Option<u32>,
+    /// Jobs of one account queued or running at once; `None` means unlimited.
+    pub max_in_flight: Option<u32>,
+}
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+/// The counter key of an IP address's free trial uses.
+pub fn trial_ip_key(ip: &str) -> String {
+    format!("trial:ip:{ip}")
+}
+
+/// [`create`] under `admission`: `RateLimited` when the account has too many jobs in flight,
+/// and a free trial only while the client's IP has trial uses left today (else bought credits
+/// pay; `PaymentRequired` when there are none).
+pub async fn create_with(db: &Db, new: NewJob, admission: &Admission) -> Result<JobView, DbError> {
     let tx = db.begin().await?;
     if !lock_row(&tx, "users", new.user_id).await? {
         return Err(DbError::NotFound("account"));
     }
-    let bal = credits::balances(&tx, new.user_id).await?;
-    let currency = choose_payment(bal.trials, bal.credits).ok_or(DbError::PaymentRequired)?;
     let now = now_ms();
+    if let Some(max) = admission.max_in_flight {
+        let final_states = [JobStatus::Succeeded, JobStatus::Failed, JobStatus::Canceled].map(|s| s.as_str());
+        let in_flight = jobs::Entity::find()
+            .filter(jobs::Column::UserId.eq(new.user_id))
+            .filter(jobs::Column::Status.is_not_in(final_states))
+            .count(&tx)
+            .await?;
+        if in_flight >= max as u64 {
+            return Err(DbError::RateLimited {
+                message: format!("at most {max} videos may be in progress at once; wait for one to finish"),
+                limit: max,
+                retry_after_s: 10,
+            });
+        }
+    }
+    let bal = credits::balances(&tx, new.user_id).await?;
+    let mut currency = choose_payment(bal.trials, bal.credits).ok_or(DbError::PaymentRequired)?;
+    if currency == Currency::Trial
+        && let (Some(limit), Some(ip)) = (admission.trials_per_ip_per_day, admission.client_ip.as_deref())
+    {
+        let d =
+            super::limits::hit(&tx, &trial_ip_key(ip), super::limits::Rule { limit, window_ms: DAY_MS }, now).await?;
+        if !d.allowed {
+            // This network's free trials are spent for today: bought credits may still pay.
+            currency = choose_payment(0, bal.credits).ok_or(DbError::PaymentRequired)?;
+        }
+    }
     let job = jobs::ActiveModel {
         id: Set(new.id),
         user_id: Set(new.user_id),

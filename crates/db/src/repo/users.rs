@@ -214,3 +214,64 @@ pub async fn insert_signing_key(db: &Db, kid: &str, private_key: Vec<u8>, public
         Err(e) => Err(e.into()),
     }
 }
+
+/// Deletes the account and every row about it in one transaction, and returns the object keys
+/// of its assets (the caller deletes them, and everything under the user's prefix). Its public
+/// links answer 404 from the commit on, since they resolve through the deleted asset rows.
+pub async fn delete_account(db: &Db, user_id: Uuid) -> Result<Vec<String>, DbError> {
+    use crate::entity::{api_keys, assets, credit_ledger, job_events, job_stages, jobs, outbox, payments, usage_log};
+    let tx = db.begin().await?;
+    if !super::lock_row(&tx, "users", user_id).await? {
+        return Err(DbError::NotFound("account"));
+    }
+    let keys: Vec<String> = assets::Entity::find()
+        .filter(assets::Column::UserId.eq(user_id))
+        .all(&tx)
+        .await?
+        .into_iter()
+        .map(|a| a.blob_key)
+        .collect();
+    let job_ids: Vec<Uuid> = jobs::Entity::find()
+        .filter(jobs::Column::UserId.eq(user_id))
+        .all(&tx)
+        .await?
+        .into_iter()
+        .map(|j| j.id)
+        .collect();
+    assets::Entity::delete_many().filter(assets::Column::UserId.eq(user_id)).exec(&tx).await?;
+    for chunk in job_ids.chunks(500) {
+        job_events::Entity::delete_many().filter(job_events::Column::JobId.is_in(chunk.to_vec())).exec(&tx).await?;
+        job_stages::Entity::delete_many().filter(job_stages::Column::JobId.is_in(chunk.to_vec())).exec(&tx).await?;
+        // Tasks not yet handed to the queue; those already queued find no job and are dropped.
+        outbox::Entity::delete_many().filter(outbox::Column::JobId.is_in(chunk.to_vec())).exec(&tx).await?;
+    }
+    jobs::Entity::delete_many().filter(jobs::Column::UserId.eq(user_id)).exec(&tx).await?;
+    credit_ledger::Entity::delete_many().filter(credit_ledger::Column::UserId.eq(user_id)).exec(&tx).await?;
+    payments::Entity::delete_many().filter(payments::Column::UserId.eq(user_id)).exec(&tx).await?;
+    api_keys::Entity::delete_many().filter(api_keys::Column::UserId.eq(user_id)).exec(&tx).await?;
+    refresh_tokens::Entity::delete_many().filter(refresh_tokens::Column::UserId.eq(user_id)).exec(&tx).await?;
+    usage_log::Entity::delete_many().filter(usage_log::Column::UserId.eq(user_id)).exec(&tx).await?;
+    users::Entity::delete_by_id(user_id).exec(&tx).await?;
+    tx.commit().await?;
+    Ok(keys)
+}
+
+/// Live accounts that did not opt out of model training (the training-set export).
+pub async fn training_contributors(db: &Db) -> Result<Vec<User>, DbError> {
+    Ok(users::Entity::find()
+        .filter(users::Column::TrainingOptOut.eq(false))
+        .filter(users::Column::DeletedAt.is_null())
+        .order_by_asc(users::Column::CreatedAt)
+        .all(db.conn())
+        .await?)
+}
+
+/// How many live accounts opted out of model training.
+pub async fn opted_out_count(db: &Db) -> Result<u64, DbError> {
+    use sea_orm::PaginatorTrait;
+    Ok(users::Entity::find()
+        .filter(users::Column::TrainingOptOut.eq(true))
+        .filter(users::Column::DeletedAt.is_null())
+        .count(db.conn())
+        .await?)
+}

@@ -7,11 +7,7 @@
 //! Settings follow the pitfalls measured in BUILD_NOTES.md: an explicit bitrate in bitrate mode,
 //! no frame skipping, the real frame rate, camera-video usage.
 
-use std::{
-    fs::File,
-    io::BufWriter,
-    path::{Path, PathBuf},
-};
+use std::{fs::File, io::BufWriter, path::Path};
 
 use muxide::api::{MuxerBuilder, VideoCodec};
 use openh264::{
@@ -23,7 +19,7 @@ use openh264::{
     formats::YUVSlices,
 };
 
-use super::{EncodeError, EncodeReport, EncodeSpec, Encoder, FrameSource, stream_frames};
+use super::{EncodeError, EncodeReport, EncodeSpec, Encoder, FrameSource, partial_path, stream_frames};
 
 /// A chunk shorter than this is not worth a second encoder (and its extra IDR frame).
 const MIN_CHUNK_FRAMES: u32 = 45;
@@ -105,13 +101,6 @@ fn encode_chunk(
         Ok(())
     })?;
     Ok(units)
-}
-
-/// `output` plus a `.part` suffix: the file is written there and renamed when complete.
-fn partial_path(output: &Path) -> PathBuf {
-    let mut name = output.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(".part");
-    output.with_file_name(name)
 }
 
 impl Encoder for BundledH264 {

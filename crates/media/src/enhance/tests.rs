@@ -112,3 +112,90 @@ fn undecodable_input_is_a_permanent_error() {
     assert!(!e.is_transient());
     assert_eq!(e.code, "invalid_image");
 }
+
+/// A soft studio backdrop (vertical gradient) with a high-detail object (a checkerboard) over
+/// columns `x0..x1` and rows `y0..y1` (fractions of the image).
+fn product_shot(w: u32, h: u32, (x0, x1): (f64, f64), (y0, y1): (f64, f64)) -> RgbImage {
+    RgbImage::from_fn(w, h, |x, y| {
+        let (fx, fy) = (x as f64 / w as f64, y as f64 / h as f64);
+        if (x0..x1).contains(&fx) && (y0..y1).contains(&fy) {
+            let cell = (w / 48).max(2);
+            let on = ((x / cell) + (y / cell)).is_multiple_of(2);
+            if on { Rgb([230, 60, 40]) } else { Rgb([30, 40, 90]) }
+        } else {
+            let v = (200.0 - 60.0 * fy) as u8;
+            Rgb([v, v, v.saturating_sub(6)])
+        }
+    })
+}
+
+#[test]
+fn the_subject_crop_window_contains_the_high_energy_region() {
+    let small = product_shot(384, 216, (0.62, 0.80), (0.25, 0.75));
+    let subject = fit::find_subject(&small).unwrap();
+    assert!((0.64..0.78).contains(&subject.cx), "{subject:?}");
+    let (rect, _) = fit::subject_window(&small, (3200, 1800), (1080, 1920)).unwrap();
+    assert!((rect.width / rect.height - 9.0 / 16.0).abs() < 1e-6);
+    assert!(rect.left >= 0.0 && rect.left + rect.width <= 3200.0 + 1e-6);
+    // The whole object (x 1984..2560) is inside the window, which is off-centre to hold it.
+    assert!(rect.left <= 0.62 * 3200.0 && rect.left + rect.width >= 0.80 * 3200.0, "{rect:?}");
+    assert!(rect.left > (3200.0 - rect.width) / 2.0, "{rect:?}");
+
+    // A subject wider than a 9:16 window, or no subject at all: no crop, and why.
+    let wide = product_shot(384, 216, (0.15, 0.85), (0.25, 0.75));
+    let e = fit::subject_window(&wide, (3200, 1800), (1080, 1920)).unwrap_err();
+    assert!(e.contains("subject spans"), "{e}");
+    let plain = product_shot(384, 216, (0.0, 0.0), (0.0, 0.0));
+    let e = fit::subject_window(&plain, (3200, 1800), (1080, 1920)).unwrap_err();
+    assert!(e.contains("no clear subject"), "{e}");
+    // Too few pixels for a sharp crop: a 640x360 photo's 9:16 window is 203 px wide.
+    let e = fit::subject_window(&small, (640, 360), (1080, 1920)).unwrap_err();
+    assert!(e.contains("too small"), "{e}");
+}
+
+#[test]
+fn a_small_subject_in_a_large_wide_photo_is_cropped_around() {
+    let src = product_shot(2800, 1600, (0.12, 0.30), (0.2, 0.8));
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90).encode_image(&src).unwrap();
+    let out = enhance_photo(&jpeg, (1080, 1920)).unwrap();
+    assert!(out.note.starts_with("subject crop"), "{}", out.note);
+    let img = decode(&out);
+    assert_eq!(img.dimensions(), (1080, 1920));
+    // The checkerboard fills the middle of the frame: strong detail there.
+    let mut edges = 0u32;
+    for y in (700..1200).step_by(4) {
+        for x in 200..880 {
+            if img.get_pixel(x, y)[0].abs_diff(img.get_pixel(x + 1, y)[0]) > 60 {
+                edges += 1;
+            }
+        }
+    }
+    assert!(edges > 500, "checkerboard edges in the frame: {edges}");
+
+    // The same object spread wide: shown whole, and the note says why.
+    let wide = product_shot(2800, 1600, (0.1, 0.9), (0.2, 0.8));
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90).encode_image(&wide).unwrap();
+    let out = enhance_photo(&jpeg, (1080, 1920)).unwrap();
+    assert!(out.note.starts_with("blurred fill") && out.note.contains("subject spans"), "{}", out.note);
+}
+
+#[test]
+fn a_noisy_photo_is_denoised_and_says_so() {
+    let mut seed = 7u32;
+    let noisy = RgbImage::from_fn(1080, 1080, |x, y| {
+        seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        let n = ((seed >> 16) % 25) as i32 - 12;
+        let v = (60 + (x + y) as i32 / 20 + n).clamp(0, 255) as u8;
+        Rgb([v, v, v])
+    });
+    let out = enhance_photo(&png(&noisy), (1080, 1080)).unwrap();
+    assert!(out.note.contains("light denoise"), "{}", out.note);
+    let clean = RgbImage::from_fn(1080, 1080, |x, y| {
+        let v = (40 + (x + y) / 12) as u8;
+        Rgb([v, v, v])
+    });
+    let out = enhance_photo(&png(&clean), (1080, 1080)).unwrap();
+    assert!(!out.note.contains("denoise"), "{}", out.note);
+}

@@ -139,6 +139,8 @@ pub struct Composer {
     rise: f32,
     gradient: Vec<u16>,
     pool: Mutex<Vec<Vec<u8>>>,
+    /// When joining a provider's clips: clip `i` plays where photo `i` would be shown.
+    clips: Option<super::join::Clips>,
 }
 
 impl Composer {
@@ -190,7 +192,14 @@ impl Composer {
             overlays,
             rise: look.rise,
             pool: Mutex::new(Vec::new()),
+            clips: None,
         }
+    }
+
+    /// Plays `clips` instead of the still photos (the photos remain the fallback pictures).
+    pub(crate) fn with_clips(mut self, clips: super::join::Clips) -> Self {
+        self.clips = Some(clips);
+        self
     }
 
     pub fn timeline(&self) -> &Timeline {
@@ -218,6 +227,13 @@ impl Composer {
     /// Draws segment `k` at move progress `p` into `out` (packed RGB8, frame size).
     fn draw_segment(&self, k: usize, p: f64, out: &mut [u8]) {
         let seg = &self.timeline.segments[k];
+        if let (Some(clips), Visual::Photo(i)) = (&self.clips, seg.visual) {
+            let (s, e) = self.timeline.visible(k);
+            if clips.draw(i, p * (e - s), out, (self.width, self.height)) {
+                self.darken_rows(out, |y| self.gradient[y]);
+                return;
+            }
+        }
         let src = match seg.visual {
             Visual::Photo(i) => &self.photos[i],
             Visual::Outro => &self.outro,
@@ -261,7 +277,14 @@ impl Composer {
         if let Some((k, p, mix)) = moment.b {
             let mut other = self.buffer();
             self.draw_segment(k, p, &mut other);
-            transition(self.timeline.pacing.transition, out, &other, mix, self.width as usize);
+            let kind = self.timeline.transition_into(k);
+            if kind == Transition::ZoomThrough {
+                let mut scratch = self.buffer();
+                zoom_through(out, &other, &mut scratch, mix, (self.width, self.height));
+                self.recycle(scratch);
+            } else {
+                transition(kind, out, &other, mix, (self.width as usize, self.height as usize));
+            }
             self.recycle(other);
         }
         for (cue, overlay) in self.timeline.cues.iter().zip(&self.overlays) {
@@ -293,15 +316,33 @@ impl FrameSource for Composer {
     }
 }
 
+fn crossfade(a: &mut [u8], b: &[u8], mix: f64) {
+    let m = (mix * 256.0).round() as u32;
+    for (x, y) in a.iter_mut().zip(b) {
+        *x = ((*x as u32 * (256 - m) + *y as u32 * m + 128) >> 8) as u8;
+    }
+}
+
+/// How far the zoom-through pushes into each picture at its end of the transition.
+const ZOOM_THROUGH: f64 = 0.35;
+
+/// `a` zooms in (about its centre) while `b`, zoomed in as much at first, settles; the two
+/// crossfade. `scratch` is a frame-sized buffer.
+pub(super) fn zoom_through(a: &mut [u8], b: &[u8], scratch: &mut [u8], mix: f64, (w, h): (u32, u32)) {
+    let centre = |z: f64| {
+        let (cw, ch) = (w as f64 / z, h as f64 / z);
+        Rect { left: (w as f64 - cw) / 2.0, top: (h as f64 - ch) / 2.0, width: cw, height: ch }
+    };
+    resize_rgb(a, (w, h), scratch, (w, h), Some(centre(1.0 + ZOOM_THROUGH * mix)), FilterType::Bilinear);
+    resize_rgb(b, (w, h), a, (w, h), Some(centre(1.0 + ZOOM_THROUGH * (1.0 - mix))), FilterType::Bilinear);
+    // a = zoomed b; mix the zoomed a back in with weight (1 - mix).
+    crossfade(a, scratch, 1.0 - mix);
+}
+
 /// Mixes `b` into `a` (both packed RGB8 frames) at `mix` (0 = all `a`, 1 = all `b`).
-fn transition(kind: Transition, a: &mut [u8], b: &[u8], mix: f64, width: usize) {
+pub(super) fn transition(kind: Transition, a: &mut [u8], b: &[u8], mix: f64, (width, height): (usize, usize)) {
     match kind {
-        Transition::Crossfade => {
-            let m = (mix * 256.0).round() as u32;
-            for (x, y) in a.iter_mut().zip(b) {
-                *x = ((*x as u32 * (256 - m) + *y as u32 * m + 128) >> 8) as u8;
-            }
-        }
+        Transition::Crossfade | Transition::ZoomThrough => crossfade(a, b, mix),
         Transition::DipToBlack => {
             // Out to black over the first half, in from black over the second.
             let (k, use_b) = if mix < 0.5 { (1.0 - 2.0 * mix, false) } else { (2.0 * mix - 1.0, true) };
@@ -325,6 +366,27 @@ fn transition(kind: Transition, a: &mut [u8], b: &[u8], mix: f64, width: usize) 
                 ra[(width - dx) * 3..].copy_from_slice(&rb[..dx * 3]);
             }
         }
+        Transition::Wipe => {
+            // The edge leans (lower rows lead) and is feathered; it crosses the whole frame,
+            // feather included, between mix 0 and 1.
+            let (w, h) = (width as f64, height as f64);
+            let (lean, feather) = (0.25 * h, 0.12 * w);
+            let edge = mix * (w + lean + 2.0 * feather) - lean - feather;
+            let stride = width * 3;
+            for (y, (ra, rb)) in a.chunks_exact_mut(stride).zip(b.chunks_exact(stride)).enumerate() {
+                let row_edge = edge + lean * (y as f64 / h);
+                for (x, (pa, pb)) in ra.chunks_exact_mut(3).zip(rb.chunks_exact(3)).enumerate() {
+                    let k = ((row_edge - x as f64) / feather).clamp(0.0, 1.0);
+                    if k <= 0.0 {
+                        continue;
+                    }
+                    let m = (k * 256.0).round() as u32;
+                    for c in 0..3 {
+                        pa[c] = ((pa[c] as u32 * (256 - m) + pb[c] as u32 * m + 128) >> 8) as u8;
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -340,4 +402,76 @@ fn backdrop(photo: &RgbImage, (w, h): (u32, u32)) -> RgbImage {
         }
     }
     resized(&small, w, h, None, FilterType::CatmullRom)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const W: usize = 64;
+    const H: usize = 48;
+
+    /// A textured frame in one hue (red or blue), so zooms change it.
+    fn frame(red: bool) -> Vec<u8> {
+        let mut f = Vec::with_capacity(W * H * 3);
+        for y in 0..H {
+            for x in 0..W {
+                let v = 150 + ((x * 7 + y * 3) % 11) as u8 * 8;
+                f.extend_from_slice(&if red { [v, 20, 20] } else { [20, 20, v] });
+            }
+        }
+        f
+    }
+
+    /// Share of each pixel's "redness" that comes from `a` (1 = all red, 0 = all blue), averaged.
+    fn red_share(f: &[u8]) -> f64 {
+        f.chunks_exact(3).map(|p| p[0] as f64 / (p[0] as f64 + p[2] as f64)).sum::<f64>() / (W * H) as f64
+    }
+
+    fn apply(kind: Transition, mix: f64) -> Vec<u8> {
+        let (mut a, b) = (frame(true), frame(false));
+        if kind == Transition::ZoomThrough {
+            let mut scratch = vec![0u8; a.len()];
+            zoom_through(&mut a, &b, &mut scratch, mix, (W as u32, H as u32));
+        } else {
+            transition(kind, &mut a, &b, mix, (W, H));
+        }
+        a
+    }
+
+    #[test]
+    fn every_transition_goes_from_a_to_b_through_a_mix() {
+        for kind in [Transition::Crossfade, Transition::Push, Transition::Wipe, Transition::ZoomThrough] {
+            assert!(red_share(&apply(kind, 0.0)) > 0.85, "{kind:?} starts on a");
+            assert!(red_share(&apply(kind, 1.0)) < 0.15, "{kind:?} ends on b");
+            let mid = red_share(&apply(kind, 0.5));
+            assert!((0.3..0.7).contains(&mid), "{kind:?} midpoint mixes both scenes: {mid:.2}");
+            // Monotonic: a little further into the transition shows more of b.
+            assert!(red_share(&apply(kind, 0.6)) < mid, "{kind:?}");
+        }
+        // Dip to black: a dimmed, then black, then b dimmed.
+        let quarter = apply(Transition::DipToBlack, 0.25);
+        let half = apply(Transition::DipToBlack, 0.5);
+        assert!(red_share(&quarter) > 0.85 && quarter.iter().map(|&v| v as u32).max().unwrap() < 150);
+        assert!(half.iter().all(|&v| v == 0));
+    }
+
+    #[test]
+    fn the_wipe_has_a_soft_leaning_edge_and_the_zoom_moves_the_picture() {
+        let f = apply(Transition::Wipe, 0.5);
+        let share = |x: usize, y: usize| {
+            let p = &f[(y * W + x) * 3..];
+            p[0] as f64 / (p[0] as f64 + p[2] as f64)
+        };
+        // b comes from the left; lower rows lead.
+        assert!(share(0, H / 2) < 0.2 && share(W - 1, H / 2) > 0.8);
+        assert!(share(W / 2, H - 1) < share(W / 2, 0));
+        // Somewhere along a row the two are blended (no hard cut).
+        assert!((0..W).any(|x| (0.3..0.7).contains(&share(x, H / 2))));
+
+        // The zoom-through is not a plain crossfade: the pictures are scaled.
+        let (zoom, fade) = (apply(Transition::ZoomThrough, 0.3), apply(Transition::Crossfade, 0.3));
+        let diff = zoom.iter().zip(&fade).map(|(a, b)| (*a as f64 - *b as f64).abs()).sum::<f64>() / zoom.len() as f64;
+        assert!(diff > 2.0, "zoom-through differs from a crossfade by {diff:.2}");
+    }
 }

@@ -170,7 +170,38 @@ async fn square_and_landscape_render_through_the_port() {
         assert_eq!((info.width, info.height, info.frames, info.decodable_frames), (w, h, 90, 90));
         assert!(info.faststart);
         let notes = notes.0.lock().unwrap();
-        assert_eq!(notes[0], "encoder: openh264 (bundled)");
+        assert_eq!(notes[0], "encoder: openh264 (bundled) — default");
+    }
+}
+
+/// The configured encoder renders through the port and its choice is the first job event.
+#[tokio::test]
+async fn the_encoder_choice_is_reported_and_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let require = std::env::var("GLIMVID_TEST_REQUIRE_REAL").is_ok_and(|v| v == "1" || v == "true");
+    let mut choices = vec![(EncoderChoice::Bundled, "openh264")];
+    match crate::encode::FfmpegEncoder::detect() {
+        Ok(_) => choices.push((EncoderChoice::System, "libx264")),
+        Err(why) if require => panic!("GLIMVID_TEST_REQUIRE_REAL=1 but {why}"),
+        Err(why) => eprintln!("SKIPPED the system encoder render: {why}"),
+    }
+    for (choice, name) in choices {
+        let renderer = LocalRenderer::with_choice(choice).unwrap();
+        let notes = Arc::new(Notes::default());
+        let output = dir.path().join(format!("{choice}.mp4"));
+        let req = RenderRequest {
+            script: script(&[0, 1]),
+            images: enhanced(AspectRatio::Square),
+            options: options(AspectRatio::Square, 3),
+            output: output.clone(),
+            observer: notes.clone(),
+        };
+        let r = renderer.render(req).await.unwrap();
+        assert_eq!((r.frames, r.encoder.as_str()), (90, name));
+        let info = probe_mp4(&output).unwrap();
+        assert_eq!((info.frames, info.decodable_frames, info.faststart), (90, 90, true), "{choice}");
+        let notes = notes.0.lock().unwrap();
+        assert!(notes[0].starts_with(&format!("encoder: {name}")) && notes[0].contains("configured"), "{notes:?}");
     }
 }
 
@@ -208,4 +239,134 @@ fn frame_source_is_deterministic() {
     composer.render(77, &mut a);
     composer.render(77, &mut b);
     assert_eq!(a.y(), b.y());
+}
+
+/// A clip of solid colour with a square moving across it.
+struct ColourClip {
+    colour: [u8; 3],
+    frames: u32,
+}
+
+impl FrameSource for ColourClip {
+    fn frame_count(&self) -> u32 {
+        self.frames
+    }
+
+    fn render(&self, index: u32, out: &mut crate::yuv::Yuv420) {
+        let (w, h) = (out.width(), out.height());
+        let mut rgb = Vec::with_capacity((w * h * 3) as usize);
+        for y in 0..h {
+            for x in 0..w {
+                let square = (x as i32 - 10 - 4 * index as i32).abs() < 12 && (y as i32 - 100).abs() < 12;
+                rgb.extend_from_slice(&if square { [250, 250, 250] } else { self.colour });
+            }
+        }
+        out.fill_from_rgb(&rgb);
+    }
+}
+
+fn make_clips(dir: &Path) -> Vec<std::path::PathBuf> {
+    let colours = [[200, 40, 40], [40, 190, 60], [40, 60, 200]];
+    colours
+        .iter()
+        .enumerate()
+        .map(|(i, &colour)| {
+            let path = dir.join(format!("clip{i}.mp4"));
+            let spec = EncodeSpec { width: 320, height: 240, fps: 30, bitrate: 800_000 };
+            BundledH264::new().encode(&spec, &ColourClip { colour, frames: 60 }, &path).unwrap();
+            path
+        })
+        .collect()
+}
+
+/// Clips made by our own encoder come out as one video with captions, each scene showing its
+/// clip (by colour) and the clip moving (it plays, it is not a still).
+#[tokio::test]
+async fn clips_are_joined_with_captions_and_transitions() {
+    use glimvid_providers::{ClipJoiner, JoinRequest};
+    let dir = tempfile::tempdir().unwrap();
+    let clips = make_clips(dir.path());
+    let output = dir.path().join("joined.mp4");
+    let notes = Arc::new(Notes::default());
+    let (script, opts) = (script(&[0, 0, 1]), options(AspectRatio::Square, 6));
+    let req = JoinRequest {
+        script: script.clone(),
+        clips: clips.clone(),
+        options: opts,
+        output: output.clone(),
+        observer: notes.clone(),
+    };
+    let r = LocalRenderer::with_choice(EncoderChoice::Bundled).unwrap().join(req).await.unwrap();
+    assert_eq!((r.width, r.height, r.frames, r.encoder.as_str()), (1080, 1080, 180, "openh264"));
+    let info = probe_mp4(&output).unwrap();
+    assert_eq!((info.frames, info.decodable_frames, info.faststart), (180, 180, true));
+    assert!(notes.0.lock().unwrap()[0].starts_with("encoder: openh264"));
+
+    // Rebuild the same timeline to know when each scene's caption is fully shown.
+    let mut one_shot_each = script.clone();
+    for (i, s) in one_shot_each.scenes.iter_mut().enumerate() {
+        s.photo_index = i as u32;
+    }
+    let tl = Timeline::new(&one_shot_each, 6, FPS, Style::Clean);
+    let mid = |k: usize| {
+        let c = tl.cues.iter().find(|c| c.cue == timeline::Cue::Caption(k)).unwrap();
+        ((c.start + c.end) / 2.0 * FPS as f64) as u32
+    };
+    let picks = [mid(0), mid(1), mid(1) + 6, mid(2)];
+    let frames = decode_frames(&output, &picks).unwrap();
+    // The upper part of the frame (no text there, little darkening) shows the scene's clip colour.
+    let dominant = |img: &RgbImage| {
+        let mut s = [0f64; 3];
+        for y in 380..560 {
+            for x in 0..1080 {
+                let p = img.get_pixel(x, y);
+                for c in 0..3 {
+                    s[c] += p[c] as f64;
+                }
+            }
+        }
+        (0..3).max_by(|&a, &b| s[a].total_cmp(&s[b])).unwrap()
+    };
+    assert_eq!(dominant(&frames[0]), 0, "scene 1 shows the red clip");
+    assert_eq!(dominant(&frames[1]), 1, "scene 2 shows the green clip");
+    assert_eq!(dominant(&frames[3]), 2, "scene 3 shows the blue clip");
+    assert!(mad(frames[1].as_raw(), frames[2].as_raw()) > 0.2, "the clip plays (the square moves)");
+
+    // Captions as in a local render: bright text in scene 2's caption area.
+    let composer_caption = {
+        let firsts = vec![RgbImage::new(1080, 1080); 3];
+        Composer::new(&one_shot_each, firsts, (1080, 1080), tl.clone(), Style::Clean).caption_area(1).unwrap()
+    };
+    let (cols, rows) = composer_caption;
+    let text = rows
+        .flat_map(|y| cols.clone().map(move |x| (x, y)))
+        .filter(|&(x, y)| luma(frames[1].get_pixel(x as u32, y as u32)) > 220.0)
+        .count();
+    assert!(text > 200, "caption pixels: {text}");
+}
+
+#[tokio::test]
+async fn bad_clips_are_permanent_errors() {
+    use glimvid_providers::{ClipJoiner, JoinRequest};
+    let dir = tempfile::tempdir().unwrap();
+    let mut clips = make_clips(dir.path());
+    let output = dir.path().join("joined.mp4");
+    let join = |clips: Vec<std::path::PathBuf>| JoinRequest {
+        script: script(&[0, 1, 2]),
+        clips,
+        options: options(AspectRatio::Square, 4),
+        output: output.clone(),
+        observer: Arc::new(glimvid_providers::NoopObserver),
+    };
+    let renderer = LocalRenderer::new();
+    let e = renderer.join(join(clips[..2].to_vec())).await.unwrap_err();
+    assert_eq!(e.class, ErrorClass::Permanent);
+    assert!(e.message.contains("2 clips for 3 scenes"), "{e}");
+    let junk = dir.path().join("junk.mp4");
+    std::fs::write(&junk, b"not a video").unwrap();
+    clips[1] = junk;
+    let e = renderer.join(join(clips)).await.unwrap_err();
+    assert_eq!(e.class, ErrorClass::Permanent);
+    assert!(e.message.contains("clip 2"), "{e}");
+    assert!(!output.exists());
 }

@@ -14,13 +14,19 @@ use crate::imaging::smoothstep;
 pub enum Transition {
     Crossfade,
     DipToBlack,
+    /// The next shot slides in from the right, pushing this one out.
     Push,
+    /// A soft-edged diagonal wipe from left to right.
+    Wipe,
+    /// This shot zooms in as it fades and the next one arrives zoomed in and settles.
+    ZoomThrough,
 }
 
 /// Style-dependent pacing.
 #[derive(Debug, Clone, Copy)]
 pub struct Pacing {
-    pub transition: Transition,
+    /// The transitions used in turn, one per shot change.
+    pub transitions: &'static [Transition],
     pub transition_s: f64,
     /// Ken Burns zoom at the end of a move (1.0 = none).
     pub zoom: f64,
@@ -29,9 +35,13 @@ pub struct Pacing {
 impl Pacing {
     pub fn for_style(style: Style) -> Self {
         match style {
-            Style::Clean => Self { transition: Transition::Crossfade, transition_s: 0.5, zoom: 1.12 },
-            Style::Bold => Self { transition: Transition::Push, transition_s: 0.35, zoom: 1.16 },
-            Style::Elegant => Self { transition: Transition::DipToBlack, transition_s: 0.8, zoom: 1.08 },
+            Style::Clean => Self { transitions: &[Transition::Crossfade], transition_s: 0.5, zoom: 1.12 },
+            Style::Bold => {
+                Self { transitions: &[Transition::Push, Transition::ZoomThrough], transition_s: 0.4, zoom: 1.16 }
+            }
+            Style::Elegant => {
+                Self { transitions: &[Transition::DipToBlack, Transition::Wipe], transition_s: 0.8, zoom: 1.08 }
+            }
         }
     }
 }
@@ -199,12 +209,18 @@ impl Timeline {
         Self { fps, frames, duration, pacing, segments, cues, intro_end: intro }
     }
 
+    /// The transition that brings segment `k` (k >= 1) on screen.
+    pub fn transition_into(&self, k: usize) -> Transition {
+        let list = self.pacing.transitions;
+        list[k.saturating_sub(1) % list.len()]
+    }
+
     pub fn time_of(&self, frame: u32) -> f64 {
         frame as f64 / self.fps as f64
     }
 
     /// The span a segment is visible (its nominal span plus half a transition each side).
-    fn visible(&self, k: usize) -> (f64, f64) {
+    pub fn visible(&self, k: usize) -> (f64, f64) {
         let half = self.pacing.transition_s / 2.0;
         let s = &self.segments[k];
         let start = if k == 0 { 0.0 } else { s.start - half };
@@ -323,5 +339,17 @@ mod tests {
         let start_speed = m.at(0.01).0 - m.at(0.0).0;
         let mid_speed = m.at(0.51).0 - m.at(0.5).0;
         assert!(start_speed < mid_speed / 2.0);
+    }
+
+    #[test]
+    fn transitions_are_chosen_by_style() {
+        let kinds = |style| {
+            let tl = Timeline::new(&script(&[0, 1, 2, 3]), 15, 30, style);
+            (1..tl.segments.len()).map(|k| tl.transition_into(k)).collect::<Vec<_>>()
+        };
+        use Transition::*;
+        assert_eq!(kinds(Style::Clean), vec![Crossfade; 4]);
+        assert_eq!(kinds(Style::Bold), vec![Push, ZoomThrough, Push, ZoomThrough]);
+        assert_eq!(kinds(Style::Elegant), vec![DipToBlack, Wipe, DipToBlack, Wipe]);
     }
 }

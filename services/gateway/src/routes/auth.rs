@@ -5,7 +5,7 @@ use glimvid_proto::auth::v1 as pb;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::{error::ApiResult, routes::account::account_json, state::SharedState};
+use crate::{client_ip::ClientIp, error::ApiResult, routes::account::account_json, state::SharedState};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,7 +41,11 @@ fn tokens_json(t: pb::TokenResponse) -> serde_json::Value {
     })
 }
 
-pub async fn register(state: web::Data<SharedState>, body: web::Json<RegisterBody>) -> ApiResult<HttpResponse> {
+pub async fn register(
+    state: web::Data<SharedState>,
+    ip: ClientIp,
+    body: web::Json<RegisterBody>,
+) -> ApiResult<HttpResponse> {
     let b = body.into_inner();
     let t = state
         .auth
@@ -51,19 +55,19 @@ pub async fn register(state: web::Data<SharedState>, body: web::Json<RegisterBod
             password: b.password,
             language: b.language.unwrap_or_default(),
             age_confirmed: b.age_confirmed,
-            client_ip: String::new(),
+            client_ip: ip.as_string(),
         })
         .await?
         .into_inner();
     Ok(HttpResponse::Created().json(tokens_json(t)))
 }
 
-pub async fn login(state: web::Data<SharedState>, body: web::Json<LoginBody>) -> ApiResult<HttpResponse> {
+pub async fn login(state: web::Data<SharedState>, ip: ClientIp, body: web::Json<LoginBody>) -> ApiResult<HttpResponse> {
     let b = body.into_inner();
     let t = state
         .auth
         .clone()
-        .login(pb::LoginRequest { email: b.email, password: b.password, client_ip: String::new() })
+        .login(pb::LoginRequest { email: b.email, password: b.password, client_ip: ip.as_string() })
         .await?
         .into_inner();
     Ok(HttpResponse::Ok().json(tokens_json(t)))

@@ -83,6 +83,7 @@ async fn read_submission(state: &SharedState, mut form: Multipart, key: Option<S
 pub async fn create(
     state: web::Data<SharedState>,
     user: AuthUser,
+    ip: crate::client_ip::ClientIp,
     req: HttpRequest,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
@@ -101,9 +102,13 @@ pub async fn create(
         .map_err(|_| ApiError(DomainError::invalid("Idempotency-Key", "the key must be visible ASCII")))?;
     let form = Multipart::new(req.headers(), payload);
     let sub = read_submission(&state, form, key).await?;
-    let (view, replayed) = match videos::create(&state, user.user_id, sub).await? {
-        Created::New(v) => (v, false),
-        Created::Replayed(v) => (v, true),
+    let (view, replayed) = match videos::create_from(&state, user.user_id, sub, ip.0).await {
+        Ok(Created::New(v)) => (v, false),
+        Ok(Created::Replayed(v)) => (v, true),
+        Err(e) if e.0.code == ErrorCode::RateLimited => {
+            return Ok(crate::limits::in_flight_response(&e, state.settings.accounts.max_jobs_in_flight));
+        }
+        Err(e) => return Err(e),
     };
     let body = job_json(&state, &view);
     Ok(HttpResponse::Accepted()

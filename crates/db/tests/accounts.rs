@@ -1,0 +1,257 @@
+//! Account rules on every backend (SQLite always; PostgreSQL when configured): rate-limit
+//! counters shared by replicas, free trials per IP per day, jobs in flight, the usage log and
+//! its purge with the clock moved forward, API keys, purchases once per event, account deletion.
+
+use glimvid_db::{
+    Db, DbError,
+    repo::{
+        api_keys::{self, NewApiKey},
+        billing::{self, PurchaseOutcome},
+        credits,
+        jobs::{self, Admission, NewAsset, NewJob},
+        limits::{self, Rule},
+        usage::{self, Event, RETENTION_MS},
+        users::{self, NewUser},
+    },
+    testing,
+};
+use uuid::Uuid;
+
+async fn each_backend<F, Fut>(f: F)
+where
+    F: Fn(Db) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for t in testing::databases().await {
+        eprintln!("backend: {}", t.name);
+        f(t.db.clone()).await;
+        t.cleanup().await;
+    }
+}
+
+async fn user(db: &Db, trials: i64) -> Uuid {
+    let email = format!("{}@example.com", Uuid::new_v4().simple());
+    users::create_user(db, NewUser { email: &email, password_hash: "$scrypt$x", language: "en" }, trials)
+        .await
+        .unwrap()
+        .id
+}
+
+fn new_job(user_id: Uuid) -> NewJob {
+    let id = Uuid::now_v7();
+    NewJob {
+        id,
+        user_id,
+        description: "A mug".into(),
+        options_json: "{}".into(),
+        photo_count: 1,
+        originals: vec![NewAsset {
+            kind: "original",
+            idx: 0,
+            blob_key: format!("u/{user_id}/j/{id}/original/0.jpg"),
+            size: 3,
+            content_type: "image/jpeg".into(),
+            sha256: "00".into(),
+            width: Some(1),
+            height: Some(1),
+        }],
+        tasks: vec![],
+        idempotency_key: None,
+        request_hash: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fixed_window_counts_atomically_and_resets() {
+    each_backend(|db| async move {
+        let rule = Rule { limit: 5, window_ms: 60_000 };
+        let t0 = 1_800_000_000_000i64; // a window boundary (divisible by 60 000)
+        // 20 concurrent hits (as from several replicas): exactly 5 allowed.
+        let hits = (0..20).map(|_| {
+            let db = db.clone();
+            async move { limits::hit_db(&db, "login:ip:192.0.2.1", rule, t0 + 10).await.unwrap() }
+        });
+        let decisions = futures_join_all(hits).await;
+        assert_eq!(decisions.iter().filter(|d| d.allowed).count(), 5, "{decisions:?}");
+        let last = limits::hit_db(&db, "login:ip:192.0.2.1", rule, t0 + 20_000).await.unwrap();
+        assert!(!last.allowed);
+        assert_eq!(last.remaining, 0);
+        assert_eq!(last.reset_ms, 40_000);
+        assert_eq!(last.reset_secs(), 40);
+        // Another key is unaffected; the next window starts again.
+        assert!(limits::hit_db(&db, "login:ip:192.0.2.2", rule, t0 + 20_000).await.unwrap().allowed);
+        let next = limits::hit_db(&db, "login:ip:192.0.2.1", rule, t0 + 60_000).await.unwrap();
+        assert!(next.allowed && next.remaining == 4, "{next:?}");
+        // Expired windows are purged.
+        assert!(limits::purge(&db, t0 + 200_000).await.unwrap() >= 2);
+    })
+    .await;
+}
+
+async fn futures_join_all<F: std::future::Future + Send + 'static>(fs: impl Iterator<Item = F>) -> Vec<F::Output>
+where
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = fs.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn free_trials_are_capped_per_ip_per_day_and_credits_still_pay() {
+    each_backend(|db| async move {
+        let ip = format!("198.51.100.{}", rand_octet());
+        let adm = Admission { client_ip: Some(ip.clone()), trials_per_ip_per_day: Some(2), max_in_flight: None };
+        // Three accounts with a trial each, one network: two trials pass.
+        let (a, b, c) = (user(&db, 1).await, user(&db, 1).await, user(&db, 1).await);
+        jobs::create_with(&db, new_job(a), &adm).await.unwrap();
+        jobs::create_with(&db, new_job(b), &adm).await.unwrap();
+        assert!(matches!(jobs::create_with(&db, new_job(c), &adm).await, Err(DbError::PaymentRequired)));
+        assert_eq!(credits::balances(db.conn(), c).await.unwrap().trials, 1, "the refused trial stays");
+        // Bought credits still pay from that network.
+        credits::grant(&db, c, 1, glimvid_domain::credits::EntryKind::Purchase, &format!("p-{c}")).await.unwrap();
+        let v = jobs::create_with(&db, new_job(c), &adm).await.unwrap();
+        assert_eq!(v.job.payment_currency.as_deref(), Some("credit"));
+        // Another network may still use the trial.
+        let other = Admission { client_ip: Some("203.0.113.77".into()), ..adm.clone() };
+        let d = user(&db, 1).await;
+        assert_eq!(
+            jobs::create_with(&db, new_job(d), &other).await.unwrap().job.payment_currency.as_deref(),
+            Some("trial")
+        );
+    })
+    .await;
+}
+
+fn rand_octet() -> u8 {
+    (Uuid::new_v4().as_bytes()[0] % 250) + 1
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn jobs_in_flight_are_limited_per_account() {
+    each_backend(|db| async move {
+        let u = user(&db, 5).await;
+        let adm = Admission { max_in_flight: Some(2), ..Admission::default() };
+        let first = jobs::create_with(&db, new_job(u), &adm).await.unwrap();
+        jobs::create_with(&db, new_job(u), &adm).await.unwrap();
+        match jobs::create_with(&db, new_job(u), &adm).await {
+            Err(e @ DbError::RateLimited { limit: 2, .. }) => {
+                assert_eq!(e.code(), glimvid_domain::ErrorCode::RateLimited)
+            }
+            other => panic!("expected RateLimited, got {other:?}"),
+        }
+        assert_eq!(credits::balances(db.conn(), u).await.unwrap().trials, 3, "the refused job cost nothing");
+        // One ends: room for one more.
+        jobs::cancel(&db, u, first.job.id).await.unwrap();
+        jobs::create_with(&db, new_job(u), &adm).await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn usage_rows_are_paged_and_purged_after_30_days() {
+    each_backend(|db| async move {
+        let u = user(&db, 0).await;
+        let now = glimvid_db::now_ms();
+        for (i, act) in ["register", "login", "video_created", "video_created"].iter().enumerate() {
+            let e =
+                Event { user_id: Some(u), ip: "192.0.2.9", action: act, route: "/r", status: 200, at: now + i as i64 };
+            usage::record_event(&db, e).await.unwrap();
+        }
+        let page = usage::page_for_user(&db, u, None, 3, now + 10).await.unwrap();
+        assert_eq!(page.len(), 3);
+        assert_eq!(page[0].action.as_deref(), Some("video_created"), "newest first");
+        let rest = usage::page_for_user(&db, u, Some(page[2].id), 3, now + 10).await.unwrap();
+        assert_eq!(rest.len(), 1);
+        assert_eq!(rest[0].action.as_deref(), Some("register"));
+        assert_eq!(rest[0].ip, "192.0.2.9");
+        assert_eq!(usage::count_for_user(&db, u, "video_created", now + 10).await.unwrap(), 2);
+
+        // The clock moves 29 days on: nothing goes. 31 days on: all of it.
+        assert_eq!(usage::purge(&db, now + 29 * 24 * 3600 * 1000).await.unwrap(), 0);
+        assert_eq!(usage::page_for_user(&db, u, None, 10, now + 29 * 24 * 3600 * 1000).await.unwrap().len(), 4);
+        let later = now + RETENTION_MS + 24 * 3600 * 1000;
+        assert!(usage::purge(&db, later).await.unwrap() >= 4);
+        assert!(usage::page_for_user(&db, u, None, 10, now).await.unwrap().is_empty(), "rows remain after the purge");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn api_keys_are_found_by_hash_until_revoked() {
+    each_backend(|db| async move {
+        let (u, other) = (user(&db, 0).await, user(&db, 0).await);
+        let scopes = vec!["videos:read".to_owned()];
+        let hash = format!("{:0>64}", Uuid::new_v4().simple());
+        let k = api_keys::create(
+            &db,
+            NewApiKey { user_id: u, name: "shop", prefix: "gv_live_abcdef", key_hash: &hash, scopes: &scopes },
+        )
+        .await
+        .unwrap();
+        assert_eq!(api_keys::find_active(&db, &hash).await.unwrap().map(|k| k.user_id), Some(u));
+        assert_eq!(api_keys::list(&db, u).await.unwrap().len(), 1);
+        assert!(api_keys::list(&db, other).await.unwrap().is_empty());
+        assert!(matches!(api_keys::revoke(&db, other, k.id).await, Err(DbError::NotFound(_))), "another's key");
+        api_keys::revoke(&db, u, k.id).await.unwrap();
+        assert!(api_keys::find_active(&db, &hash).await.unwrap().is_none());
+        assert!(api_keys::list(&db, u).await.unwrap()[0].revoked_at.is_some());
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_purchase_event_grants_credits_once() {
+    each_backend(|db| async move {
+        let u = user(&db, 0).await;
+        let ev = format!("evt_{}", Uuid::new_v4().simple());
+        let tries = (0..4).map(|_| {
+            let (db, ev) = (db.clone(), ev.clone());
+            async move { billing::apply_purchase(&db, &ev, u, 10).await.unwrap() }
+        });
+        let outcomes = futures_join_all(tries).await;
+        assert_eq!(outcomes.iter().filter(|o| **o == PurchaseOutcome::Granted).count(), 1, "{outcomes:?}");
+        assert_eq!(credits::balances(db.conn(), u).await.unwrap().credits, 10);
+        assert_eq!(billing::for_user(&db, u).await.unwrap().len(), 1);
+        assert!(matches!(
+            billing::apply_purchase(&db, "evt_other", Uuid::now_v7(), 5).await,
+            Err(DbError::NotFound(_))
+        ));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn deleting_an_account_removes_every_row() {
+    each_backend(|db| async move {
+        let u = user(&db, 2).await;
+        let keep = user(&db, 1).await;
+        let v = jobs::create(&db, new_job(u)).await.unwrap();
+        jobs::create(&db, new_job(keep)).await.unwrap();
+        billing::apply_purchase(&db, &format!("evt_{u}"), u, 3).await.unwrap();
+        usage::record(&db, Some(u), "192.0.2.1", "/x", 200).await.unwrap();
+        let hash = format!("{:0>64}", Uuid::new_v4().simple());
+        let scopes = vec!["videos:write".to_owned()];
+        api_keys::create(
+            &db,
+            NewApiKey { user_id: u, name: "k", prefix: "gv_live_x", key_hash: &hash, scopes: &scopes },
+        )
+        .await
+        .unwrap();
+        let keys = users::delete_account(&db, u).await.unwrap();
+        assert_eq!(keys, vec![v.assets[0].blob_key.clone()]);
+        assert!(matches!(users::get(&db, u).await, Err(DbError::NotFound(_))));
+        assert!(matches!(jobs::get(&db, v.job.id).await, Err(DbError::NotFound(_))));
+        assert!(credits::entries(&db, u).await.unwrap().is_empty());
+        assert!(billing::for_user(&db, u).await.unwrap().is_empty());
+        assert!(api_keys::find_active(&db, &hash).await.unwrap().is_none());
+        assert!(usage::for_user(&db, u, 10).await.unwrap().is_empty());
+        // Other accounts are untouched; deleting twice is "not found".
+        assert_eq!(jobs::list(&db, keep, None, 10).await.unwrap().len(), 1);
+        assert!(matches!(users::delete_account(&db, u).await, Err(DbError::NotFound(_))));
+    })
+    .await;
+}

@@ -1,0 +1,106 @@
+//! Our side of the anchor benchmark (`scripts/bench-media`): the same job as
+//! `../shared/bench/anchors/ffmpeg_render.sh`, on the same inputs, one step per process so that
+//! the harness measures wall time, CPU seconds and peak RSS the same way for every tool.
+//!
+//! ```text
+//! anchor enhance IN.jpg OUT.jpg                      one photo to 1080x1920 (JPEG q90)
+//! anchor render bundled|system[:PRESET] INPUTS OUT.mp4 [SECONDS]
+//! anchor reference INPUTS OUT.yuv [SECONDS]          our frames, lossless (raw I420)
+//! ```
+//!
+//! INPUTS holds product_1..5.jpg (the anchors' generator) and cap1..4.txt. The job: five scenes,
+//! one per photo, captions cap1..4 on the first four; our timeline also draws a title over the
+//! first shot and an outro card with a call to action (so one more transition than the anchor's
+//! four crossfades): slightly more work than the filter graph does.
+
+use std::{path::Path, time::Instant};
+
+use bytes::Bytes;
+use glimvid_domain::{AspectRatio, Language, Scene, Script, Style, VideoOptions};
+use glimvid_media::{
+    BundledH264, Encoder, FfmpegEncoder,
+    encode::FrameSource,
+    enhance::enhance_photo,
+    render::{prepare, render_video},
+    yuv::Yuv420,
+};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let arg = |i: usize, what: &str| args.get(i).unwrap_or_else(|| usage(what)).as_str();
+    match arg(0, "a command") {
+        "enhance" => {
+            let raw = std::fs::read(arg(1, "IN.jpg")).expect("read the photo");
+            let e = enhance_photo(&raw, AspectRatio::Portrait.dimensions()).expect("enhance");
+            std::fs::write(arg(2, "OUT.jpg"), &e.bytes).expect("write the photo");
+            eprintln!("{}", e.note);
+        }
+        "render" => {
+            let (kind, preset) = arg(1, "the encoder").split_once(':').unwrap_or((arg(1, ""), "veryfast"));
+            let encoder: Box<dyn Encoder> = match kind {
+                "bundled" => Box::new(BundledH264::new()),
+                "system" => Box::new(FfmpegEncoder::detect().expect("ffmpeg with libx264").with_preset(preset)),
+                other => usage(&format!("bundled or system, not {other}")),
+            };
+            let seconds = args.get(4).map_or(15, |s| s.parse().expect("seconds"));
+            let (script, images, options) = job(Path::new(arg(2, "INPUTS")), seconds);
+            let started = Instant::now();
+            let out = render_video(&script, &images, &options, Path::new(arg(3, "OUT.mp4")), encoder.as_ref())
+                .expect("render");
+            eprintln!("{} frames with {} in {:.2} s", out.frames, encoder.describe(), started.elapsed().as_secs_f64());
+        }
+        "reference" => {
+            use std::io::Write;
+            let seconds = args.get(3).map_or(15, |s| s.parse().expect("seconds"));
+            let (script, images, options) = job(Path::new(arg(1, "INPUTS")), seconds);
+            let composer = prepare(&script, &images, &options).expect("prepare");
+            let (w, h) = options.aspect_ratio.dimensions();
+            let mut out = std::io::BufWriter::new(std::fs::File::create(arg(2, "OUT.yuv")).expect("create"));
+            let mut frame = Yuv420::new(w, h);
+            for i in 0..composer.frame_count() {
+                composer.render(i, &mut frame);
+                for p in [frame.y(), frame.u(), frame.v()] {
+                    out.write_all(p).expect("write");
+                }
+            }
+            out.flush().expect("flush");
+        }
+        other => usage(&format!("enhance, render or reference, not {other}")),
+    }
+}
+
+fn usage(what: &str) -> ! {
+    eprintln!("expected {what}; see the doc comment of crates/media/examples/anchor.rs");
+    std::process::exit(2)
+}
+
+/// The anchor job from INPUTS: the raw photos (cover-cropped by the renderer, as the filter
+/// graph does) and the four captions.
+fn job(dir: &Path, seconds: u32) -> (Script, Vec<Bytes>, VideoOptions) {
+    let images: Vec<Bytes> = (1..=5)
+        .map(|i| Bytes::from(std::fs::read(dir.join(format!("product_{i}.jpg"))).expect("read product_N.jpg")))
+        .collect();
+    let caption = |i: usize| {
+        std::fs::read_to_string(dir.join(format!("cap{i}.txt"))).map(|s| s.trim().to_owned()).unwrap_or_default()
+    };
+    let scenes = (0..5)
+        .map(|i| Scene {
+            caption: if i < 4 { caption(i + 1) } else { "Designed for every day".into() },
+            voiceover: String::new(),
+            photo_index: i as u32,
+        })
+        .collect();
+    let script = Script {
+        title: "The Essentials Collection".into(),
+        hook: String::new(),
+        scenes,
+        call_to_action: "Order today - free shipping".into(),
+    };
+    let options = VideoOptions {
+        aspect_ratio: AspectRatio::Portrait,
+        duration_s: seconds,
+        language: Language::En,
+        style: Style::Clean,
+    };
+    (script, images, options)
+}

@@ -1,0 +1,181 @@
+//! Joining a video provider's clips (one MP4 per scene) into the final video: each clip plays
+//! where the local render would show a photo, cover-cropped and scaled to the frame, with the
+//! same intro title, captions, transitions and outro card, through the same encoder. The result
+//! has the same format as a local render whatever the provider sent.
+//!
+//! Frames are composed in parallel and out of order (the bundled encoder encodes chunks side by
+//! side), but clips decode only forwards. Each clip keeps a few paused decoders ([`FrameReader`])
+//! and a request resumes the one just behind it, so decoding stays close to one pass per encoder
+//! chunk and memory holds a handful of frames per clip, never a whole clip.
+
+use std::{
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex},
+    time::Instant,
+};
+
+use async_trait::async_trait;
+use fast_image_resize::FilterType;
+use glimvid_domain::{Script, VideoOptions};
+use glimvid_providers::{ClipJoiner, JoinRequest, ProviderError, RenderOutput};
+use image::RgbImage;
+
+use super::{
+    Composer, FPS, LocalRenderer, PROVIDER, RenderError, Timeline, check_duration, secs, to_frame, write_video,
+};
+use crate::encode::Encoder;
+use crate::imaging::{Rect, resize_rgb};
+use crate::probe::FrameReader;
+use crate::yuv::Yuv420;
+
+/// Paused decoders kept per clip (more are opened when needed, the extras dropped).
+const READERS_PER_CLIP: usize = 4;
+
+/// A decoder paused after returning `last` (frame `reader.position() - 1`).
+struct Cursor {
+    reader: FrameReader,
+    last: Option<Yuv420>,
+}
+
+struct Clip {
+    path: PathBuf,
+    frames: u32,
+    fps: f64,
+    cursors: Mutex<Vec<Cursor>>,
+}
+
+impl Clip {
+    /// Frame `index` (clamped to the clip: a short clip holds its last frame).
+    fn frame(&self, index: u32) -> Result<Yuv420, String> {
+        let index = index.min(self.frames.saturating_sub(1));
+        // The cursor furthest along that has not passed `index`.
+        let taken = {
+            let mut cursors = self.cursors.lock().map_err(|_| "clip cursor lock poisoned".to_string())?;
+            let best = cursors
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.reader.position() <= index + 1)
+                .max_by_key(|(_, c)| c.reader.position())
+                .map(|(k, _)| k);
+            best.map(|k| cursors.swap_remove(k))
+        };
+        let mut cursor = match taken {
+            Some(c) => c,
+            None => Cursor { reader: FrameReader::open(&self.path).map_err(|e| e.to_string())?, last: None },
+        };
+        while cursor.reader.position() <= index {
+            match cursor.reader.next_frame().map_err(|e| e.to_string())? {
+                Some(f) => cursor.last = Some(f),
+                None => break, // fewer decodable frames than samples: hold the last one
+            }
+        }
+        let frame = cursor.last.clone().ok_or_else(|| format!("no frame decoded up to {index}"))?;
+        if let Ok(mut cursors) = self.cursors.lock()
+            && cursors.len() < READERS_PER_CLIP
+        {
+            cursors.push(cursor);
+        }
+        Ok(frame)
+    }
+}
+
+/// The clips of one join, by scene.
+pub(crate) struct Clips {
+    clips: Vec<Clip>,
+}
+
+impl Clips {
+    /// Opens every clip and decodes its first frame (checked up front: a clip that does not
+    /// decode is a permanent error, not a black scene). Returns the first frames at about the
+    /// frame size too: the composer's stand-in pictures (outro backdrop, fallback).
+    fn open(paths: &[PathBuf], frame: (u32, u32)) -> Result<(Self, Vec<RgbImage>), RenderError> {
+        let mut clips = Vec::with_capacity(paths.len());
+        let mut firsts = Vec::with_capacity(paths.len());
+        for (i, path) in paths.iter().enumerate() {
+            let bad = |e: String| RenderError::Invalid(format!("clip {} cannot be used: {e}", i + 1));
+            let mut reader = FrameReader::open(path).map_err(|e| bad(e.to_string()))?;
+            let (frames, fps) = (reader.frame_count(), reader.fps());
+            let first =
+                reader.next_frame().map_err(|e| bad(e.to_string()))?.ok_or_else(|| bad("no frame decodes".into()))?;
+            let img = RgbImage::from_raw(first.width(), first.height(), first.to_rgb()).expect("sized RGB buffer");
+            firsts.push(to_frame(img, frame));
+            let cursor = Cursor { reader, last: Some(first) };
+            clips.push(Clip { path: path.clone(), frames, fps, cursors: Mutex::new(vec![cursor]) });
+        }
+        Ok((Self { clips }, firsts))
+    }
+
+    /// Draws clip `i` at `t` seconds into it, cover-cropped to `out` (packed RGB8, `w`x`h`).
+    /// False (logged) when the clip fails mid-way: the caller shows the still instead.
+    pub(crate) fn draw(&self, i: usize, t: f64, out: &mut [u8], (w, h): (u32, u32)) -> bool {
+        let Some(clip) = self.clips.get(i) else { return false };
+        let index = (t.max(0.0) * clip.fps).floor() as u32;
+        match clip.frame(index) {
+            Ok(f) => {
+                let (fw, fh) = (f.width(), f.height());
+                let rect = Rect::cover(fw, fh, w as f64 / h as f64);
+                resize_rgb(&f.to_rgb(), (fw, fh), out, (w, h), Some(rect), FilterType::CatmullRom);
+                true
+            }
+            Err(e) => {
+                tracing::warn!(clip = i, frame = index, error = %e, "a clip frame could not be decoded");
+                false
+            }
+        }
+    }
+}
+
+/// Joins `clips` (clip `i` for scene `i`) into `output`. CPU-bound: call from a blocking context.
+pub fn join_clips(
+    script: &Script,
+    clips: &[PathBuf],
+    options: &VideoOptions,
+    output: &Path,
+    encoder: &dyn Encoder,
+) -> Result<RenderOutput, RenderError> {
+    if script.scenes.is_empty() {
+        return Err(RenderError::Invalid("the script has no scenes".into()));
+    }
+    if clips.len() != script.scenes.len() {
+        return Err(RenderError::Invalid(format!(
+            "{} clips for {} scenes: one clip per scene is needed",
+            clips.len(),
+            script.scenes.len()
+        )));
+    }
+    check_duration(options)?;
+    let frame = options.aspect_ratio.dimensions();
+    let (clips, firsts) = Clips::open(clips, frame)?;
+    // Every scene is its own shot (scene i plays clip i), even if the script reused a photo.
+    let mut script = script.clone();
+    for (i, s) in script.scenes.iter_mut().enumerate() {
+        s.photo_index = i as u32;
+    }
+    let timeline = Timeline::new(&script, options.duration_s, FPS, options.style);
+    let composer = Composer::new(&script, firsts, frame, timeline, options.style).with_clips(clips);
+    write_video(&composer, options, output, encoder)
+}
+
+#[async_trait]
+impl ClipJoiner for LocalRenderer {
+    async fn join(&self, req: JoinRequest) -> Result<RenderOutput, ProviderError> {
+        req.observer.note(&self.encoder_note()).await;
+        let JoinRequest { script, clips, options, output, observer } = req;
+        let encoder: Arc<dyn Encoder> = self.encoder().clone();
+        let count = clips.len();
+        let started = Instant::now();
+        let out = tokio::task::spawn_blocking(move || join_clips(&script, &clips, &options, &output, encoder.as_ref()))
+            .await
+            .map_err(|e| ProviderError::transient(PROVIDER, "internal", format!("join task failed: {e}")))??;
+        observer
+            .note(&format!(
+                "joined {count} clips into {} frames ({}x{}) in {:.1} s",
+                out.frames,
+                out.width,
+                out.height,
+                secs(started.elapsed())
+            ))
+            .await;
+        Ok(out)
+    }
+}
