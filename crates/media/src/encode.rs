@@ -152,6 +152,25 @@ pub(crate) fn partial_path(output: &Path) -> PathBuf {
     output.with_file_name(name)
 }
 
+/// Settles an encode written to `part`: renamed to `output` when it succeeded, removed when it
+/// failed, so that `output` only ever holds a finished file.
+pub(crate) fn settle_partial(
+    part: &Path,
+    output: &Path,
+    result: Result<EncodeReport, EncodeError>,
+) -> Result<EncodeReport, EncodeError> {
+    match result {
+        Ok(report) => {
+            std::fs::rename(part, output)?;
+            Ok(report)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(part);
+            Err(e)
+        }
+    }
+}
+
 /// Composes frames `range` of `source` in parallel batches on the rayon pool and hands them to
 /// `consume` in order, through a channel of `depth` frames. At most `depth` + one batch of frames
 /// exist at any time. Stops early (and stops composing) when `consume` fails.

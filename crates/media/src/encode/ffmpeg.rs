@@ -14,7 +14,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use super::{EncodeError, EncodeReport, EncodeSpec, Encoder, FrameSource, partial_path, stream_frames};
+use super::{EncodeError, EncodeReport, EncodeSpec, Encoder, FrameSource, partial_path, settle_partial, stream_frames};
 
 /// Frames composed ahead of the pipe.
 const QUEUE_DEPTH: usize = 4;
@@ -135,16 +135,7 @@ impl Encoder for FfmpegEncoder {
         }
         let part = partial_path(output);
         let result = self.run(spec, frames, total, &part);
-        match result {
-            Ok(report) => {
-                std::fs::rename(&part, output)?;
-                Ok(report)
-            }
-            Err(e) => {
-                let _ = std::fs::remove_file(&part);
-                Err(e)
-            }
-        }
+        settle_partial(&part, output, result)
     }
 }
 

@@ -19,7 +19,7 @@ use openh264::{
     formats::YUVSlices,
 };
 
-use super::{EncodeError, EncodeReport, EncodeSpec, Encoder, FrameSource, partial_path, stream_frames};
+use super::{EncodeError, EncodeReport, EncodeSpec, Encoder, FrameSource, partial_path, settle_partial, stream_frames};
 
 /// A chunk shorter than this is not worth a second encoder (and its extra IDR frame).
 const MIN_CHUNK_FRAMES: u32 = 45;
@@ -154,15 +154,6 @@ impl Encoder for BundledH264 {
                 encoder: "openh264",
             })
         })();
-        match result {
-            Ok(report) => {
-                std::fs::rename(&part, output)?;
-                Ok(report)
-            }
-            Err(e) => {
-                let _ = std::fs::remove_file(&part);
-                Err(e)
-            }
-        }
+        settle_partial(&part, output, result)
     }
 }
