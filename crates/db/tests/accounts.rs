@@ -8,14 +8,17 @@ use glimvid_db::{
         api_keys::{self, NewApiKey},
         billing::{self, PurchaseOutcome},
         credits,
-        jobs::{self, Admission, NewAsset, NewJob},
+        jobs::{self, Admission, NewJob},
         limits::{self, Rule},
         usage::{self, Event, RETENTION_MS},
-        users::{self, NewUser},
+        users,
     },
     testing,
 };
 use uuid::Uuid;
+
+mod common;
+use common::user;
 
 async fn each_backend<F, Fut>(f: F)
 where
@@ -29,36 +32,9 @@ where
     }
 }
 
-async fn user(db: &Db, trials: i64) -> Uuid {
-    let email = format!("{}@example.com", Uuid::new_v4().simple());
-    users::create_user(db, NewUser { email: &email, password_hash: "$scrypt$x", language: "en" }, trials)
-        .await
-        .unwrap()
-        .id
-}
-
+/// A one-photo job of `user_id` without tasks (these tests look at rows, not the queue).
 fn new_job(user_id: Uuid) -> NewJob {
-    let id = Uuid::now_v7();
-    NewJob {
-        id,
-        user_id,
-        description: "A mug".into(),
-        options_json: "{}".into(),
-        photo_count: 1,
-        originals: vec![NewAsset {
-            kind: "original",
-            idx: 0,
-            blob_key: format!("u/{user_id}/j/{id}/original/0.jpg"),
-            size: 3,
-            content_type: "image/jpeg".into(),
-            sha256: "00".into(),
-            width: Some(1),
-            height: Some(1),
-        }],
-        tasks: vec![],
-        idempotency_key: None,
-        request_hash: None,
-    }
+    NewJob { tasks: vec![], ..common::new_job(user_id) }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

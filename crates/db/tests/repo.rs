@@ -5,7 +5,7 @@ use glimvid_db::{
     Db, DbError,
     repo::{
         credits,
-        jobs::{self, CompleteOutcome, NewAsset, NewJob, NewTask, StageResult, StartOutcome},
+        jobs::{self, CompleteOutcome, NewAsset, NewTask, StageResult, StartOutcome},
         outbox,
         users::{self, NewUser, RotateOutcome},
     },
@@ -14,40 +14,8 @@ use glimvid_db::{
 use glimvid_domain::Stage;
 use uuid::Uuid;
 
-async fn user(db: &Db, trials: i64) -> Uuid {
-    let email = format!("{}@example.com", Uuid::new_v4().simple());
-    users::create_user(db, NewUser { email: &email, password_hash: "$scrypt$x", language: "en" }, trials)
-        .await
-        .unwrap()
-        .id
-}
-
-fn new_job(user_id: Uuid) -> NewJob {
-    let id = Uuid::now_v7();
-    NewJob {
-        id,
-        user_id,
-        description: "A mug".into(),
-        options_json: "{}".into(),
-        photo_count: 1,
-        originals: vec![NewAsset {
-            kind: "original",
-            idx: 0,
-            blob_key: format!("u/{user_id}/j/{id}/original/0.jpg"),
-            size: 3,
-            content_type: "image/jpeg".into(),
-            sha256: "00".into(),
-            width: Some(100),
-            height: Some(100),
-        }],
-        tasks: vec![
-            NewTask { queue: "glimvid.script", payload: b"s".to_vec() },
-            NewTask { queue: "glimvid.enhance", payload: b"e".to_vec() },
-        ],
-        idempotency_key: None,
-        request_hash: None,
-    }
-}
+mod common;
+use common::{new_job, user};
 
 fn render_task() -> NewTask {
     NewTask { queue: "glimvid.render", payload: b"r".to_vec() }
