@@ -115,22 +115,35 @@ impl VideoGenerator for LocalRenderer {
         req.observer.note(&self.encoder_note()).await;
         let RenderRequest { script, images, options, output, observer } = req;
         let encoder = self.encoder.clone();
-        let started = Instant::now();
-        let out =
-            tokio::task::spawn_blocking(move || render_video(&script, &images, &options, &output, encoder.as_ref()))
-                .await
-                .map_err(|e| ProviderError::transient(PROVIDER, "internal", format!("render task failed: {e}")))??;
-        observer
-            .note(&format!(
-                "rendered {} frames ({}x{}) in {:.1} s",
-                out.frames,
-                out.width,
-                out.height,
-                secs(started.elapsed())
-            ))
-            .await;
-        Ok(out)
+        run_noted(observer.as_ref(), "rendered".into(), move || {
+            render_video(&script, &images, &options, &output, encoder.as_ref())
+        })
+        .await
     }
+}
+
+/// Runs a render on the blocking pool, then reports its frames, size and time as a job event
+/// beginning with `what`.
+pub(crate) async fn run_noted<E: Into<ProviderError> + Send + 'static>(
+    observer: &dyn glimvid_providers::RenderObserver,
+    what: String,
+    work: impl FnOnce() -> Result<RenderOutput, E> + Send + 'static,
+) -> Result<RenderOutput, ProviderError> {
+    let started = Instant::now();
+    let out = tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ProviderError::transient(PROVIDER, "internal", format!("render task failed: {e}")))?
+        .map_err(Into::into)?;
+    observer
+        .note(&format!(
+            "{what} {} frames ({}x{}) in {:.1} s",
+            out.frames,
+            out.width,
+            out.height,
+            secs(started.elapsed())
+        ))
+        .await;
+    Ok(out)
 }
 
 fn secs(d: Duration) -> f64 {

@@ -11,7 +11,6 @@
 use std::{
     path::{Path, PathBuf},
     sync::{Arc, Mutex},
-    time::Instant,
 };
 
 use async_trait::async_trait;
@@ -20,9 +19,7 @@ use glimvid_domain::{Script, VideoOptions};
 use glimvid_providers::{ClipJoiner, JoinRequest, ProviderError, RenderOutput};
 use image::RgbImage;
 
-use super::{
-    Composer, FPS, LocalRenderer, PROVIDER, RenderError, Timeline, check_duration, secs, to_frame, write_video,
-};
+use super::{Composer, FPS, LocalRenderer, RenderError, Timeline, check_duration, to_frame, write_video};
 use crate::encode::Encoder;
 use crate::imaging::{Rect, resize_rgb};
 use crate::probe::FrameReader;
@@ -162,20 +159,10 @@ impl ClipJoiner for LocalRenderer {
         req.observer.note(&self.encoder_note()).await;
         let JoinRequest { script, clips, options, output, observer } = req;
         let encoder: Arc<dyn Encoder> = self.encoder().clone();
-        let count = clips.len();
-        let started = Instant::now();
-        let out = tokio::task::spawn_blocking(move || join_clips(&script, &clips, &options, &output, encoder.as_ref()))
-            .await
-            .map_err(|e| ProviderError::transient(PROVIDER, "internal", format!("join task failed: {e}")))??;
-        observer
-            .note(&format!(
-                "joined {count} clips into {} frames ({}x{}) in {:.1} s",
-                out.frames,
-                out.width,
-                out.height,
-                secs(started.elapsed())
-            ))
-            .await;
-        Ok(out)
+        let what = format!("joined {} clips into", clips.len());
+        super::run_noted(observer.as_ref(), what, move || {
+            join_clips(&script, &clips, &options, &output, encoder.as_ref())
+        })
+        .await
     }
 }
