@@ -160,6 +160,18 @@ async fn five_services_on_real_backends_run_several_jobs() {
         };
         assert_video(&info, w, h, 5000);
     }
+    // The gateway process serves the partner API over gRPC, on the same state.
+    let key = crate::partner_grpc::api_key(&app, &user.access_token, &["videos:read"]).await;
+    let mut grpc = crate::partner_grpc::client(&app).await;
+    let got = grpc
+        .get_video_job(crate::partner_grpc::authed(
+            &key,
+            glimvid_proto::jobs::v1::GetVideoJobRequest { id: ids[0].0.clone() },
+        ))
+        .await
+        .expect("GetVideoJob on the gateway")
+        .into_inner();
+    assert_eq!(got.status, "succeeded");
     // The objects live in the bucket, under the user's prefix.
     let keys = run.store.list(&format!("u/{}/", user.id)).await.unwrap();
     assert!(keys.iter().filter(|k| k.ends_with(".mp4")).count() == 3, "{keys:?}");

@@ -32,6 +32,9 @@ pub const PASSWORD: &str = "violet-teapot-orbit-42";
 pub struct TestApp {
     /// `http://127.0.0.1:<port>` of the REST listener.
     pub address: String,
+    /// `http://127.0.0.1:<port>` of the gRPC listener (all services in `glimvid up`; the
+    /// gateway's partner API in a distributed run).
+    pub grpc_address: String,
     pub client: Client,
     child: Child,
     data_dir: tempfile::TempDir,
@@ -82,8 +85,8 @@ pub async fn spawn_app_with(env: &[(&str, &str)]) -> TestApp {
 pub async fn spawn_app_with_client(env: &[(&str, &str)], client: Client) -> TestApp {
     let data_dir = tempfile::Builder::new().prefix("glimvid-e2e-").tempdir().expect("temp data folder");
     let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    let (child, address) = start(data_dir.path(), &env).await;
-    let app = TestApp { address, client, child, data_dir, env, others: Vec::new(), log_dir: None };
+    let (child, address, grpc_address) = start(data_dir.path(), &env).await;
+    let app = TestApp { address, grpc_address, client, child, data_dir, env, others: Vec::new(), log_dir: None };
     app.wait_healthy().await;
     app
 }
@@ -152,6 +155,7 @@ pub async fn spawn_distributed_logged(env: &[(&str, &str)], log_dir: Option<&Pat
     base.push(("GLIMVID_DATA_DIR".into(), data_dir.path().display().to_string()));
     let grpc = format!("127.0.0.1:{}", free_port());
     let http = format!("127.0.0.1:{}", free_port());
+    let gateway_grpc = format!("127.0.0.1:{}", free_port());
     let with = |extra: &[(&str, String)]| {
         let mut e = base.clone();
         e.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
@@ -168,12 +172,17 @@ pub async fn spawn_distributed_logged(env: &[(&str, &str)], log_dir: Option<&Pat
     }
     let child = spawn_service(
         "glimvid-gateway",
-        &with(&[("GLIMVID_HTTP_ADDR", http.clone()), ("GLIMVID_AUTH_GRPC_URL", format!("http://{grpc}"))]),
+        &with(&[
+            ("GLIMVID_HTTP_ADDR", http.clone()),
+            ("GLIMVID_GRPC_ADDR", gateway_grpc.clone()),
+            ("GLIMVID_AUTH_GRPC_URL", format!("http://{grpc}")),
+        ]),
         log_dir,
     );
     let client = Client::builder().no_proxy().timeout(Duration::from_secs(120)).build().expect("HTTP client");
     let app = TestApp {
         address: format!("http://{http}"),
+        grpc_address: format!("http://{gateway_grpc}"),
         client,
         child,
         data_dir,
@@ -193,8 +202,9 @@ pub async fn spawn_distributed_logged(env: &[(&str, &str)], log_dir: Option<&Pat
     app
 }
 
-/// Starts `glimvid up` on port 0 (REST and gRPC) and returns the REST address it printed.
-async fn start(data_dir: &Path, env: &[(String, String)]) -> (Child, String) {
+/// Starts `glimvid up` on port 0 (REST and gRPC) and returns the REST and gRPC addresses it
+/// printed.
+async fn start(data_dir: &Path, env: &[(String, String)]) -> (Child, String, String) {
     let log = std::env::var_os("TEST_LOG").is_some();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_glimvid"));
     cmd.arg("up");
@@ -217,31 +227,38 @@ async fn start(data_dir: &Path, env: &[(String, String)]) -> (Child, String) {
         .kill_on_drop(true);
     let mut child = cmd.spawn().expect("start the glimvid binary");
     let stdout = child.stdout.take().expect("piped stdout");
-    let (tx, rx) = oneshot::channel::<String>();
+    let (tx, rx) = oneshot::channel::<(String, String)>();
     // Keeps draining stdout for the child's whole life (a full pipe would block its logging).
     tokio::spawn(async move {
         let mut lines = BufReader::new(stdout).lines();
         let mut tx = Some(tx);
+        let (mut rest, mut grpc) = (None, None);
         while let Ok(Some(line)) = lines.next_line().await {
             if log {
                 eprintln!("[glimvid] {line}");
             }
-            if let Some(addr) = line.strip_prefix("glimvid: REST listening on ")
+            if let Some(addr) = line.strip_prefix("glimvid: REST listening on ") {
+                rest = Some(addr.trim().to_owned());
+            }
+            if let Some(addr) = line.strip_prefix("glimvid: gRPC listening on ") {
+                grpc = Some(addr.trim().to_owned());
+            }
+            if let (Some(r), Some(g)) = (&rest, &grpc)
                 && let Some(tx) = tx.take()
             {
-                let _ = tx.send(addr.trim().to_owned());
+                let _ = tx.send((r.clone(), g.clone()));
             }
         }
     });
-    let address = match tokio::time::timeout(START_TIMEOUT, rx).await {
+    let (address, grpc_address) = match tokio::time::timeout(START_TIMEOUT, rx).await {
         Ok(Ok(a)) => a,
         Ok(Err(_)) => {
             let status = child.wait().await;
             panic!("glimvid exited before it was ready ({status:?}); run with TEST_LOG=1 to see its logs")
         }
-        Err(_) => panic!("glimvid did not print its REST address within {START_TIMEOUT:?}"),
+        Err(_) => panic!("glimvid did not print its REST and gRPC addresses within {START_TIMEOUT:?}"),
     };
-    (child, address)
+    (child, address, grpc_address)
 }
 
 impl TestApp {
@@ -270,9 +287,10 @@ impl TestApp {
         self.child.start_kill().expect("SIGKILL the child");
         let status = self.child.wait().await.expect("reap the child");
         assert!(!status.success(), "the killed child reported success: {status:?}");
-        let (child, address) = start(self.data_dir.path(), &self.env).await;
+        let (child, address, grpc_address) = start(self.data_dir.path(), &self.env).await;
         self.child = child;
         self.address = address;
+        self.grpc_address = grpc_address;
         self.wait_healthy().await;
     }
 

@@ -15,3 +15,5 @@ pub mod refresh_tokens;
 pub mod signing_keys;
 pub mod usage_log;
 pub mod users;
+pub mod webhook_deliveries;
+pub mod webhooks;

@@ -8,7 +8,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Initial), Box::new(M0002Accounts)]
+        vec![Box::new(M0001Initial), Box::new(M0002Accounts), Box::new(M0003Webhooks)]
     }
 }
 
@@ -319,6 +319,66 @@ impl MigrationTrait for M0002Accounts {
         m.drop_index(Index::drop().name("ix_usage_log_action").table("usage_log").to_owned()).await?;
         m.alter_table(Table::alter().table("usage_log").drop_column("action").take()).await?;
         m.drop_table(Table::drop().table("rate_limits").if_exists().take()).await?;
+        Ok(())
+    }
+}
+
+/// Partner webhooks and their deliveries (one row per webhook and job event).
+struct M0003Webhooks;
+
+impl MigrationName for M0003Webhooks {
+    fn name(&self) -> &str {
+        "m0003_webhooks"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0003Webhooks {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("webhooks")
+                .col(id_uuid())
+                .col(col("user_id").uuid().not_null())
+                .col(col("url").string_len(2048).not_null())
+                .col(col("secret").string_len(128).not_null())
+                // Events with a greater id are delivered (those before the registration are not).
+                .col(col("after_event_id").big_integer().not_null())
+                .col(col("created_at").big_integer().not_null())
+                .take(),
+        )
+        .await?;
+        m.create_index(index("webhooks", "ix_webhooks_user", &["user_id"], false)).await?;
+        m.create_table(
+            Table::create()
+                .table("webhook_deliveries")
+                .col(id_serial())
+                .col(col("webhook_id").uuid().not_null())
+                .col(col("user_id").uuid().not_null())
+                .col(col("event_id").big_integer().not_null())
+                .col(col("payload").text().not_null())
+                .col(col("status").string_len(16).not_null())
+                .col(col("attempts").integer().not_null())
+                .col(col("next_attempt_at").big_integer().not_null())
+                .col(col("locked_until").big_integer().not_null())
+                .col(col("last_status_code").integer().null())
+                .col(col("last_error").text().null())
+                .col(col("created_at").big_integer().not_null())
+                .col(col("delivered_at").big_integer().null())
+                .take(),
+        )
+        .await?;
+        m.create_index(index("webhook_deliveries", "ux_webhook_deliveries_event", &["webhook_id", "event_id"], true))
+            .await?;
+        m.create_index(index("webhook_deliveries", "ix_webhook_deliveries_due", &["status", "next_attempt_at"], false))
+            .await?;
+        m.create_index(index("webhook_deliveries", "ix_webhook_deliveries_user", &["user_id"], false)).await?;
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(Table::drop().table("webhook_deliveries").if_exists().take()).await?;
+        m.drop_table(Table::drop().table("webhooks").if_exists().take()).await?;
         Ok(())
     }
 }

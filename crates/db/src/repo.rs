@@ -9,6 +9,7 @@ pub mod limits;
 pub mod outbox;
 pub mod usage;
 pub mod users;
+pub mod webhooks;
 
 use sea_orm::{ConnectionTrait, DbErr, Statement, Value};
 

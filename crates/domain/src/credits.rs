@@ -1,5 +1,6 @@
 //! Credit rules. The balance is the sum of an append-only ledger; a job reserves its cost when it
-//! is accepted and is refunded exactly once if it fails or is canceled.
+//! is accepted (a job submitted for review: when its render is requested) and gets back exactly
+//! what it reserved, once, if it fails or is canceled.
 
 use serde::{Deserialize, Serialize};
 

@@ -1,5 +1,6 @@
 //! The job and stage state machine. A job has three stages: `script` and `enhance` run in
-//! parallel from the uploads, `render` starts when both have succeeded.
+//! parallel from the uploads, `render` starts when both have succeeded — or, for a job submitted
+//! with `review`, when its owner asks for it (the job waits in `awaiting_review` until then).
 
 use std::{fmt, str::FromStr};
 
@@ -124,6 +125,9 @@ impl fmt::Display for StageStatus {
 pub enum JobStatus {
     Queued,
     Running,
+    /// Script and enhance are done; the owner may edit the script, and render (which is when
+    /// the job is paid for) starts only when asked.
+    AwaitingReview,
     Succeeded,
     Failed,
     Canceled,
@@ -134,6 +138,7 @@ impl JobStatus {
         match self {
             Self::Queued => "queued",
             Self::Running => "running",
+            Self::AwaitingReview => "awaiting_review",
             Self::Succeeded => "succeeded",
             Self::Failed => "failed",
             Self::Canceled => "canceled",
@@ -144,7 +149,13 @@ impl JobStatus {
         matches!(self, Self::Succeeded | Self::Failed | Self::Canceled)
     }
 
-    /// A failed or canceled job gives its credits back.
+    /// Whether the job occupies the workers (counts against the account's jobs in flight). A
+    /// job waiting for its owner's review does not: it may wait for days and uses no worker.
+    pub const fn in_flight(self) -> bool {
+        matches!(self, Self::Queued | Self::Running)
+    }
+
+    /// A failed or canceled job gives back whatever it had reserved.
     pub const fn refunds(self) -> bool {
         matches!(self, Self::Failed | Self::Canceled)
     }
@@ -156,6 +167,7 @@ impl FromStr for JobStatus {
         Ok(match s {
             "queued" => Self::Queued,
             "running" => Self::Running,
+            "awaiting_review" => Self::AwaitingReview,
             "succeeded" => Self::Succeeded,
             "failed" => Self::Failed,
             "canceled" => Self::Canceled,
@@ -185,7 +197,14 @@ mod tests {
         ] {
             assert_eq!(s.as_str().parse::<StageStatus>().unwrap(), s);
         }
-        for s in [JobStatus::Queued, JobStatus::Running, JobStatus::Succeeded, JobStatus::Failed, JobStatus::Canceled] {
+        for s in [
+            JobStatus::Queued,
+            JobStatus::Running,
+            JobStatus::AwaitingReview,
+            JobStatus::Succeeded,
+            JobStatus::Failed,
+            JobStatus::Canceled,
+        ] {
             assert_eq!(s.as_str().parse::<JobStatus>().unwrap(), s);
         }
         for s in Stage::ALL {
@@ -200,5 +219,13 @@ mod tests {
         assert!(!StageStatus::Succeeded.can_start());
         assert!(StageStatus::Running.can_start());
         assert!(JobStatus::Failed.refunds() && !JobStatus::Succeeded.refunds());
+    }
+
+    #[test]
+    fn a_job_awaiting_review_is_neither_final_nor_in_flight() {
+        assert!(!JobStatus::AwaitingReview.is_final());
+        assert!(!JobStatus::AwaitingReview.in_flight());
+        assert!(JobStatus::Queued.in_flight() && JobStatus::Running.in_flight());
+        assert!(!JobStatus::Succeeded.in_flight());
     }
 }

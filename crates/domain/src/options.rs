@@ -195,6 +195,12 @@ impl VideoOptions {
                         })?;
                     out.duration_s = d as u32;
                 }
+                // Not a video option but the job's (see [`JobOptions`]): checked, then left to it.
+                "review" => {
+                    if !v.is_boolean() {
+                        return Err(DomainError::invalid(&field, "review must be true or false"));
+                    }
+                }
                 other => return Err(DomainError::invalid(&field, format!("unknown option `{other}`"))),
             }
         }
@@ -203,6 +209,35 @@ impl VideoOptions {
 
     fn default_with_duration() -> Self {
         Self { duration_s: DEFAULT_DURATION_S, ..Self::default() }
+    }
+}
+
+/// What a submission asks for: the video options, and whether the job stops for its owner's
+/// review after script and enhance. Stored as one JSON object (the video options' fields plus
+/// `review` when it is set), so a job without review stores exactly what it stored before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct JobOptions {
+    #[serde(flatten)]
+    pub video: VideoOptions,
+    /// Stop in `awaiting_review` before render; the render is paid for when it is requested.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub review: bool,
+}
+
+impl JobOptions {
+    /// Parses the `options` JSON of a submission, as [`VideoOptions::parse_json`] does, plus the
+    /// optional `review` flag.
+    pub fn parse_json(raw: &str, default_language: Language) -> Result<Self, DomainError> {
+        let video = VideoOptions::parse_json(raw, default_language)?;
+        Ok(Self { video, review: Self::review_of(raw) })
+    }
+
+    /// Whether stored (already validated) options ask for review; anything unreadable does not.
+    pub fn review_of(options_json: &str) -> bool {
+        serde_json::from_str::<serde_json::Value>(options_json)
+            .ok()
+            .and_then(|v| v.get("review").and_then(serde_json::Value::as_bool))
+            .unwrap_or(false)
     }
 }
 
@@ -261,6 +296,8 @@ mod tests {
             r#"{"duration_s":7.5}"#,
             r#"{"language":"xx"}"#,
             r#"{"colour":"red"}"#,
+            r#"{"review":"yes"}"#,
+            r#"{"review":1}"#,
             r#"[1,2]"#,
         ] {
             let e = VideoOptions::parse_json(bad, Language::En).unwrap_err();
@@ -270,6 +307,27 @@ mod tests {
             VideoOptions::parse_json("{oops", Language::En).unwrap_err().code,
             crate::ErrorCode::MalformedRequest
         );
+    }
+
+    #[test]
+    fn review_is_a_flag_of_the_job_stored_only_when_set() {
+        let plain = JobOptions::parse_json(r#"{"duration_s":5}"#, Language::En).unwrap();
+        assert!(!plain.review);
+        // Without review the stored JSON is what the video options alone serialise to (so the
+        // request hashes of idempotent submissions do not change).
+        assert_eq!(serde_json::to_string(&plain).unwrap(), serde_json::to_string(&plain.video).unwrap());
+        let r = JobOptions::parse_json(r#"{"duration_s":5,"review":true,"style":"bold"}"#, Language::En).unwrap();
+        assert!(r.review);
+        assert_eq!(r.video.style, Style::Bold);
+        let stored = serde_json::to_string(&r).unwrap();
+        assert!(JobOptions::review_of(&stored), "{stored}");
+        assert!(!JobOptions::review_of(&serde_json::to_string(&plain).unwrap()));
+        assert!(!JobOptions::review_of("not json"));
+        // The stored options still read back as video options (the workers do this).
+        assert_eq!(VideoOptions::parse_json(&stored, Language::En).unwrap(), r.video);
+        assert_eq!(serde_json::from_str::<JobOptions>(&stored).unwrap(), r);
+        assert!(!JobOptions::parse_json(r#"{"review":false}"#, Language::En).unwrap().review);
+        assert!(!JobOptions::parse_json("", Language::En).unwrap().review);
     }
 
     #[test]

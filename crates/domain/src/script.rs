@@ -30,6 +30,40 @@ pub struct Script {
 }
 
 impl Script {
+    /// Reads a script a person wrote (an edit before render): JSON with exactly the fields of
+    /// [`Script`] (an unknown field is refused, so a typo does not vanish silently), then the
+    /// renderer's rules for a job of `photo_count` photos.
+    pub fn parse_json(raw: &[u8], photo_count: usize) -> Result<Self, DomainError> {
+        let value: serde_json::Value = serde_json::from_slice(raw).map_err(|e| {
+            DomainError::new(crate::ErrorCode::MalformedRequest, format!("the script is not valid JSON: {e}"))
+        })?;
+        let unknown = |obj: &serde_json::Map<String, serde_json::Value>, known: &[&str], at: &str| {
+            obj.keys().find(|k| !known.contains(&k.as_str())).map(|k| {
+                let field = if at.is_empty() { k.clone() } else { format!("{at}.{k}") };
+                DomainError::invalid(&field, format!("unknown field `{k}`"))
+            })
+        };
+        let obj =
+            value.as_object().ok_or_else(|| DomainError::invalid("script", "the script must be a JSON object"))?;
+        if let Some(e) = unknown(obj, &["title", "hook", "scenes", "call_to_action"], "") {
+            return Err(e);
+        }
+        if let Some(scenes) = obj.get("scenes").and_then(serde_json::Value::as_array) {
+            for (i, scene) in scenes.iter().enumerate() {
+                if let Some(e) = scene
+                    .as_object()
+                    .and_then(|o| unknown(o, &["caption", "voiceover", "photo_index"], &format!("scenes[{i}]")))
+                {
+                    return Err(e);
+                }
+            }
+        }
+        let script: Self = serde_json::from_value(value)
+            .map_err(|e| DomainError::invalid("script", format!("the script does not fit: {e}")))?;
+        script.validate(photo_count)?;
+        Ok(script)
+    }
+
     /// Checks the script against the rules the renderer relies on.
     pub fn validate(&self, photo_count: usize) -> Result<(), DomainError> {
         fn text(field: &str, s: &str, max: usize) -> Result<(), DomainError> {
@@ -90,5 +124,28 @@ mod tests {
         assert_eq!(s.validate(2).unwrap_err().field.as_deref(), Some("scenes[1].photo_index"));
         s.scenes[1].caption = " ".into();
         assert!(s.validate(3).is_err());
+    }
+
+    #[test]
+    fn an_edited_script_is_read_strictly() {
+        let good = serde_json::to_vec(&sample(3)).unwrap();
+        assert_eq!(Script::parse_json(&good, 1).unwrap(), sample(3));
+        let code = |raw: &str| Script::parse_json(raw.as_bytes(), 1).unwrap_err();
+        assert_eq!(code("{not json").code, crate::ErrorCode::MalformedRequest);
+        assert_eq!(code("[]").code, crate::ErrorCode::Validation);
+        let mut v = serde_json::to_value(sample(3)).unwrap();
+        v["colour"] = "red".into();
+        assert_eq!(code(&v.to_string()).field.as_deref(), Some("colour"));
+        let mut v = serde_json::to_value(sample(3)).unwrap();
+        v["scenes"][2]["music"] = "loud".into();
+        assert_eq!(code(&v.to_string()).field.as_deref(), Some("scenes[2].music"));
+        let mut v = serde_json::to_value(sample(3)).unwrap();
+        v.as_object_mut().unwrap().remove("hook");
+        assert_eq!(code(&v.to_string()).code, crate::ErrorCode::Validation);
+        // The renderer's rules apply too: a scene must show one of the job's photos.
+        let mut v = serde_json::to_value(sample(3)).unwrap();
+        v["scenes"][0]["photo_index"] = 1.into();
+        assert_eq!(code(&v.to_string()).field.as_deref(), Some("scenes[0].photo_index"));
+        assert!(Script::parse_json(v.to_string().as_bytes(), 2).is_ok());
     }
 }

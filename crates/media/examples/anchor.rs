@@ -21,7 +21,7 @@ use glimvid_media::{
     BundledH264, Encoder, FfmpegEncoder,
     encode::FrameSource,
     enhance::enhance_photo,
-    render::{prepare, render_video},
+    render::{prepare, write_video},
     yuv::Yuv420,
 };
 
@@ -45,8 +45,10 @@ fn main() {
             let seconds = args.get(4).map_or(15, |s| s.parse().expect("seconds"));
             let (script, images, options) = job(Path::new(arg(2, "INPUTS")), seconds);
             let started = Instant::now();
-            let out = render_video(&script, &images, &options, Path::new(arg(3, "OUT.mp4")), encoder.as_ref())
-                .expect("render");
+            // As the renderer does: the photo files are freed once decoded.
+            let composer = prepare(&script, &images, &options).expect("prepare");
+            drop(images);
+            let out = write_video(&composer, &options, Path::new(arg(3, "OUT.mp4")), encoder.as_ref()).expect("render");
             eprintln!("{} frames with {} in {:.2} s", out.frames, encoder.describe(), started.elapsed().as_secs_f64());
         }
         "reference" => {

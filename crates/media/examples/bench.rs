@@ -1,6 +1,7 @@
 //! Where the render time goes: per frame and on one thread, composition (Ken Burns resample,
-//! transitions, text), RGB to I420, and openh264 at each complexity, with the luma PSNR the
-//! encoder reaches at our bitrate. Prints a table.
+//! transitions, text, all in I420) and openh264 at each complexity, with the luma PSNR the
+//! encoder reaches at our bitrate (and at others: `BENCH_KBPS=3000,4000`; with `BENCH_VARIANTS=1`,
+//! also with each of its analyses switched back). Prints a table.
 //!
 //! RAYON_NUM_THREADS=1 cargo run -p glimvid-media --example bench -- [9:16|16:9|1:1]
 //!
@@ -11,7 +12,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use glimvid_domain::{AspectRatio, Scene, Script, Style, VideoOptions};
 use glimvid_media::{
-    encode::{EncodeSpec, FrameSource},
+    encode::{EncodeSpec, FrameSource, encoder_config},
     enhance::enhance_photo,
     render::prepare,
     yuv::Yuv420,
@@ -19,11 +20,14 @@ use glimvid_media::{
 use openh264::{
     OpenH264API,
     decoder::Decoder,
-    encoder::{BitRate, Complexity, Encoder, EncoderConfig, FrameRate, RateControlMode, UsageType},
+    encoder::{Complexity, Encoder, EncoderConfig},
     formats::{YUVSlices, YUVSource},
 };
 
 const FRAMES: u32 = 60;
+
+/// A change to the shipped encoder settings.
+type Tweak = fn(EncoderConfig) -> EncoderConfig;
 
 fn main() {
     let aspect: AspectRatio = std::env::args().nth(1).as_deref().unwrap_or("9:16").parse().unwrap();
@@ -49,19 +53,12 @@ fn main() {
     let composer = prepare(&script, &images, &options).unwrap();
 
     // Frames spread over the whole video (shots, transitions, intro, outro).
-    let mut rgb = vec![0u8; (w * h * 3) as usize];
-    let t = Instant::now();
-    for i in 0..FRAMES {
-        composer.draw_rgb(i * composer.frame_count() / FRAMES, &mut rgb);
-    }
-    let compose = ms_per_frame(t);
-
     let mut yuv = Yuv420::new(w, h);
     let t = Instant::now();
-    for _ in 0..FRAMES {
-        yuv.fill_from_rgb(&rgb);
+    for i in 0..FRAMES {
+        composer.render(i * composer.frame_count() / FRAMES, &mut yuv);
     }
-    let convert = ms_per_frame(t);
+    let compose = ms_per_frame(t);
 
     // Consecutive frames for the encoder (motion as in the video).
     let frames: Vec<Yuv420> = (0..FRAMES)
@@ -80,12 +77,30 @@ fn main() {
     println!();
     println!("| step | ms/frame | kbit/frame | luma PSNR dB |");
     println!("|---|---|---|---|");
-    println!("| compose (RGB) | {compose:.1} | | |");
-    println!("| RGB to I420 | {convert:.1} | | |");
+    println!("| compose (I420) | {compose:.1} | | |");
     let spec = EncodeSpec::for_frame(w, h, 30);
     for (name, complexity) in [("low", Complexity::Low), ("medium", Complexity::Medium), ("high", Complexity::High)] {
-        let (ms, kbit, psnr) = encode(&frames, &spec, complexity);
-        println!("| openh264 {name} | {ms:.1} | {kbit:.0} | {psnr:.2} |");
+        let (ms, kbit, psnr) = encode(&frames, encoder_config(&spec).complexity(complexity));
+        println!("| openh264 {name}, {} kbit/s | {ms:.1} | {kbit:.0} | {psnr:.2} |", spec.bitrate / 1000);
+    }
+    // Other target bitrates at the shipped settings: BENCH_KBPS=3000,4000,5000
+    for kbps in std::env::var("BENCH_KBPS").unwrap_or_default().split(',').filter_map(|k| k.trim().parse::<u32>().ok())
+    {
+        let spec = EncodeSpec { bitrate: kbps * 1000, ..spec };
+        let (ms, kbit, psnr) = encode(&frames, encoder_config(&spec));
+        println!("| openh264 shipped, {kbps} kbit/s | {ms:.1} | {kbit:.0} | {psnr:.2} |");
+        // Encoder analyses switched one at a time from the shipped settings: BENCH_VARIANTS=1
+        if std::env::var("BENCH_VARIANTS").is_ok() {
+            let variants: [(&str, Tweak); 3] = [
+                ("with background detection", |c| c.background_detection(true)),
+                ("with scene change detection", |c| c.scene_change_detect(true)),
+                ("without adaptive quantisation", |c| c.adaptive_quantization(false)),
+            ];
+            for (name, f) in variants {
+                let (ms, kbit, psnr) = encode(&frames, f(encoder_config(&spec)));
+                println!("| openh264 shipped, {kbps} kbit/s, {name} | {ms:.1} | {kbit:.0} | {psnr:.2} |");
+            }
+        }
     }
 }
 
@@ -94,16 +109,8 @@ fn ms_per_frame(t: Instant) -> f64 {
 }
 
 /// Encodes the frames with one encoder and decodes them back: (ms/frame, kbit/frame, PSNR).
-fn encode(frames: &[Yuv420], spec: &EncodeSpec, complexity: Complexity) -> (f64, f64, f64) {
-    let (w, h) = (spec.width as usize, spec.height as usize);
-    let config = EncoderConfig::new()
-        .complexity(complexity)
-        .bitrate(BitRate::from_bps(spec.bitrate))
-        .max_frame_rate(FrameRate::from_hz(spec.fps as f32))
-        .rate_control_mode(RateControlMode::Bitrate)
-        .usage_type(UsageType::CameraVideoRealTime)
-        .skip_frames(false)
-        .num_threads(1);
+fn encode(frames: &[Yuv420], config: EncoderConfig) -> (f64, f64, f64) {
+    let (w, h) = (frames[0].width() as usize, frames[0].height() as usize);
     let mut enc = Encoder::with_api_config(OpenH264API::from_source(), config).unwrap();
     let t = Instant::now();
     let stream: Vec<Vec<u8>> = frames

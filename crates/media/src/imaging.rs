@@ -11,6 +11,8 @@ use fast_image_resize::{
 use image::{DynamicImage, ImageDecoder, ImageReader, Limits, RgbImage};
 use rayon::prelude::*;
 
+use crate::yuv::Yuv420;
+
 /// A source rectangle in fractional pixels.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rect {
@@ -44,9 +46,205 @@ pub fn resize_rgb(
     crop: Option<Rect>,
     filter: FilterType,
 ) {
-    let src = ImageRef::new(sw, sh, src, PixelType::U8x3).expect("source buffer matches its size");
-    let mut dst = Image::from_slice_u8(dw, dh, dst, PixelType::U8x3).expect("destination buffer matches its size");
-    let mut options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(filter));
+    resize_u8(PixelType::U8x3, src, (sw, sh), dst, (dw, dh), crop, filter);
+}
+
+/// [`resize_rgb`] for one plane of 8-bit samples (a Y, U or V plane).
+pub fn resize_plane(
+    src: &[u8],
+    (sw, sh): (u32, u32),
+    dst: &mut [u8],
+    (dw, dh): (u32, u32),
+    crop: Option<Rect>,
+    filter: FilterType,
+) {
+    resize_u8(PixelType::U8, src, (sw, sh), dst, (dw, dh), crop, filter);
+}
+
+/// Resamples every plane of `src` into `dst` (any sizes), reading only `crop` of the source
+/// (in luma pixels; the chroma planes read the same area at half the resolution).
+pub fn resize_yuv(src: &Yuv420, dst: &mut Yuv420, crop: Option<Rect>, filter: FilterType) {
+    let (sw, sh) = (src.width(), src.height());
+    let (dw, dh) = (dst.width(), dst.height());
+    let half =
+        crop.map(|c| Rect { left: c.left / 2.0, top: c.top / 2.0, width: c.width / 2.0, height: c.height / 2.0 });
+    let (y, u, v) = dst.planes_mut();
+    resize_plane(src.y(), (sw, sh), y, (dw, dh), crop, filter);
+    resize_plane(src.u(), (sw / 2, sh / 2), u, (dw / 2, dh / 2), half, filter);
+    resize_plane(src.v(), (sw / 2, sh / 2), v, (dw / 2, dh / 2), half, filter);
+}
+
+/// One 8-bit plane stored four rows at a time as the four channels of an RGBA-like image
+/// (`quads[(q * width + x) * 4 + c]` = row `4q + c`, column `x`). fast_image_resize's horizontal
+/// pass is vectorised across the channels of a pixel, so on this layout it filters four rows at
+/// once: several times faster than its single-channel pass, which is most of a frame's cost.
+/// Built once per still picture; [`RowQuads::resize`] then resamples any crop of it.
+pub struct RowQuads {
+    width: u32,
+    height: u32,
+    quads: Vec<u8>,
+}
+
+impl RowQuads {
+    pub fn new(plane: &[u8], (width, height): (u32, u32)) -> Self {
+        let (w, h) = (width as usize, height as usize);
+        assert_eq!(plane.len(), w * h, "plane does not match its size");
+        let n = h.div_ceil(4);
+        let mut quads = vec![0u8; n * w * 4];
+        for (q, out) in quads.chunks_exact_mut(w * 4).enumerate() {
+            // Rows past the bottom (padding) repeat the last row; they are never filtered.
+            let rows: [&[u8]; 4] = std::array::from_fn(|c| {
+                let r = (4 * q + c).min(h - 1);
+                &plane[r * w..(r + 1) * w]
+            });
+            for (x, px) in out.chunks_exact_mut(4).enumerate() {
+                px.copy_from_slice(&[rows[0][x], rows[1][x], rows[2][x], rows[3][x]]);
+            }
+        }
+        Self { width, height, quads }
+    }
+
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+
+    /// Resamples `crop` of the plane into `dst` (`dw`x`dh`): the horizontal pass on the rows the
+    /// vertical pass will read (four at a time), then the vertical pass. Same filter, scales and
+    /// edge handling as one [`resize_plane`] call; the rounding of the intermediate differs.
+    pub fn resize(&self, dst: &mut [u8], (dw, dh): (u32, u32), crop: Rect, filter: FilterType) {
+        let (sw, sh) = (self.width, self.height);
+        let left = crop.left.clamp(0.0, sw as f64 - 1.0);
+        let top = crop.top.clamp(0.0, sh as f64 - 1.0);
+        let width = crop.width.clamp(1.0, sw as f64 - left);
+        let height = crop.height.clamp(1.0, sh as f64 - top);
+        // The rows the vertical pass reads: the crop plus the filter's reach (support times the
+        // downscale factor), plus a safety row.
+        let support = match filter {
+            FilterType::Box => 0.5,
+            FilterType::Bilinear | FilterType::Hamming => 1.0,
+            FilterType::CatmullRom | FilterType::Mitchell => 2.0,
+            _ => 3.0, // Lanczos3 and anything wider or newer: a larger band is only slower
+        };
+        let reach = (support * (height / dh as f64).max(1.0)).ceil() as i64 + 2;
+        let r0 = (top.floor() as i64 - reach).max(0) as usize;
+        let r1 = ((top + height).ceil() as i64 + reach).min(sh as i64) as usize;
+        let (q0, q1) = (r0 / 4, r1.div_ceil(4));
+        let (w, dwu) = (sw as usize, dw as usize);
+
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<(Vec<u8>, Vec<u8>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+        }
+        SCRATCH.with(|cell| {
+            let mut fresh = (Vec::new(), Vec::new());
+            let mut borrowed = cell.try_borrow_mut();
+            // Rayon may run another frame's resize on this thread while this one waits inside
+            // fast_image_resize's own parallel loop: fresh buffers then.
+            let (wide, rows) = match borrowed.as_mut() {
+                Ok(b) => &mut **b,
+                Err(_) => &mut fresh,
+            };
+            let nq = q1 - q0;
+            wide.resize(nq * dwu * 4, 0);
+            rows.resize(nq * 4 * dwu, 0);
+            // Horizontal: quads q0..q1, full height of that band, crop columns.
+            resize_u8(
+                PixelType::U8x4,
+                &self.quads[q0 * w * 4..q1 * w * 4],
+                (sw, nq as u32),
+                wide,
+                (dw, nq as u32),
+                Some(Rect { left, top: 0.0, width, height: nq as f64 }),
+                filter,
+            );
+            // Back to one row per row.
+            for (src, band) in wide.chunks_exact(dwu * 4).zip(rows.chunks_exact_mut(dwu * 4)) {
+                split_quads(src, band);
+            }
+            // Vertical: rows r0..r1 (exactly the image's rows, so edges behave as in one call).
+            let band = &rows[(r0 - q0 * 4) * dwu..(r1 - q0 * 4) * dwu];
+            resize_u8(
+                PixelType::U8,
+                band,
+                (dw, (r1 - r0) as u32),
+                dst,
+                (dw, dh),
+                Some(Rect { left: 0.0, top: top - r0 as f64, width: dw as f64, height }),
+                filter,
+            );
+        });
+    }
+}
+
+/// One band of [`RowQuads`] (`n` pixels of four channels) back to four rows of `n` samples.
+fn split_quads(src: &[u8], band: &mut [u8]) {
+    let n = src.len() / 4;
+    let (a, rest) = band.split_at_mut(n);
+    let (b, rest) = rest.split_at_mut(n);
+    let (c, d) = rest.split_at_mut(n);
+    let (a, b, c, d) = (&mut a[..n], &mut b[..n], &mut c[..n], &mut d[..n]);
+    for (x, px) in src.chunks_exact(4).enumerate().take(n) {
+        let v = u32::from_le_bytes([px[0], px[1], px[2], px[3]]);
+        a[x] = v as u8;
+        b[x] = (v >> 8) as u8;
+        c[x] = (v >> 16) as u8;
+        d[x] = (v >> 24) as u8;
+    }
+}
+
+/// A still picture as I420 in [`RowQuads`] form, for resampling many crops of it.
+pub struct QuadYuv {
+    y: RowQuads,
+    u: RowQuads,
+    v: RowQuads,
+}
+
+impl QuadYuv {
+    pub fn new(frame: &Yuv420) -> Self {
+        let (w, h) = (frame.width(), frame.height());
+        Self {
+            y: RowQuads::new(frame.y(), (w, h)),
+            u: RowQuads::new(frame.u(), (w / 2, h / 2)),
+            v: RowQuads::new(frame.v(), (w / 2, h / 2)),
+        }
+    }
+
+    pub fn width(&self) -> u32 {
+        self.y.width()
+    }
+
+    pub fn height(&self) -> u32 {
+        self.y.height()
+    }
+
+    /// [`resize_yuv`] of `crop` (luma pixels) into `dst`.
+    pub fn resize(&self, dst: &mut Yuv420, crop: Rect, filter: FilterType) {
+        let (dw, dh) = (dst.width(), dst.height());
+        let half =
+            Rect { left: crop.left / 2.0, top: crop.top / 2.0, width: crop.width / 2.0, height: crop.height / 2.0 };
+        let (y, u, v) = dst.planes_mut();
+        self.y.resize(y, (dw, dh), crop, filter);
+        self.u.resize(u, (dw / 2, dh / 2), half, filter);
+        self.v.resize(v, (dw / 2, dh / 2), half, filter);
+    }
+}
+
+fn resize_u8(
+    pixel: PixelType,
+    src: &[u8],
+    (sw, sh): (u32, u32),
+    dst: &mut [u8],
+    (dw, dh): (u32, u32),
+    crop: Option<Rect>,
+    filter: FilterType,
+) {
+    let src = ImageRef::new(sw, sh, src, pixel).expect("source buffer matches its size");
+    let mut dst = Image::from_slice_u8(dw, dh, dst, pixel).expect("destination buffer matches its size");
+    // No alpha handling: a four-channel image here is four rows of one plane (RowQuads).
+    let mut options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(filter)).use_alpha(false);
     if let Some(c) = crop {
         // Keep the rectangle inside the image even after floating-point drift.
         let left = c.left.clamp(0.0, sw as f64 - 1.0);
@@ -55,9 +253,6 @@ pub fn resize_rgb(
         let height = c.height.clamp(1.0, sh as f64 - top);
         options = options.crop(left, top, width, height);
     }
-    thread_local! {
-        static RESIZER: std::cell::RefCell<Resizer> = std::cell::RefCell::new(Resizer::new());
-    }
     // Rayon may run another frame's resize on this thread while this one waits inside
     // fast_image_resize's own parallel loop: fall back to a fresh resizer then.
     RESIZER
@@ -65,13 +260,25 @@ pub fn resize_rgb(
             Ok(mut resizer) => resizer.resize(&src, &mut dst, &options),
             Err(_) => Resizer::new().resize(&src, &mut dst, &options),
         })
-        .expect("RGB8 to RGB8 resize with a valid crop");
+        .expect("8-bit resize with a valid crop");
 }
 
-/// Resizes an [`RgbImage`] to `w`x`h`, optionally from a crop of it.
+thread_local! {
+    /// One resizer per thread: its scratch buffer is reused from frame to frame.
+    static RESIZER: std::cell::RefCell<Resizer> = std::cell::RefCell::new(Resizer::new());
+}
+
+/// Resizes an [`RgbImage`] to `w`x`h`, optionally from a crop of it. A one-off (a photo brought
+/// to the frame size, say): the thread's resizer lets go of its scratch buffer afterwards, which
+/// for a large photo is tens of MB that no frame needs.
 pub fn resized(src: &RgbImage, w: u32, h: u32, crop: Option<Rect>, filter: FilterType) -> RgbImage {
     let mut out = RgbImage::new(w, h);
     resize_rgb(src.as_raw(), src.dimensions(), &mut out, (w, h), crop, filter);
+    RESIZER.with(|r| {
+        if let Ok(mut r) = r.try_borrow_mut() {
+            *r = Resizer::new();
+        }
+    });
     out
 }
 
@@ -288,6 +495,36 @@ mod tests {
         assert!((r.width / r.height - 9.0 / 16.0).abs() < 1e-9);
         assert_eq!(r.height, 400.0);
         assert!((r.left - (600.0 - r.width) / 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn row_quads_resample_like_one_resize() {
+        // A textured, odd-height plane; crops with fractional edges, at and near the borders.
+        let (w, h) = (301u32, 417u32);
+        let plane: Vec<u8> = (0..w * h)
+            .map(|i| {
+                let (x, y) = ((i % w) as f32, (i / w) as f32);
+                ((x * 0.31).sin() * 60.0 + (y * 0.23).cos() * 50.0 + (x * y * 0.001).sin() * 20.0 + 128.0) as u8
+            })
+            .collect();
+        let quads = RowQuads::new(&plane, (w, h));
+        let crops = [
+            Rect { left: 0.0, top: 0.0, width: w as f64, height: h as f64 },
+            Rect { left: 10.3, top: 7.6, width: 250.2, height: 380.9 },
+            Rect { left: 40.75, top: 30.25, width: 200.0, height: 300.5 },
+            Rect { left: 0.5, top: 100.4, width: 300.0, height: 316.0 },
+        ];
+        for (crop, (dw, dh)) in crops.into_iter().zip([(240, 330), (200, 300), (200, 300), (120, 127)]) {
+            for filter in [FilterType::CatmullRom, FilterType::Bilinear] {
+                let mut want = vec![0u8; (dw * dh) as usize];
+                resize_plane(&plane, (w, h), &mut want, (dw, dh), Some(crop), filter);
+                let mut got = vec![0u8; (dw * dh) as usize];
+                quads.resize(&mut got, (dw, dh), crop, filter);
+                let worst = want.iter().zip(&got).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
+                let mean = want.iter().zip(&got).map(|(a, b)| a.abs_diff(*b) as f64).sum::<f64>() / want.len() as f64;
+                assert!(worst <= 3 && mean < 0.6, "{crop:?} {filter:?}: worst {worst}, mean {mean:.3}");
+            }
+        }
     }
 
     #[test]

@@ -20,6 +20,7 @@ use fast_image_resize::FilterType;
 use glimvid_domain::{Script, VideoOptions};
 use glimvid_providers::{ProviderError, RenderOutput, RenderRequest, VideoGenerator};
 use image::RgbImage;
+use rayon::prelude::*;
 
 pub use self::compose::Composer;
 pub use self::join::join_clips;
@@ -116,7 +117,9 @@ impl VideoGenerator for LocalRenderer {
         let RenderRequest { script, images, options, output, observer } = req;
         let encoder = self.encoder.clone();
         run_noted(observer.as_ref(), "rendered".into(), move || {
-            render_video(&script, &images, &options, &output, encoder.as_ref())
+            let composer = prepare(&script, &images, &options)?;
+            drop(images); // the photos now live in the composer, decoded: free the files
+            write_video(&composer, &options, &output, encoder.as_ref())
         })
         .await
     }
@@ -162,8 +165,9 @@ pub fn render_video(
     write_video(&composer, options, output, encoder)
 }
 
-/// Streams the composer's frames into the encoder and writes `output`.
-fn write_video(
+/// Streams the composer's frames into the encoder and writes `output` (the second half of
+/// [`render_video`], for callers that free the photo files once [`prepare`] has decoded them).
+pub fn write_video(
     composer: &Composer,
     options: &VideoOptions,
     output: &Path,
@@ -223,13 +227,15 @@ pub fn prepare(script: &Script, images: &[Bytes], options: &VideoOptions) -> Res
     }
     check_duration(options)?;
     let frame = options.aspect_ratio.dimensions();
+    let zoom = timeline::Pacing::for_style(options.style).zoom;
+    // Decoding and scaling the photos is a good part of a short render: both cores at it.
     let photos = images
-        .iter()
+        .par_iter()
         .enumerate()
         .map(|(i, bytes)| {
             let img = decode_rgb(bytes, DEFAULT_MAX_PIXELS, [0, 0, 0])
                 .map_err(|e| RenderError::Invalid(format!("photo {} could not be decoded: {e}", i + 1)))?;
-            Ok(to_frame(img, frame))
+            Ok(to_frame(img, frame, zoom))
         })
         .collect::<Result<Vec<_>, RenderError>>()?;
     let timeline = Timeline::new(script, options.duration_s, FPS, options.style);
@@ -237,9 +243,10 @@ pub fn prepare(script: &Script, images: &[Bytes], options: &VideoOptions) -> Res
 }
 
 /// Photos normally arrive enhanced at exactly the frame size. Anything else is cover-cropped to
-/// the frame's aspect, and one far larger than the frame is brought down to 1.25x the frame (the
-/// extra keeps the Ken Burns zoom sharp without resampling a huge image on every frame).
-pub(crate) fn to_frame(img: RgbImage, (w, h): (u32, u32)) -> RgbImage {
+/// the frame's aspect, and one larger than the frame is brought down to `zoom` times the frame
+/// (at most 1.25x): the deepest Ken Burns zoom then samples it 1:1, and no frame resamples more
+/// of a large image than it shows.
+pub(crate) fn to_frame(img: RgbImage, (w, h): (u32, u32), zoom: f64) -> RgbImage {
     let (iw, ih) = img.dimensions();
     let aspect = w as f64 / h as f64;
     let same_aspect = ((iw as f64 / ih as f64) / aspect - 1.0).abs() < 0.01;
@@ -247,7 +254,7 @@ pub(crate) fn to_frame(img: RgbImage, (w, h): (u32, u32)) -> RgbImage {
         return img;
     }
     let rect = Rect::cover(iw, ih, aspect);
-    let scale = (rect.width / w as f64).clamp(1.0, 1.25);
+    let scale = (rect.width / w as f64).clamp(1.0, zoom.clamp(1.0, 1.25));
     let (tw, th) = ((w as f64 * scale).round() as u32, (h as f64 * scale).round() as u32);
     resized(&img, tw, th, Some(rect), FilterType::Lanczos3)
 }

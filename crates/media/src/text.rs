@@ -173,7 +173,9 @@ impl Overlay {
         }
     }
 
-    /// Blends onto a packed RGB8 frame, faded by `opacity`, shifted down by `dy` pixels.
+    /// Blends onto a packed RGB8 frame, faded by `opacity`, shifted down by `dy` pixels (the
+    /// reference [`YuvOverlay::blend`] is checked against).
+    #[cfg(test)]
     pub fn blend(&self, frame: &mut [u8], (fw, fh): (u32, u32), opacity: f32, dy: i32) {
         let o = (opacity.clamp(0.0, 1.0) * 256.0).round() as u32;
         if o == 0 {
@@ -211,6 +213,131 @@ impl Overlay {
 
     pub fn columns(&self) -> std::ops::Range<i32> {
         self.x..self.x + self.width as i32
+    }
+}
+
+/// An [`Overlay`] converted once to premultiplied BT.709 limited-range YUV, so a frame composed
+/// in I420 blends it without any per-frame colour conversion: luma per pixel, chroma per 2x2
+/// block of the frame (coverage averaged over the block), one copy for each parity of the top
+/// row (the entrance rise moves it by whole pixels).
+#[derive(Debug, Clone)]
+pub struct YuvOverlay {
+    x: i32,
+    y: i32,
+    width: usize,
+    height: usize,
+    /// Premultiplied luma without the +16 offset, per pixel.
+    luma: Vec<u8>,
+    /// Coverage 0..=256 per pixel.
+    alpha: Vec<u16>,
+    /// Chroma blocks when the top row lands on an even / odd frame row.
+    chroma: [ChromaLayer; 2],
+}
+
+/// Premultiplied chroma (without the 128 offset) and coverage of the 2x2 frame blocks an
+/// overlay touches, the first block being frame block (`x0`, `y0`) when the overlay's top-left
+/// corner is at luma (`x`.rem_euclid(2), parity).
+#[derive(Debug, Clone)]
+struct ChromaLayer {
+    cols: usize,
+    rows: usize,
+    u: Vec<i16>,
+    v: Vec<i16>,
+    alpha: Vec<u16>,
+}
+
+impl YuvOverlay {
+    pub fn new(o: &Overlay) -> Self {
+        let (w, h) = (o.width as usize, o.height as usize);
+        let mut luma = Vec::with_capacity(w * h);
+        let mut alpha = Vec::with_capacity(w * h);
+        for p in o.rgba.chunks_exact(4) {
+            let (r, g, b) = (p[0] as u32, p[1] as u32, p[2] as u32);
+            luma.push(((47 * r + 157 * g + 16 * b + 128) >> 8) as u8);
+            alpha.push(((p[3] as u32 * 256 + 127) / 255) as u16);
+        }
+        let px = o.x.rem_euclid(2) as usize;
+        let chroma = [0usize, 1].map(|py| {
+            let (cols, rows) = ((px + w).div_ceil(2), (py + h).div_ceil(2));
+            let mut sums = vec![[0i32; 4]; cols * rows]; // u, v, alpha, unused
+            for y in 0..h {
+                for x in 0..w {
+                    let p = &o.rgba[(y * w + x) * 4..][..4];
+                    let (r, g, b) = (p[0] as i32, p[1] as i32, p[2] as i32);
+                    let s = &mut sums[((py + y) / 2) * cols + (px + x) / 2];
+                    s[0] += -26 * r - 86 * g + 112 * b;
+                    s[1] += 112 * r - 102 * g - 10 * b;
+                    s[2] += alpha[y * w + x] as i32;
+                }
+            }
+            ChromaLayer {
+                cols,
+                rows,
+                u: sums.iter().map(|s| ((s[0] + 512) >> 10) as i16).collect(),
+                v: sums.iter().map(|s| ((s[1] + 512) >> 10) as i16).collect(),
+                alpha: sums.iter().map(|s| ((s[2] + 2) / 4) as u16).collect(),
+            }
+        });
+        Self { x: o.x, y: o.y, width: w, height: h, luma, alpha, chroma }
+    }
+
+    /// Blends onto an I420 frame, faded by `opacity`, shifted down by `dy` pixels: exactly
+    /// [`Overlay::blend`] followed by the conversion to I420, up to rounding (chroma: up to
+    /// the colour variation inside a 2x2 block under the overlay's edge).
+    pub fn blend(&self, frame: &mut crate::yuv::Yuv420, opacity: f32, dy: i32) {
+        let o = (opacity.clamp(0.0, 1.0) * 256.0).round() as i32;
+        if o == 0 {
+            return;
+        }
+        let (fw, fh) = (frame.width() as i32, frame.height() as i32);
+        let top = self.y + dy;
+        let (yp, up, vp) = frame.planes_mut();
+        // Luma, row by row over the visible columns.
+        let (c0, c1) = ((-self.x).max(0), (fw - self.x).min(self.width as i32));
+        if c0 < c1 {
+            for row in 0..self.height as i32 {
+                let fy = top + row;
+                if !(0..fh).contains(&fy) {
+                    continue;
+                }
+                let s = row as usize * self.width;
+                let src = &self.luma[s + c0 as usize..s + c1 as usize];
+                let cov = &self.alpha[s + c0 as usize..s + c1 as usize];
+                let d = (fy * fw + self.x + c0) as usize;
+                let dst = &mut yp[d..d + (c1 - c0) as usize];
+                for ((px, &l), &a) in dst.iter_mut().zip(src).zip(cov) {
+                    let keep = 256 - ((a as i32 * o) >> 8);
+                    let v = 16 + ((l as i32 * o) >> 8) + (((*px as i32 - 16) * keep + 128) >> 8);
+                    *px = v.clamp(0, 255) as u8;
+                }
+            }
+        }
+        // Chroma, per 2x2 block.
+        let layer = &self.chroma[top.rem_euclid(2) as usize];
+        let (bx0, by0) = (self.x.div_euclid(2), top.div_euclid(2));
+        let (cw, ch) = (fw / 2, fh / 2);
+        let (k0, k1) = ((-bx0).max(0), (cw - bx0).min(layer.cols as i32));
+        if k0 >= k1 {
+            return;
+        }
+        for row in 0..layer.rows as i32 {
+            let cy = by0 + row;
+            if !(0..ch).contains(&cy) {
+                continue;
+            }
+            let s = row as usize * layer.cols;
+            let d = (cy * cw + bx0 + k0) as usize;
+            let n = (k1 - k0) as usize;
+            let range = s + k0 as usize..s + k1 as usize;
+            for (plane, pm) in [(&mut *up, &layer.u), (&mut *vp, &layer.v)] {
+                let dst = &mut plane[d..d + n];
+                for ((px, &c), &a) in dst.iter_mut().zip(&pm[range.clone()]).zip(&layer.alpha[range.clone()]) {
+                    let keep = 256 - ((a as i32 * o) >> 8);
+                    let v = 128 + ((c as i32 * o) >> 8) + (((*px as i32 - 128) * keep + 128) >> 8);
+                    *px = v.clamp(0, 255) as u8;
+                }
+            }
+        }
     }
 }
 
@@ -311,6 +438,41 @@ mod tests {
         assert!(dark > 10000, "box/outline pixels: {dark}");
         // Outside the overlay nothing changed.
         assert_eq!(frame[0], 128);
+    }
+
+    #[test]
+    fn the_yuv_overlay_matches_the_rgb_blend() {
+        use crate::yuv::Yuv420;
+        let o = Overlay::text("Fresh roast, every morning", &caption_style(), (541.0, 1401.0));
+        let yo = YuvOverlay::new(&o);
+        // A colourful, varied background; odd and even shifts; half and full opacity.
+        let (w, h) = (1080u32, 1920u32);
+        let bg: Vec<u8> = (0..(w * h) as usize)
+            .flat_map(|i| {
+                let (x, y) = (i % w as usize, i / w as usize);
+                [(x / 4 % 200) as u8 + 20, (y / 8 % 180) as u8 + 30, ((x + y) / 16 % 150) as u8 + 60]
+            })
+            .collect();
+        let mut plain = Yuv420::new(w, h);
+        plain.fill_from_rgb(&bg);
+        for (opacity, dy) in [(1.0, 0), (0.5, 3), (0.8, -7)] {
+            let mut rgb = bg.clone();
+            o.blend(&mut rgb, (w, h), opacity, dy);
+            let mut want = Yuv420::new(w, h);
+            want.fill_from_rgb(&rgb);
+            let mut got = plain.clone();
+            yo.blend(&mut got, opacity, dy);
+            let worst = |a: &[u8], b: &[u8]| a.iter().zip(b).map(|(x, y)| x.abs_diff(*y)).max().unwrap();
+            let mean =
+                |a: &[u8], b: &[u8]| a.iter().zip(b).map(|(x, y)| x.abs_diff(*y) as f64).sum::<f64>() / a.len() as f64;
+            assert!(worst(want.y(), got.y()) <= 2, "luma {opacity} {dy}: {}", worst(want.y(), got.y()));
+            for (a, b) in [(want.u(), got.u()), (want.v(), got.v())] {
+                assert!(mean(a, b) < 0.05, "chroma {opacity} {dy}: mean {}", mean(a, b));
+                assert!(worst(a, b) <= 24, "chroma {opacity} {dy}: worst {}", worst(a, b));
+            }
+            // And it did draw something.
+            assert!(mean(got.y(), plain.y()) > 0.5, "the overlay changed the frame");
+        }
     }
 
     #[test]

@@ -59,6 +59,35 @@ impl Yuv420 {
         (y, u, v)
     }
 
+    /// All three planes, one after the other (Y, U, V).
+    pub fn data(&self) -> &[u8] {
+        &self.data
+    }
+
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        &mut self.data
+    }
+
+    /// An RGB image as I420; an odd last column or row is dropped (4:2:0 needs even sizes).
+    pub fn from_rgb_image(img: &image::RgbImage) -> Self {
+        let (w, h) = (img.width() & !1, img.height() & !1);
+        let mut out = Self::new(w.max(2), h.max(2));
+        if w < 2 || h < 2 {
+            return out; // too small to show anything: black
+        }
+        if (w, h) == img.dimensions() {
+            out.fill_from_rgb(img.as_raw());
+        } else {
+            let (iw, row) = (img.width() as usize * 3, w as usize * 3);
+            let mut rgb = vec![0u8; out.width * out.height * 3];
+            for (dst, src) in rgb.chunks_exact_mut(row).zip(img.as_raw().chunks_exact(iw)) {
+                dst.copy_from_slice(&src[..row]);
+            }
+            out.fill_from_rgb(&rgb);
+        }
+        out
+    }
+
     /// Converts packed RGB8 (`width * height * 3` bytes) into this frame, BT.709 limited range;
     /// chroma is the average of each 2x2 block.
     pub fn fill_from_rgb(&mut self, rgb: &[u8]) {
@@ -98,8 +127,15 @@ impl Yuv420 {
 
     /// Converts back to packed RGB8 (BT.709 limited range, chroma replicated per 2x2 block).
     pub fn to_rgb(&self) -> Vec<u8> {
+        let mut out = vec![0u8; self.width * self.height * 3];
+        self.to_rgb_into(&mut out);
+        out
+    }
+
+    /// [`Self::to_rgb`] into a buffer of `width * height * 3` bytes.
+    pub fn to_rgb_into(&self, out: &mut [u8]) {
         let (w, h) = (self.width, self.height);
-        let mut out = vec![0u8; w * h * 3];
+        assert_eq!(out.len(), w * h * 3, "RGB buffer does not match the frame size");
         let (yp, up, vp) = (self.y(), self.u(), self.v());
         for row in 0..h {
             for col in 0..w {
@@ -113,7 +149,6 @@ impl Yuv420 {
                 out[o + 2] = ((y + 541 * d + 128) >> 8).clamp(0, 255) as u8;
             }
         }
-        out
     }
 }
 

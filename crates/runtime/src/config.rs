@@ -118,6 +118,15 @@ pub struct Config {
     /// HMAC secret of the payment provider's webhook (`GLIMVID_BILLING_WEBHOOK_SECRET`); unset →
     /// the webhook refuses every event.
     pub billing_webhook_secret: Option<Secret>,
+    // partner webhooks
+    /// The first retry of a failed webhook delivery waits this long, then twice as long each
+    /// time, up to an hour (`GLIMVID_WEBHOOK_RETRY_BASE_S`).
+    pub webhook_retry_base: Duration,
+    /// How long a receiver has to answer (`GLIMVID_WEBHOOK_TIMEOUT_S`).
+    pub webhook_timeout: Duration,
+    /// After this long a delivery that never succeeded is given up (`GLIMVID_WEBHOOK_GIVE_UP_S`,
+    /// a day by default).
+    pub webhook_give_up: Duration,
 }
 
 // limits and accounts
@@ -232,6 +241,9 @@ impl Default for Config {
             max_jobs_in_flight: 5,
             trials_per_ip_per_day: 3,
             billing_webhook_secret: None,
+            webhook_retry_base: Duration::from_secs(10),
+            webhook_timeout: Duration::from_secs(10),
+            webhook_give_up: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -276,6 +288,10 @@ const KNOWN: &[&str] = &[
     "MAX_JOBS_IN_FLIGHT",
     "TRIALS_PER_IP_PER_DAY",
     "BILLING_WEBHOOK_SECRET",
+    // partner webhooks
+    "WEBHOOK_RETRY_BASE_S",
+    "WEBHOOK_TIMEOUT_S",
+    "WEBHOOK_GIVE_UP_S",
 ];
 
 impl Config {
@@ -417,6 +433,16 @@ impl Config {
         }
         if let Some(v) = get("GLIMVID_TRIALS_PER_IP_PER_DAY") {
             c.trials_per_ip_per_day = parse("GLIMVID_TRIALS_PER_IP_PER_DAY", &v)?;
+        }
+        // partner webhooks
+        if let Some(v) = get("GLIMVID_WEBHOOK_RETRY_BASE_S") {
+            c.webhook_retry_base = Duration::from_secs(parse::<u64>("GLIMVID_WEBHOOK_RETRY_BASE_S", &v)?.clamp(1, 3600));
+        }
+        if let Some(v) = get("GLIMVID_WEBHOOK_TIMEOUT_S") {
+            c.webhook_timeout = Duration::from_secs(parse::<u64>("GLIMVID_WEBHOOK_TIMEOUT_S", &v)?.clamp(1, 120));
+        }
+        if let Some(v) = get("GLIMVID_WEBHOOK_GIVE_UP_S") {
+            c.webhook_give_up = Duration::from_secs(parse::<u64>("GLIMVID_WEBHOOK_GIVE_UP_S", &v)?.max(1));
         }
         c.billing_webhook_secret = get("GLIMVID_BILLING_WEBHOOK_SECRET").map(Secret::new);
         Ok(c)

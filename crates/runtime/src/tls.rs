@@ -96,6 +96,22 @@ pub fn grpc_server(tls: Option<&TlsSettings>) -> Result<tonic::transport::Server
     }
 }
 
+/// Adds server reflection for the services in `descriptors` to a gRPC router, in both versions
+/// of the protocol: `v1`, and `v1alpha`, which many partners' tools still speak (grpcurl before
+/// 1.9, Postman, evans).
+pub fn with_reflection(
+    router: tonic::transport::server::Router,
+    descriptors: &[u8],
+) -> Result<tonic::transport::server::Router, tonic_reflection::server::Error> {
+    let v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(descriptors)
+        .build_v1()?;
+    let v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(descriptors)
+        .build_v1alpha()?;
+    Ok(router.add_service(v1).add_service(v1alpha))
+}
+
 /// The client TLS settings for calling our own services over `https://`: the configured CA
 /// when there is one, else the system's roots.
 pub fn grpc_client_tls(tls: Option<&TlsSettings>) -> tonic::transport::ClientTlsConfig {

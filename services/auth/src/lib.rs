@@ -24,14 +24,9 @@ pub async fn run(
     health_reporter
         .set_serving::<glimvid_proto::auth::v1::auth_service_server::AuthServiceServer<grpc::AuthGrpc>>()
         .await;
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(glimvid_proto::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
     let incoming = tonic::transport::server::TcpIncoming::from(listener);
-    glimvid_runtime::tls::grpc_server(tls)?
-        .add_service(health_service)
-        .add_service(reflection)
-        .add_service(grpc::server(app))
+    let router = glimvid_runtime::tls::grpc_server(tls)?.add_service(health_service).add_service(grpc::server(app));
+    glimvid_runtime::tls::with_reflection(router, glimvid_proto::FILE_DESCRIPTOR_SET)?
         .serve_with_incoming_shutdown(incoming, async move { shutdown.wait().await })
         .await?;
     Ok(())

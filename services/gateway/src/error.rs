@@ -80,15 +80,25 @@ impl From<tonic::Status> for ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// An RFC 9457 problem document: the body of every error answer (`application/problem+json`).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Problem)]
+pub(crate) struct Problem<'a> {
+    /// A URI naming the kind of problem: `https://glimvid.com/problems/<code>`.
     #[serde(rename = "type")]
+    #[schema(format = "uri")]
     kind: String,
+    /// A short, human-readable summary of the kind of problem.
     title: &'a str,
+    /// The HTTP status of the answer.
     status: u16,
+    /// What went wrong with this request.
     detail: &'a str,
+    /// The stable error code (`validation_failed`, `unauthenticated`, `not_found`, `rate_limited`, …).
     code: &'a str,
+    /// The request's id, as in the `x-request-id` header: quote it when reporting a problem.
     request_id: String,
+    /// The offending field, when there is one (for example `options.duration_s`).
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
 }

@@ -8,11 +8,16 @@ pub mod billing;
 pub mod client_ip;
 pub mod error;
 pub mod extract;
+pub mod follow;
+pub mod grpc;
 pub mod limits;
+pub mod openapi;
+pub mod review;
 pub mod routes;
 pub mod state;
 pub mod videos;
 pub mod view;
+pub mod webhooks;
 
 use std::sync::Arc;
 

@@ -24,6 +24,7 @@ async fn main() -> anyhow::Result<()> {
         max_photo_bytes: cfg.max_photo_bytes,
         upload: UploadLimits { max_pixels: cfg.max_photo_pixels, ..UploadLimits::default() },
         accounts: glimvid_gateway::AccountSettings::from_config(&cfg),
+        webhooks: glimvid_gateway::webhooks::WebhookSettings::from_config(&cfg),
         ..GatewaySettings::default()
     };
     let shutdown = Shutdown::new();
@@ -33,7 +34,28 @@ async fn main() -> anyhow::Result<()> {
         async move { s.wait().await }
     }));
     let state = glimvid_gateway::state(backends, auth, cfg.public_base(&addr.to_string()), settings);
+
+    // The partner API (VideoJobService), with health and reflection, on the gRPC address.
+    let grpc_listener = tokio::net::TcpListener::bind(&cfg.grpc_addr).await?;
+    tracing::info!(addr = %grpc_listener.local_addr()?, "gateway listening (gRPC partner API)");
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health
+        .set_serving::<glimvid_proto::jobs::v1::video_job_service_server::VideoJobServiceServer<
+            glimvid_gateway::grpc::VideoJobGrpc,
+        >>()
+        .await;
+    let router = glimvid_runtime::tls::grpc_server(tls.as_ref())?
+        .add_service(health_service)
+        .add_service(glimvid_gateway::grpc::server(state.clone()));
+    let grpc = tokio::spawn(
+        glimvid_runtime::tls::with_reflection(router, glimvid_proto::FILE_DESCRIPTOR_SET)?
+            .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(grpc_listener), {
+                let s = shutdown.clone();
+                async move { s.wait().await }
+            }),
+    );
+    let webhooks = tokio::spawn(glimvid_gateway::webhooks::run_dispatcher(state.clone(), shutdown.clone()));
     glimvid_gateway::run(listener, state, tls.as_ref(), shutdown).await?;
-    let _ = relay.await;
+    let _ = tokio::join!(relay, webhooks, grpc);
     Ok(())
 }

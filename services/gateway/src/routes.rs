@@ -5,45 +5,57 @@ pub mod auth;
 pub mod billing;
 pub mod ops;
 pub mod public;
+pub mod review;
 pub mod videos;
+pub mod webhooks;
 
 use actix_web::web;
+use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
+use crate::openapi::{self, op};
+
+/// Serves the routes of [`register`] (the server's entry point).
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    register(&mut ServiceConfig::new(cfg));
+}
+
+/// Every route, each an [`op`] of its handler's `#[utoipa::path]` annotation (its path relative
+/// to the enclosing scope): the server serves this and [`openapi::document`] describes this.
+pub fn register(cfg: &mut ServiceConfig) {
     cfg.service(
-        web::scope("/api/v1")
+        scope("/api/v1")
             .service(
-                web::scope("/auth")
-                    .route("/register", web::post().to(auth::register))
-                    .route("/login", web::post().to(auth::login))
-                    .route("/refresh", web::post().to(auth::refresh))
-                    .route("/logout", web::post().to(auth::logout)),
+                scope("/auth")
+                    .service(op(auth::__path_register, auth::register))
+                    .service(op(auth::__path_login, auth::login))
+                    .service(op(auth::__path_refresh, auth::refresh))
+                    .service(op(auth::__path_logout, auth::logout)),
             )
             .service(
-                web::resource("/account")
-                    .route(web::get().to(account::get))
-                    .route(web::patch().to(account::patch))
-                    .route(web::delete().to(account::delete)),
+                op(account::__path_get, account::get)
+                    .and(account::__path_patch, account::patch)
+                    .and(account::__path_delete, account::delete),
             )
-            .route("/account/usage", web::get().to(account::usage))
-            .route("/account/export", web::get().to(account::export))
+            .service(op(account::__path_usage, account::usage))
+            .service(op(account::__path_export, account::export))
             .service(
-                web::resource("/account/api-keys")
-                    .route(web::post().to(account::create_api_key))
-                    .route(web::get().to(account::list_api_keys)),
+                op(account::__path_create_api_key, account::create_api_key)
+                    .and(account::__path_list_api_keys, account::list_api_keys),
             )
-            .route("/account/api-keys/{id}", web::delete().to(account::revoke_api_key))
-            .route("/billing/webhook", web::post().to(billing::webhook))
-            .service(web::resource("/videos").route(web::post().to(videos::create)).route(web::get().to(videos::list)))
-            .service(
-                web::resource("/videos/{id}").route(web::get().to(videos::get)).route(web::delete().to(videos::delete)),
-            )
-            .route("/videos/{id}/events", web::get().to(videos::events))
-            .route("/videos/{id}/cancel", web::post().to(videos::cancel))
-            .route("/videos/{id}/assets/{kind}/{n}", web::get().to(videos::asset)),
+            .service(op(account::__path_revoke_api_key, account::revoke_api_key))
+            .service(op(billing::__path_webhook, billing::webhook))
+            .service(op(videos::__path_create, videos::create).and(videos::__path_list, videos::list))
+            .service(op(videos::__path_get, videos::get).and(videos::__path_delete, videos::delete))
+            .map(|s| s.configure(review::configure))
+            .service(op(videos::__path_events, videos::events))
+            .service(op(videos::__path_cancel, videos::cancel))
+            .service(op(videos::__path_asset, videos::asset))
+            .service(op(openapi::__path_openapi_json, openapi::openapi_json))
+            .map(|s| s.configure(webhooks::configure)),
     )
-    .service(web::resource("/v/{public_id}").route(web::get().to(public::video)).route(web::head().to(public::video)))
-    .route("/healthz", web::get().to(ops::healthz))
-    .route("/readyz", web::get().to(ops::readyz))
-    .route("/metrics", web::get().to(ops::metrics));
+    .service(op(public::__path_video, public::video))
+    .service(op(ops::__path_healthz, ops::healthz))
+    .service(op(ops::__path_readyz, ops::readyz))
+    .service(op(ops::__path_metrics, ops::metrics))
+    .service(op(openapi::__path_docs, openapi::docs));
 }

@@ -53,6 +53,7 @@ pub struct GatewaySettings {
     pub max_photo_bytes: u64,
     pub upload: UploadLimits,
     pub accounts: AccountSettings,
+    pub webhooks: crate::webhooks::WebhookSettings,
 }
 
 impl Default for GatewaySettings {
@@ -62,6 +63,7 @@ impl Default for GatewaySettings {
             max_photo_bytes: 20 * 1024 * 1024,
             upload: UploadLimits::default(),
             accounts: AccountSettings::default(),
+            webhooks: crate::webhooks::WebhookSettings::default(),
         }
     }
 }

@@ -6,7 +6,7 @@ use glimvid_db::repo::{
     jobs::{self, JobView, NewAsset, NewJob, NewTask},
     users,
 };
-use glimvid_domain::{Description, DomainError, ErrorCode, JobId, Language, Stage, VideoOptions};
+use glimvid_domain::{Description, DomainError, ErrorCode, JobId, Language, Stage, options::JobOptions};
 use glimvid_media::sanitize;
 use glimvid_pipeline::{TaskTrace, encode_task, keys, sha256_hex};
 use uuid::Uuid;
@@ -17,7 +17,8 @@ use crate::{error::ApiError, state::GatewayState};
 pub struct Submission {
     pub photos: Vec<Bytes>,
     pub description: String,
-    /// The raw `options` JSON (may be empty).
+    /// The raw `options` JSON (may be empty): the video options, and `review` to stop before
+    /// render (see [`crate::review`]).
     pub options: String,
     pub idempotency_key: Option<String>,
 }
@@ -44,7 +45,7 @@ pub async fn create_from(
     let user = users::get(&state.backends.db, user_id).await?;
     let language = Language::parse_tag("language", &user.language).unwrap_or_default();
     let description = Description::parse(&sub.description)?;
-    let options = VideoOptions::parse_json(&sub.options, language)?;
+    let options = JobOptions::parse_json(&sub.options, language)?;
     if sub.photos.is_empty() {
         return Err(DomainError::invalid("photos", "at least one photo is required").into());
     }
@@ -191,7 +192,7 @@ fn replay(prev: JobView, request_hash: &str) -> Result<Created, ApiError> {
     }
 }
 
-fn no_credits_with_ip_cap(per_ip: u32) -> ApiError {
+pub(crate) fn no_credits_with_ip_cap(per_ip: u32) -> ApiError {
     if per_ip == 0 {
         return no_credits();
     }

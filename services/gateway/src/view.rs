@@ -13,9 +13,12 @@ pub fn rfc3339(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-#[derive(Serialize)]
+/// One stage of a job (`script`, `enhance`, `render`).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Stage)]
 pub struct StageJson {
     pub name: &'static str,
+    /// `pending`, `running`, `succeeded`, `failed`, …
     pub status: String,
     pub attempts: i32,
     pub failure_reason: Option<String>,
@@ -24,7 +27,8 @@ pub struct StageJson {
     pub finished_at: Option<String>,
 }
 
-#[derive(Serialize)]
+/// A file of the job, for its owner (`url` needs the access token).
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AssetLink {
     pub url: String,
     pub content_type: String,
@@ -33,13 +37,21 @@ pub struct AssetLink {
     pub height: Option<i32>,
 }
 
-#[derive(Serialize)]
+/// A video job, as submission, listing and `GET /api/v1/videos/{id}` return it.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Job)]
 pub struct JobJson {
     pub id: String,
+    /// `queued`, `running`, `awaiting_review`, `succeeded`, `failed` or `canceled`.
     pub status: String,
     pub description: String,
+    /// The options the job was submitted with (`aspect_ratio`, `duration_s`, `language`, `style`,
+    /// and `review` when it was asked for).
+    #[schema(value_type = Object)]
     pub options: Value,
     pub stages: Vec<StageJson>,
+    /// The script, once written.
+    #[schema(value_type = Option<ScriptSchema>)]
     pub script: Option<Script>,
     pub photos: Vec<AssetLink>,
     pub enhanced_images: Vec<AssetLink>,
@@ -49,6 +61,32 @@ pub struct JobJson {
     pub created_at: String,
     pub updated_at: String,
     pub finished_at: Option<String>,
+}
+
+/// The schema of [`Script`], which is a domain type and so carries no schema of its own. The
+/// end-to-end tests validate real scripts against it, so the two cannot drift apart unseen.
+#[derive(utoipa::ToSchema)]
+#[schema(as = Script)]
+#[allow(dead_code)]
+pub struct ScriptSchema {
+    title: String,
+    /// The opening line.
+    hook: String,
+    scenes: Vec<SceneSchema>,
+    call_to_action: String,
+}
+
+/// The schema of one [`glimvid_domain::Scene`].
+#[derive(utoipa::ToSchema)]
+#[schema(as = Scene)]
+#[allow(dead_code)]
+pub struct SceneSchema {
+    /// Text burned into the frame.
+    caption: String,
+    /// The line a narrator would read.
+    voiceover: String,
+    /// Which uploaded photo (0-based) the scene shows.
+    photo_index: u32,
 }
 
 pub fn job_json(state: &GatewayState, v: &JobView) -> JobJson {
@@ -91,7 +129,10 @@ pub fn job_json(state: &GatewayState, v: &JobView) -> JobJson {
     }
 }
 
-#[derive(Serialize)]
+/// One state change of a job: the `data` of a Server-Sent Event of
+/// `GET /api/v1/videos/{id}/events` (its SSE `id` is `id`, its SSE `event` is `kind`).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Event)]
 pub struct EventJson {
     pub id: i64,
     pub job_id: String,

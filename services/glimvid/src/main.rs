@@ -99,20 +99,6 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
             glimvid_enhance_service::grpc::EnhanceGrpc,
         >>()
         .await;
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(glimvid_proto::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
-    let grpc = glimvid_runtime::tls::grpc_server(tls.as_ref())?
-        .add_service(health_service)
-        .add_service(reflection)
-        .add_service(glimvid_auth_service::grpc::server(auth.clone()))
-        .add_service(glimvid_script_service::grpc::server(writer.clone()))
-        .add_service(glimvid_enhance_service::grpc::server(enhancer.clone(), upload))
-        .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(grpc_listener), {
-            let s = shutdown.clone();
-            async move { s.wait().await }
-        });
-    let grpc = tokio::spawn(grpc);
 
     // The gateway reaches auth through its gRPC API, exactly as when the services run apart.
     // With TLS on, the in-process call goes over it too, checked against the configured CA (or
@@ -135,10 +121,29 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
         max_photo_bytes: cfg.max_photo_bytes,
         upload,
         accounts: glimvid_gateway::AccountSettings::from_config(&cfg),
+        webhooks: glimvid_gateway::webhooks::WebhookSettings::from_config(&cfg),
         ..GatewaySettings::default()
     };
     let state =
         glimvid_gateway::state(backends.clone(), auth_client, cfg.public_base(&http_addr.to_string()), settings);
+    health
+        .set_serving::<glimvid_proto::jobs::v1::video_job_service_server::VideoJobServiceServer<
+            glimvid_gateway::grpc::VideoJobGrpc,
+        >>()
+        .await;
+    let router = glimvid_runtime::tls::grpc_server(tls.as_ref())?
+        .add_service(health_service)
+        .add_service(glimvid_auth_service::grpc::server(auth.clone()))
+        .add_service(glimvid_script_service::grpc::server(writer.clone()))
+        .add_service(glimvid_enhance_service::grpc::server(enhancer.clone(), upload))
+        .add_service(glimvid_gateway::grpc::server(state.clone()));
+    let grpc = glimvid_runtime::tls::with_reflection(router, glimvid_proto::FILE_DESCRIPTOR_SET)?
+        .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(grpc_listener), {
+            let s = shutdown.clone();
+            async move { s.wait().await }
+        });
+    let grpc = tokio::spawn(grpc);
+    let webhooks = tokio::spawn(glimvid_gateway::webhooks::run_dispatcher(state.clone(), shutdown.clone()));
     let gateway = tokio::spawn({
         let shutdown = shutdown.clone();
         let tls = tls.clone();
@@ -168,7 +173,7 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
     shutdown.wait().await;
     tracing::info!("shutting down: finishing tasks in progress");
     let _ = gateway.await;
-    let _ = tokio::join!(script, enhance, render, relay, housekeeping);
+    let _ = tokio::join!(script, enhance, render, relay, housekeeping, webhooks);
     let _ = grpc.await;
     backends.db.close().await;
     Ok(())
@@ -187,6 +192,10 @@ async fn housekeeping(b: Backends, shutdown: Shutdown) {
         }
         if let Err(e) = glimvid_db::repo::outbox::purge_sent(&b.db, 24 * 3600 * 1000).await {
             tracing::warn!(error = %e, "outbox purge failed");
+        }
+        // Finished webhook deliveries stay listable for a week.
+        if let Err(e) = glimvid_db::repo::webhooks::purge(&b.db, glimvid_db::now_ms(), 7 * 24 * 3600 * 1000).await {
+            tracing::warn!(error = %e, "webhook delivery purge failed");
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(3600)) => {}

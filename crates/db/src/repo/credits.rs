@@ -37,6 +37,27 @@ pub async fn append(c: &impl ConnectionTrait, e: Entry) -> Result<bool, DbError>
     Ok(res == 1)
 }
 
+/// The idempotency key of a job's reservation: a job reserves at most once.
+pub fn reserve_key(job_id: Uuid) -> String {
+    format!("reserve:{job_id}")
+}
+
+/// The idempotency key of a job's refund: a job is refunded at most once.
+pub fn refund_key(job_id: Uuid) -> String {
+    format!("refund:{job_id}")
+}
+
+/// What the job reserved (the balance it came from, and the amount as a positive number), if
+/// it reserved anything yet: a job submitted for review reserves only when its render is
+/// requested.
+pub async fn reserved_by_job(c: &impl ConnectionTrait, job_id: Uuid) -> Result<Option<(Currency, i64)>, DbError> {
+    let entry = credit_ledger::Entity::find()
+        .filter(credit_ledger::Column::IdempotencyKey.eq(reserve_key(job_id)))
+        .one(c)
+        .await?;
+    Ok(entry.and_then(|e| Currency::parse(&e.currency).map(|cur| (cur, -e.amount))))
+}
+
 /// The user's balances: (bought credits, free trials left).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Balances {

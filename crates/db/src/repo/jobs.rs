@@ -1,10 +1,15 @@
 //! Jobs and their stages: creation with the credit reservation and the first tasks (outbox), and
 //! every stage transition. Each function is one transaction that starts by locking the job (or
 //! user) row, so concurrent workers on the same job serialise and the fan-in is decided once.
+//!
+//! A job submitted with `review` stops in `awaiting_review` where the fan-in would hand on to
+//! render; its owner may replace the script, and [`request_render`] then pays for the job and
+//! writes the render task, in one transaction.
 
 use glimvid_domain::{
     JobStatus, Stage, StageStatus,
     credits::{Currency, EntryKind, VIDEO_COST, choose_payment},
+    options::JobOptions,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
@@ -89,11 +94,16 @@ pub struct Admission {
     pub client_ip: Option<String>,
     /// Free trial uses per IP address per UTC day; `None` means unlimited.
     pub trials_per_ip_per_day: Option<u32>,
-    /// Jobs of one account queued or running at once; `None` means unlimited.
+    /// Jobs of one account queued or running at once; `None` means unlimited. Jobs waiting for
+    /// their owner's review do not count (see [`JobStatus::in_flight`]).
     pub max_in_flight: Option<u32>,
 }
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
+
+/// How long an idempotency key replays its job. After that the key is released (the old job
+/// stays) and a submission with it makes a new job.
+pub const IDEMPOTENCY_TTL_MS: i64 = DAY_MS;
 
 /// The counter key of an IP address's free trial uses.
 pub fn trial_ip_key(ip: &str) -> String {
@@ -102,39 +112,34 @@ pub fn trial_ip_key(ip: &str) -> String {
 
 /// [`create`] under `admission`: `RateLimited` when the account has too many jobs in flight,
 /// and a free trial only while the client's IP has trial uses left today (else bought credits
-/// pay; `PaymentRequired` when there are none).
+/// pay; `PaymentRequired` when there are none). A job with `review` in its options reserves
+/// nothing yet (it is paid for when its render is requested), but is refused with
+/// `PaymentRequired` all the same when the account could not pay for it now.
 pub async fn create_with(db: &Db, new: NewJob, admission: &Admission) -> Result<JobView, DbError> {
     let tx = db.begin().await?;
     if !lock_row(&tx, "users", new.user_id).await? {
         return Err(DbError::NotFound("account"));
     }
     let now = now_ms();
-    if let Some(max) = admission.max_in_flight {
-        let final_states = [JobStatus::Succeeded, JobStatus::Failed, JobStatus::Canceled].map(|s| s.as_str());
-        let in_flight = jobs::Entity::find()
+    check_in_flight(&tx, new.user_id, admission).await?;
+    let review = JobOptions::review_of(&new.options_json);
+    let currency = if review {
+        let bal = credits::balances(&tx, new.user_id).await?;
+        choose_payment(bal.trials, bal.credits).ok_or(DbError::PaymentRequired)?;
+        None
+    } else {
+        Some(pay_with(&tx, new.user_id, admission, now).await?)
+    };
+    if let Some(key) = &new.idempotency_key {
+        // An expired key no longer replays: release it from its old job (which stays) so that
+        // this job may take it under the unique index.
+        jobs::Entity::update_many()
+            .col_expr(jobs::Column::IdempotencyKey, Expr::value(Option::<String>::None))
             .filter(jobs::Column::UserId.eq(new.user_id))
-            .filter(jobs::Column::Status.is_not_in(final_states))
-            .count(&tx)
+            .filter(jobs::Column::IdempotencyKey.eq(key.as_str()))
+            .filter(jobs::Column::CreatedAt.lte(now - IDEMPOTENCY_TTL_MS))
+            .exec(&tx)
             .await?;
-        if in_flight >= max as u64 {
-            return Err(DbError::RateLimited {
-                message: format!("at most {max} videos may be in progress at once; wait for one to finish"),
-                limit: max,
-                retry_after_s: 10,
-            });
-        }
-    }
-    let bal = credits::balances(&tx, new.user_id).await?;
-    let mut currency = choose_payment(bal.trials, bal.credits).ok_or(DbError::PaymentRequired)?;
-    if currency == Currency::Trial
-        && let (Some(limit), Some(ip)) = (admission.trials_per_ip_per_day, admission.client_ip.as_deref())
-    {
-        let d =
-            super::limits::hit(&tx, &trial_ip_key(ip), super::limits::Rule { limit, window_ms: DAY_MS }, now).await?;
-        if !d.allowed {
-            // This network's free trials are spent for today: bought credits may still pay.
-            currency = choose_payment(0, bal.credits).ok_or(DbError::PaymentRequired)?;
-        }
     }
     let job = jobs::ActiveModel {
         id: Set(new.id),
@@ -147,7 +152,7 @@ pub async fn create_with(db: &Db, new: NewJob, admission: &Admission) -> Result<
         script_json: Set(None),
         public_id: Set(None),
         failure_reason: Set(None),
-        payment_currency: Set(Some(currency.as_str().into())),
+        payment_currency: Set(currency.map(|c| c.as_str().into())),
         idempotency_key: Set(new.idempotency_key),
         request_hash: Set(new.request_hash),
         created_at: Set(now),
@@ -182,24 +187,74 @@ pub async fn create_with(db: &Db, new: NewJob, admission: &Admission) -> Result<
     for a in new.originals {
         upsert_asset(&tx, job.id, job.user_id, a).await?;
     }
-    credits::append(
-        &tx,
-        Entry {
-            user_id: job.user_id,
-            currency,
-            kind: EntryKind::Reserve,
-            amount: -VIDEO_COST,
-            job_id: Some(job.id),
-            idempotency_key: format!("reserve:{}", job.id),
-        },
-    )
-    .await?;
-    event(&tx, job.id, "job", None, Some(JobStatus::Queued.as_str()), Some("accepted")).await?;
+    if let Some(currency) = currency {
+        reserve(&tx, job.user_id, job.id, currency).await?;
+    }
+    let accepted = if review { "accepted; stops for review after script and enhance" } else { "accepted" };
+    event(&tx, job.id, "job", None, Some(JobStatus::Queued.as_str()), Some(accepted)).await?;
     for t in new.tasks {
         enqueue(&tx, Some(job.id), t).await?;
     }
     tx.commit().await?;
     get(db, new.id).await
+}
+
+/// `RateLimited` when the account already has `admission.max_in_flight` jobs queued or running.
+async fn check_in_flight(tx: &DatabaseTransaction, user_id: Uuid, admission: &Admission) -> Result<(), DbError> {
+    let Some(max) = admission.max_in_flight else { return Ok(()) };
+    let in_flight_states = [JobStatus::Queued, JobStatus::Running].map(|s| s.as_str());
+    let in_flight = jobs::Entity::find()
+        .filter(jobs::Column::UserId.eq(user_id))
+        .filter(jobs::Column::Status.is_in(in_flight_states))
+        .count(tx)
+        .await?;
+    if in_flight >= max as u64 {
+        return Err(DbError::RateLimited {
+            message: format!("at most {max} videos may be in progress at once; wait for one to finish"),
+            limit: max,
+            retry_after_s: 10,
+        });
+    }
+    Ok(())
+}
+
+/// Chooses the balance that pays for one video (the caller holds the user's row lock): a free
+/// trial while the client's network has trial uses left today, else bought credits.
+async fn pay_with(
+    tx: &DatabaseTransaction,
+    user_id: Uuid,
+    admission: &Admission,
+    now: i64,
+) -> Result<Currency, DbError> {
+    let bal = credits::balances(tx, user_id).await?;
+    let mut currency = choose_payment(bal.trials, bal.credits).ok_or(DbError::PaymentRequired)?;
+    if currency == Currency::Trial
+        && let (Some(limit), Some(ip)) = (admission.trials_per_ip_per_day, admission.client_ip.as_deref())
+    {
+        let d =
+            super::limits::hit(tx, &trial_ip_key(ip), super::limits::Rule { limit, window_ms: DAY_MS }, now).await?;
+        if !d.allowed {
+            // This network's free trials are spent for today: bought credits may still pay.
+            currency = choose_payment(0, bal.credits).ok_or(DbError::PaymentRequired)?;
+        }
+    }
+    Ok(currency)
+}
+
+async fn reserve(tx: &DatabaseTransaction, user_id: Uuid, job_id: Uuid, currency: Currency) -> Result<(), DbError> {
+    credits::append(
+        tx,
+        Entry {
+            user_id,
+            currency,
+            kind: EntryKind::Reserve,
+            amount: -VIDEO_COST,
+            job_id: Some(job_id),
+            idempotency_key: credits::reserve_key(job_id),
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 pub async fn get(db: &Db, id: Uuid) -> Result<JobView, DbError> {
@@ -226,10 +281,13 @@ async fn view(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<JobView>, DbE
     Ok(Some(JobView { job, stages, assets }))
 }
 
+/// The user's job submitted with this idempotency key within the last [`IDEMPOTENCY_TTL_MS`]; an
+/// older one no longer answers for the key.
 pub async fn find_by_idempotency_key(db: &Db, user_id: Uuid, key: &str) -> Result<Option<JobView>, DbError> {
     let job = jobs::Entity::find()
         .filter(jobs::Column::UserId.eq(user_id))
         .filter(jobs::Column::IdempotencyKey.eq(key))
+        .filter(jobs::Column::CreatedAt.gt(now_ms() - IDEMPOTENCY_TTL_MS))
         .one(db.conn())
         .await?;
     match job {
@@ -300,6 +358,9 @@ pub async fn start_stage(db: &Db, job_id: Uuid, stage: Stage) -> Result<StartOut
     if stage == Stage::Render && v.job.pending_prereqs > 0 {
         return Ok(StartOutcome::Skip("render is waiting for script and enhance"));
     }
+    if stage == Stage::Render && job_status == JobStatus::AwaitingReview {
+        return Ok(StartOutcome::Skip("render is waiting for the owner's review"));
+    }
     let now = now_ms();
     let attempt = st.attempts + 1;
     job_stages::Entity::update_many()
@@ -345,7 +406,8 @@ pub enum CompleteOutcome {
 
 /// Records a stage's success. When the last prerequisite of `render` succeeds, the render task
 /// goes into the outbox in the same transaction: decided by one atomic decrement under the job
-/// lock, so it is handed on exactly once however script and enhance interleave.
+/// lock, so it is handed on exactly once however script and enhance interleave. A job with
+/// `review` stops there instead, in `awaiting_review` (see [`request_render`]).
 pub async fn complete_stage(
     db: &Db,
     job_id: Uuid,
@@ -400,8 +462,14 @@ pub async fn complete_stage(
                 .one(&tx)
                 .await?;
             if remaining == Some(0) {
-                enqueue(&tx, Some(job_id), render_task()).await?;
-                next.push(Stage::Render);
+                if JobOptions::review_of(&v.job.options_json) {
+                    set_job_status(&tx, job_id, JobStatus::AwaitingReview, None, now).await?;
+                    let msg = "script and enhance are done: review the script, then request the render";
+                    event(&tx, job_id, "job", None, Some(JobStatus::AwaitingReview.as_str()), Some(msg)).await?;
+                } else {
+                    enqueue(&tx, Some(job_id), render_task()).await?;
+                    next.push(Stage::Render);
+                }
             }
         }
         Stage::Render => {
@@ -466,8 +534,9 @@ pub async fn cancel(db: &Db, user_id: Uuid, job_id: Uuid) -> Result<JobView, DbE
     get(db, job_id).await
 }
 
-/// Ends a job as failed or canceled: the stages still to run are canceled, and the reserved
-/// credit goes back to the balance it came from, at most once (idempotency key per job).
+/// Ends a job as failed or canceled: the stages still to run are canceled, and what the job
+/// reserved (if anything: a job awaiting review has not paid yet) goes back to the balance it
+/// came from, at most once (idempotency key per job).
 async fn end_job(
     tx: &DatabaseTransaction,
     v: &JobView,
@@ -492,17 +561,18 @@ async fn end_job(
         }
     }
     set_job_status(tx, job_id, status, Some(reason), now).await?;
-    if status.refunds() {
-        let currency = v.job.payment_currency.as_deref().and_then(Currency::parse).unwrap_or(Currency::Credit);
+    if status.refunds()
+        && let Some((currency, amount)) = credits::reserved_by_job(tx, job_id).await?
+    {
         credits::append(
             tx,
             Entry {
                 user_id: v.job.user_id,
                 currency,
                 kind: EntryKind::Refund,
-                amount: VIDEO_COST,
+                amount,
                 job_id: Some(job_id),
-                idempotency_key: format!("refund:{job_id}"),
+                idempotency_key: credits::refund_key(job_id),
             },
         )
         .await?;
@@ -529,6 +599,95 @@ async fn set_job_status(
     }
     upd.filter(jobs::Column::Id.eq(job_id)).exec(tx).await?;
     Ok(())
+}
+
+/// The rows of a job that waits for review, locked, if it is `user_id`'s: `NotFound` for anyone
+/// else's job, `FailedPrecondition` (nothing changed) unless it is awaiting review.
+async fn awaiting_review(tx: &DatabaseTransaction, user_id: Uuid, job_id: Uuid) -> Result<JobView, DbError> {
+    lock_row(tx, "jobs", job_id).await?;
+    let v = match view(tx, job_id).await? {
+        Some(v) if v.job.user_id == user_id => v,
+        _ => return Err(DbError::NotFound("video")),
+    };
+    ensure_awaiting_review(&v.job)?;
+    Ok(v)
+}
+
+/// `FailedPrecondition` unless the job is awaiting its owner's review.
+pub fn ensure_awaiting_review(job: &Job) -> Result<(), DbError> {
+    if job.status == JobStatus::AwaitingReview.as_str() {
+        return Ok(());
+    }
+    Err(DbError::FailedPrecondition(format!(
+        "the job is not awaiting review (it is {}); only a job submitted with review, once its script and enhance \
+         are done, can be edited and sent to render",
+        job.status
+    )))
+}
+
+/// Replaces the script of the user's job awaiting review with `script_json` (validated by the
+/// caller), stored as `asset` too. Returns the job and the object key of the script it
+/// replaced, when that differs from the new one (the caller deletes it after this commits).
+pub async fn replace_script(
+    db: &Db,
+    user_id: Uuid,
+    job_id: Uuid,
+    script_json: String,
+    asset: NewAsset,
+) -> Result<(JobView, Option<String>), DbError> {
+    let tx = db.begin().await?;
+    let v = awaiting_review(&tx, user_id, job_id).await?;
+    let replaced = v
+        .assets
+        .iter()
+        .find(|a| a.kind == asset.kind && a.idx == asset.idx && a.blob_key != asset.blob_key)
+        .map(|a| a.blob_key.clone());
+    let now = now_ms();
+    jobs::Entity::update_many()
+        .col_expr(jobs::Column::ScriptJson, Expr::value(script_json))
+        .col_expr(jobs::Column::UpdatedAt, Expr::value(now))
+        .filter(jobs::Column::Id.eq(job_id))
+        .exec(&tx)
+        .await?;
+    upsert_asset(&tx, job_id, user_id, asset).await?;
+    event(&tx, job_id, "note", Some(Stage::Script.as_str()), None, Some("the script was replaced by its owner"))
+        .await?;
+    tx.commit().await?;
+    Ok((get(db, job_id).await?, replaced))
+}
+
+/// Sends the user's job awaiting review on to render: pays for it now (as a submission would:
+/// a free trial first within the network's daily trial cap, then credits) and writes
+/// `render_task` to the outbox, all or nothing. `PaymentRequired` or `RateLimited` (too many
+/// jobs in flight) leave the job awaiting review, unchanged.
+pub async fn request_render(
+    db: &Db,
+    user_id: Uuid,
+    job_id: Uuid,
+    admission: &Admission,
+    render_task: NewTask,
+) -> Result<JobView, DbError> {
+    let tx = db.begin().await?;
+    // The user's row first, as a submission locks it: balance checks of one account serialise.
+    if !lock_row(&tx, "users", user_id).await? {
+        return Err(DbError::NotFound("video"));
+    }
+    awaiting_review(&tx, user_id, job_id).await?;
+    let now = now_ms();
+    check_in_flight(&tx, user_id, admission).await?;
+    let currency = pay_with(&tx, user_id, admission, now).await?;
+    reserve(&tx, user_id, job_id, currency).await?;
+    jobs::Entity::update_many()
+        .col_expr(jobs::Column::Status, Expr::value(JobStatus::Queued.as_str()))
+        .col_expr(jobs::Column::PaymentCurrency, Expr::value(currency.as_str()))
+        .col_expr(jobs::Column::UpdatedAt, Expr::value(now))
+        .filter(jobs::Column::Id.eq(job_id))
+        .exec(&tx)
+        .await?;
+    event(&tx, job_id, "job", None, Some(JobStatus::Queued.as_str()), Some("render requested")).await?;
+    enqueue(&tx, Some(job_id), render_task).await?;
+    tx.commit().await?;
+    get(db, job_id).await
 }
 
 /// A progress note on the job's event stream (encoder chosen, framing decisions, ...).

@@ -251,6 +251,7 @@ pub async fn delete_account(db: &Db, user_id: Uuid) -> Result<Vec<String>, DbErr
     api_keys::Entity::delete_many().filter(api_keys::Column::UserId.eq(user_id)).exec(&tx).await?;
     refresh_tokens::Entity::delete_many().filter(refresh_tokens::Column::UserId.eq(user_id)).exec(&tx).await?;
     usage_log::Entity::delete_many().filter(usage_log::Column::UserId.eq(user_id)).exec(&tx).await?;
+    super::webhooks::delete_for_user(&tx, user_id).await?;
     users::Entity::delete_by_id(user_id).exec(&tx).await?;
     tx.commit().await?;
     Ok(keys)

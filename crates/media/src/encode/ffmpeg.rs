@@ -16,8 +16,9 @@ use std::{
 
 use super::{EncodeError, EncodeReport, EncodeSpec, Encoder, FrameSource, partial_path, settle_partial, stream_frames};
 
-/// Frames composed ahead of the pipe.
-const QUEUE_DEPTH: usize = 4;
+/// Frames composed ahead of the pipe (with one batch being drawn; the pipe itself is the
+/// backpressure).
+const QUEUE_DEPTH: usize = 2;
 /// libx264 speed/quality trade-off: veryfast is ~2.5x faster than medium for ~1 dB.
 const DEFAULT_PRESET: &str = "veryfast";
 /// Constant quality (the libx264 default): bits go where the picture needs them.
@@ -82,6 +83,8 @@ impl FfmpegEncoder {
         let fps = spec.fps.to_string();
         let crf = CRF.to_string();
         let keyint = (spec.fps * 4).to_string();
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let threads = (cores * 3 / 2).clamp(2, 6).to_string();
         cmd.args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y"])
             .args(["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", &size, "-r", &fps, "-i", "pipe:0"])
             .args(["-an", "-c:v", "libx264", "-preset", &self.preset, "-crf", &crf, "-g", &keyint])
@@ -89,6 +92,13 @@ impl FfmpegEncoder {
             // reorder them; CABAC and 8x8 transforms (High profile) stay.
             .args(["-bf", "0"])
             .args(["-pix_fmt", "yuv420p", "-profile:v", "high", "-level:v", "4.1"])
+            // Memory: x264 holds a few frames per thread and per lookahead slot (~6 MB each at
+            // 1080x1920). A 5-frame rate-control lookahead (veryfast's is 10) keeps ffmpeg near
+            // 190 MB instead of 220 MB at 1080x1920 on 2 cores, no slower and ~0.15 dB lower at
+            // CRF 23 (measured on the anchor job); threads stay x264's 1.5 per core, capped so that
+            // a large machine does not multiply that memory. (Fewer threads or a synchronous
+            // lookahead save 20-30 MB more but cost 5-20% of the wall time.)
+            .args(["-threads", &threads, "-rc-lookahead", "5"])
             // The frames are BT.709 limited range: say so, as the bundled encoder does.
             .args(["-color_range", "tv", "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709"])
             .args(["-movflags", "+faststart", "-f", "mp4"])

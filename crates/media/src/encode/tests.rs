@@ -168,3 +168,35 @@ fn encoder_choice_parses_and_resolves() {
         }
     }
 }
+
+/// Frames come back in order with the right pixels although the producer draws over recycled
+/// frames, and a failing consumer stops the stream with its error.
+#[test]
+fn stream_frames_delivers_in_order_and_stops_on_error() {
+    struct Flat;
+    impl FrameSource for Flat {
+        fn frame_count(&self) -> u32 {
+            100
+        }
+        fn render(&self, index: u32, out: &mut Yuv420) {
+            out.data_mut().fill(index as u8);
+        }
+    }
+    let mut seen = Vec::new();
+    stream_frames(&Flat, (16, 16), 3..100, 2, |i, f| {
+        assert!(f.data().iter().all(|&v| v == i as u8), "frame {i} holds another frame's pixels");
+        seen.push(i);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(seen, (3..100).collect::<Vec<_>>());
+
+    let mut n = 0;
+    let e = stream_frames(&Flat, (16, 16), 0..100, 2, |i, _| {
+        n += 1;
+        if i == 10 { Err(EncodeError::Codec("stop".into())) } else { Ok(()) }
+    })
+    .unwrap_err();
+    assert!(e.to_string().contains("stop"));
+    assert_eq!(n, 11);
+}

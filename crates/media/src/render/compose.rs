@@ -1,18 +1,25 @@
 //! Drawing one frame: the photo of the moment cropped to its (fractional) Ken Burns rectangle
 //! and resampled by fast_image_resize, the transition into the next shot, a soft darkening where
-//! text sits, the texts faded in and out, then RGB to I420. Frames are independent of each
-//! other, so any number of threads can draw them at once.
+//! text sits, the texts faded in and out. Frames are independent of each other, so any number of
+//! threads can draw them at once.
+//!
+//! Everything happens in I420, the encoder's format: the photos are converted once, up front, so
+//! a frame resamples one full-resolution plane and two quarter-resolution ones (half the samples
+//! of packed RGB) and needs no colour conversion. Every operation is linear in RGB (darkening,
+//! fades, mixes, premultiplied text), so it is applied to Y - 16 and to U, V - 128 with the same
+//! weights, the result matching RGB composition followed by conversion up to rounding.
 
 use std::sync::Mutex;
 
 use fast_image_resize::FilterType;
 use glimvid_domain::{Script, Style};
 use image::RgbImage;
+use rayon::prelude::*;
 
 use super::timeline::{Cue, Timeline, Transition, Visual};
 use crate::encode::FrameSource;
-use crate::imaging::{Rect, blur, reduced, resize_rgb, resized};
-use crate::text::{Backing, Overlay, TextStyle};
+use crate::imaging::{QuadYuv, Rect, blur, reduced, resize_yuv, resized};
+use crate::text::{Backing, Overlay, TextStyle, YuvOverlay};
 use crate::yuv::Yuv420;
 
 /// Where and how texts are laid out for one frame size and style.
@@ -130,15 +137,17 @@ pub struct Composer {
     width: u32,
     height: u32,
     timeline: Timeline,
-    /// The job's photos at (or near) the frame size.
-    photos: Vec<RgbImage>,
+    /// The job's photos at (or near) the frame size, as I420 ready for resampling.
+    photos: Vec<QuadYuv>,
     /// The outro backdrop: the last shot's photo blurred and darkened.
-    outro: RgbImage,
-    /// One overlay per cue, in `timeline.cues` order.
+    outro: QuadYuv,
+    /// One overlay per cue, in `timeline.cues` order (placement), and the same in YUV (drawing).
     overlays: Vec<Overlay>,
+    yuv_overlays: Vec<YuvOverlay>,
     rise: f32,
     gradient: Vec<u16>,
-    pool: Mutex<Vec<Vec<u8>>>,
+    /// Frame-sized scratch frames for transitions.
+    pool: Mutex<Vec<Yuv420>>,
     /// When joining a provider's clips: clip `i` plays where photo `i` would be shown.
     clips: Option<super::join::Clips>,
 }
@@ -153,7 +162,7 @@ impl Composer {
     ) -> Self {
         let look = Look::new((width, height), style);
         let cx = width as f32 / 2.0;
-        let overlays = timeline
+        let overlays: Vec<Overlay> = timeline
             .cues
             .iter()
             .map(|c| match c.cue {
@@ -181,7 +190,9 @@ impl Composer {
             .rev()
             .find_map(|s| if let Visual::Photo(p) = s.visual { Some(p) } else { None })
             .unwrap_or(0);
-        let outro = backdrop(&photos[last_photo], (width, height));
+        let outro = QuadYuv::new(&Yuv420::from_rgb_image(&backdrop(&photos[last_photo], (width, height))));
+        let photos = photos.par_iter().map(|p| QuadYuv::new(&Yuv420::from_rgb_image(p))).collect();
+        let yuv_overlays = overlays.iter().map(YuvOverlay::new).collect();
         Self {
             width,
             height,
@@ -190,6 +201,7 @@ impl Composer {
             photos,
             outro,
             overlays,
+            yuv_overlays,
             rise: look.rise,
             pool: Mutex::new(Vec::new()),
             clips: None,
@@ -212,25 +224,24 @@ impl Composer {
         Some((self.overlays[k].columns(), self.overlays[k].rows()))
     }
 
-    fn buffer(&self) -> Vec<u8> {
-        let len = (self.width * self.height * 3) as usize;
-        self.pool.lock().expect("pool lock").pop().unwrap_or_else(|| vec![0u8; len])
+    fn buffer(&self) -> Yuv420 {
+        self.pool.lock().expect("pool lock").pop().unwrap_or_else(|| Yuv420::new(self.width, self.height))
     }
 
-    fn recycle(&self, buf: Vec<u8>) {
+    fn recycle(&self, buf: Yuv420) {
         let mut pool = self.pool.lock().expect("pool lock");
         if pool.len() < 8 {
             pool.push(buf);
         }
     }
 
-    /// Draws segment `k` at move progress `p` into `out` (packed RGB8, frame size).
-    fn draw_segment(&self, k: usize, p: f64, out: &mut [u8]) {
+    /// Draws segment `k` at move progress `p` into `out`.
+    fn draw_segment(&self, k: usize, p: f64, out: &mut Yuv420) {
         let seg = &self.timeline.segments[k];
         if let (Some(clips), Visual::Photo(i)) = (&self.clips, seg.visual) {
             let (s, e) = self.timeline.visible(k);
-            if clips.draw(i, p * (e - s), out, (self.width, self.height)) {
-                self.darken_rows(out, |y| self.gradient[y]);
+            if clips.draw(i, p * (e - s), out) {
+                darken_rows(out, |y| self.gradient[y]);
                 return;
             }
         }
@@ -238,7 +249,7 @@ impl Composer {
             Visual::Photo(i) => &self.photos[i],
             Visual::Outro => &self.outro,
         };
-        let (sw, sh) = src.dimensions();
+        let (sw, sh) = (src.width(), src.height());
         let base = Rect::cover(sw, sh, self.width as f64 / self.height as f64);
         let (zoom, ox, oy) = seg.motion.at(p);
         let (cw, ch) = (base.width / zoom, base.height / zoom);
@@ -250,27 +261,14 @@ impl Composer {
             width: cw,
             height: ch,
         };
-        resize_rgb(src.as_raw(), (sw, sh), out, (self.width, self.height), Some(crop), FilterType::CatmullRom);
+        src.resize(out, crop, FilterType::CatmullRom);
         if matches!(seg.visual, Visual::Photo(_)) {
-            self.darken_rows(out, |y| self.gradient[y]);
+            darken_rows(out, |y| self.gradient[y]);
         }
     }
 
-    fn darken_rows(&self, frame: &mut [u8], factor: impl Fn(usize) -> u16) {
-        let stride = self.width as usize * 3;
-        for (y, row) in frame.chunks_exact_mut(stride).enumerate() {
-            let f = factor(y) as u32;
-            if f >= 256 {
-                continue;
-            }
-            for v in row {
-                *v = ((*v as u32 * f) >> 8) as u8;
-            }
-        }
-    }
-
-    /// Draws frame `index` as packed RGB8 into `out`.
-    pub fn draw_rgb(&self, index: u32, out: &mut [u8]) {
+    /// Draws frame `index` into `out` (I420, frame size).
+    pub fn draw(&self, index: u32, out: &mut Yuv420) {
         let t = self.timeline.time_of(index);
         let moment = self.timeline.at(t);
         self.draw_segment(moment.a.0, moment.a.1, out);
@@ -280,14 +278,14 @@ impl Composer {
             let kind = self.timeline.transition_into(k);
             if kind == Transition::ZoomThrough {
                 let mut scratch = self.buffer();
-                zoom_through(out, &other, &mut scratch, mix, (self.width, self.height));
+                zoom_through(out, &other, &mut scratch, mix);
                 self.recycle(scratch);
             } else {
-                transition(kind, out, &other, mix, (self.width as usize, self.height as usize));
+                transition(kind, out, &other, mix);
             }
             self.recycle(other);
         }
-        for (cue, overlay) in self.timeline.cues.iter().zip(&self.overlays) {
+        for (cue, overlay) in self.timeline.cues.iter().zip(&self.yuv_overlays) {
             let (opacity, entering) = cue.at(t);
             if opacity <= 0.0 {
                 continue;
@@ -295,11 +293,19 @@ impl Composer {
             if cue.cue == Cue::Title {
                 // Dim the photo behind the title so it reads on a bright picture.
                 let f = (256.0 * (1.0 - 0.3 * opacity)).round() as u16;
-                self.darken_rows(out, |_| f);
+                darken_rows(out, |_| f);
             }
             let dy = (entering * self.rise).round() as i32;
-            overlay.blend(out, (self.width, self.height), opacity, dy);
+            overlay.blend(out, opacity, dy);
         }
+    }
+
+    /// Draws frame `index` as packed RGB8 into `out` (for checks: the frame as a viewer sees it).
+    pub fn draw_rgb(&self, index: u32, out: &mut [u8]) {
+        let mut frame = self.buffer();
+        self.draw(index, &mut frame);
+        frame.to_rgb_into(out);
+        self.recycle(frame);
     }
 }
 
@@ -309,11 +315,42 @@ impl FrameSource for Composer {
     }
 
     fn render(&self, index: u32, out: &mut Yuv420) {
-        let mut rgb = self.buffer();
-        self.draw_rgb(index, &mut rgb);
-        out.fill_from_rgb(&rgb);
-        self.recycle(rgb);
+        self.draw(index, out);
     }
+}
+
+/// Scales every row towards black by `factor(row)` / 256 (256 = unchanged): luma towards 16,
+/// chroma towards 128 (a chroma row takes the mean factor of its two luma rows).
+fn darken_rows(frame: &mut Yuv420, factor: impl Fn(usize) -> u16) {
+    let (w, h) = (frame.width() as usize, frame.height() as usize);
+    let (yp, up, vp) = frame.planes_mut();
+    for (y, row) in yp.chunks_exact_mut(w).enumerate() {
+        scale_towards(row, 16, factor(y));
+    }
+    for (cy, (ur, vr)) in up.chunks_exact_mut(w / 2).zip(vp.chunks_exact_mut(w / 2)).enumerate().take(h / 2) {
+        let f = (factor(2 * cy) + factor(2 * cy + 1)).div_ceil(2);
+        scale_towards(ur, 128, f);
+        scale_towards(vr, 128, f);
+    }
+}
+
+/// `v = base + (v - base) * f / 256` over a run of samples (f ≤ 256).
+fn scale_towards(row: &mut [u8], base: i32, f: u16) {
+    let f = f.min(256) as i32;
+    if f == 256 {
+        return;
+    }
+    for v in row {
+        *v = ((((*v as i32 - base) * f + 128) >> 8) + base) as u8;
+    }
+}
+
+/// Fades a whole frame towards black by `k` / 256.
+fn fade_to_black(frame: &mut Yuv420, k: u16) {
+    let (y, u, v) = frame.planes_mut();
+    scale_towards(y, 16, k);
+    scale_towards(u, 128, k);
+    scale_towards(v, 128, k);
 }
 
 fn crossfade(a: &mut [u8], b: &[u8], mix: f64) {
@@ -328,61 +365,64 @@ const ZOOM_THROUGH: f64 = 0.35;
 
 /// `a` zooms in (about its centre) while `b`, zoomed in as much at first, settles; the two
 /// crossfade. `scratch` is a frame-sized buffer.
-pub(super) fn zoom_through(a: &mut [u8], b: &[u8], scratch: &mut [u8], mix: f64, (w, h): (u32, u32)) {
+pub(super) fn zoom_through(a: &mut Yuv420, b: &Yuv420, scratch: &mut Yuv420, mix: f64) {
+    let (w, h) = (a.width(), a.height());
     let centre = |z: f64| {
         let (cw, ch) = (w as f64 / z, h as f64 / z);
         Rect { left: (w as f64 - cw) / 2.0, top: (h as f64 - ch) / 2.0, width: cw, height: ch }
     };
-    resize_rgb(a, (w, h), scratch, (w, h), Some(centre(1.0 + ZOOM_THROUGH * mix)), FilterType::Bilinear);
-    resize_rgb(b, (w, h), a, (w, h), Some(centre(1.0 + ZOOM_THROUGH * (1.0 - mix))), FilterType::Bilinear);
+    resize_yuv(a, scratch, Some(centre(1.0 + ZOOM_THROUGH * mix)), FilterType::Bilinear);
+    resize_yuv(b, a, Some(centre(1.0 + ZOOM_THROUGH * (1.0 - mix))), FilterType::Bilinear);
     // a = zoomed b; mix the zoomed a back in with weight (1 - mix).
-    crossfade(a, scratch, 1.0 - mix);
+    crossfade(a.data_mut(), scratch.data(), 1.0 - mix);
 }
 
-/// Mixes `b` into `a` (both packed RGB8 frames) at `mix` (0 = all `a`, 1 = all `b`).
-pub(super) fn transition(kind: Transition, a: &mut [u8], b: &[u8], mix: f64, (width, height): (usize, usize)) {
+/// Mixes `b` into `a` (frames of the same size) at `mix` (0 = all `a`, 1 = all `b`).
+pub(super) fn transition(kind: Transition, a: &mut Yuv420, b: &Yuv420, mix: f64) {
+    let (width, height) = (a.width() as usize, a.height() as usize);
     match kind {
-        Transition::Crossfade | Transition::ZoomThrough => crossfade(a, b, mix),
+        Transition::Crossfade | Transition::ZoomThrough => crossfade(a.data_mut(), b.data(), mix),
         Transition::DipToBlack => {
             // Out to black over the first half, in from black over the second.
             let (k, use_b) = if mix < 0.5 { (1.0 - 2.0 * mix, false) } else { (2.0 * mix - 1.0, true) };
-            let k = (k * k * 256.0).round() as u32;
+            let k = (k * k * 256.0).round() as u16;
             if use_b {
-                for (x, y) in a.iter_mut().zip(b) {
-                    *x = ((*y as u32 * k) >> 8) as u8;
-                }
-            } else {
-                for x in a.iter_mut() {
-                    *x = ((*x as u32 * k) >> 8) as u8;
-                }
+                a.data_mut().copy_from_slice(b.data());
             }
+            fade_to_black(a, k);
         }
         Transition::Push => {
-            // `b` slides in from the right, pushing `a` out to the left.
-            let dx = ((mix * width as f64).round() as usize).min(width);
-            let stride = width * 3;
-            for (ra, rb) in a.chunks_exact_mut(stride).zip(b.chunks_exact(stride)) {
-                ra.copy_within(dx * 3.., 0);
-                ra[(width - dx) * 3..].copy_from_slice(&rb[..dx * 3]);
+            // `b` slides in from the right, pushing `a` out to the left (in steps of two pixels,
+            // so that chroma moves with luma).
+            let dx = ((mix * width as f64 / 2.0).round() as usize * 2).min(width);
+            let ((ay, au, av), (by, bu, bv)) = (a.planes_mut(), (b.y(), b.u(), b.v()));
+            let planes = [(ay, by, width, dx), (au, bu, width / 2, dx / 2), (av, bv, width / 2, dx / 2)];
+            for (pa, pb, stride, dx) in planes {
+                for (ra, rb) in pa.chunks_exact_mut(stride).zip(pb.chunks_exact(stride)) {
+                    ra.copy_within(dx.., 0);
+                    ra[stride - dx..].copy_from_slice(&rb[..dx]);
+                }
             }
         }
         Transition::Wipe => {
             // The edge leans (lower rows lead) and is feathered; it crosses the whole frame,
-            // feather included, between mix 0 and 1.
+            // feather included, between mix 0 and 1. A chroma sample sits at the centre of its
+            // 2x2 block.
             let (w, h) = (width as f64, height as f64);
             let (lean, feather) = (0.25 * h, 0.12 * w);
             let edge = mix * (w + lean + 2.0 * feather) - lean - feather;
-            let stride = width * 3;
-            for (y, (ra, rb)) in a.chunks_exact_mut(stride).zip(b.chunks_exact(stride)).enumerate() {
-                let row_edge = edge + lean * (y as f64 / h);
-                for (x, (pa, pb)) in ra.chunks_exact_mut(3).zip(rb.chunks_exact(3)).enumerate() {
-                    let k = ((row_edge - x as f64) / feather).clamp(0.0, 1.0);
-                    if k <= 0.0 {
-                        continue;
-                    }
-                    let m = (k * 256.0).round() as u32;
-                    for c in 0..3 {
-                        pa[c] = ((pa[c] as u32 * (256 - m) + pb[c] as u32 * m + 128) >> 8) as u8;
+            let ((ay, au, av), (by, bu, bv)) = (a.planes_mut(), (b.y(), b.u(), b.v()));
+            let planes = [(ay, by, width, 1.0, 0.0), (au, bu, width / 2, 2.0, 0.5), (av, bv, width / 2, 2.0, 0.5)];
+            for (pa, pb, stride, scale, offset) in planes {
+                for (y, (ra, rb)) in pa.chunks_exact_mut(stride).zip(pb.chunks_exact(stride)).enumerate() {
+                    let row_edge = edge + lean * ((y as f64 * scale + offset) / h);
+                    for (x, (va, vb)) in ra.iter_mut().zip(rb).enumerate() {
+                        let k = ((row_edge - (x as f64 * scale + offset)) / feather).clamp(0.0, 1.0);
+                        if k <= 0.0 {
+                            continue;
+                        }
+                        let m = (k * 256.0).round() as u32;
+                        *va = ((*va as u32 * (256 - m) + *vb as u32 * m + 128) >> 8) as u8;
                     }
                 }
             }
@@ -428,15 +468,21 @@ mod tests {
         f.chunks_exact(3).map(|p| p[0] as f64 / (p[0] as f64 + p[2] as f64)).sum::<f64>() / (W * H) as f64
     }
 
+    /// The transition applied to the two frames in I420, seen back in RGB.
     fn apply(kind: Transition, mix: f64) -> Vec<u8> {
-        let (mut a, b) = (frame(true), frame(false));
+        let yuv = |rgb: Vec<u8>| {
+            let mut f = Yuv420::new(W as u32, H as u32);
+            f.fill_from_rgb(&rgb);
+            f
+        };
+        let (mut a, b) = (yuv(frame(true)), yuv(frame(false)));
         if kind == Transition::ZoomThrough {
-            let mut scratch = vec![0u8; a.len()];
-            zoom_through(&mut a, &b, &mut scratch, mix, (W as u32, H as u32));
+            let mut scratch = Yuv420::new(W as u32, H as u32);
+            zoom_through(&mut a, &b, &mut scratch, mix);
         } else {
-            transition(kind, &mut a, &b, mix, (W, H));
+            transition(kind, &mut a, &b, mix);
         }
-        a
+        a.to_rgb()
     }
 
     #[test]

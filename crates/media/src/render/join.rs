@@ -21,7 +21,7 @@ use image::RgbImage;
 
 use super::{Composer, FPS, LocalRenderer, RenderError, Timeline, check_duration, to_frame, write_video};
 use crate::encode::Encoder;
-use crate::imaging::{Rect, resize_rgb};
+use crate::imaging::{Rect, resize_yuv};
 use crate::probe::FrameReader;
 use crate::yuv::Yuv420;
 
@@ -95,23 +95,22 @@ impl Clips {
             let first =
                 reader.next_frame().map_err(|e| bad(e.to_string()))?.ok_or_else(|| bad("no frame decodes".into()))?;
             let img = RgbImage::from_raw(first.width(), first.height(), first.to_rgb()).expect("sized RGB buffer");
-            firsts.push(to_frame(img, frame));
+            firsts.push(to_frame(img, frame, 1.25));
             let cursor = Cursor { reader, last: Some(first) };
             clips.push(Clip { path: path.clone(), frames, fps, cursors: Mutex::new(vec![cursor]) });
         }
         Ok((Self { clips }, firsts))
     }
 
-    /// Draws clip `i` at `t` seconds into it, cover-cropped to `out` (packed RGB8, `w`x`h`).
-    /// False (logged) when the clip fails mid-way: the caller shows the still instead.
-    pub(crate) fn draw(&self, i: usize, t: f64, out: &mut [u8], (w, h): (u32, u32)) -> bool {
+    /// Draws clip `i` at `t` seconds into it, cover-cropped to `out`. False (logged) when the
+    /// clip fails mid-way: the caller shows the still instead.
+    pub(crate) fn draw(&self, i: usize, t: f64, out: &mut Yuv420) -> bool {
         let Some(clip) = self.clips.get(i) else { return false };
         let index = (t.max(0.0) * clip.fps).floor() as u32;
         match clip.frame(index) {
             Ok(f) => {
-                let (fw, fh) = (f.width(), f.height());
-                let rect = Rect::cover(fw, fh, w as f64 / h as f64);
-                resize_rgb(&f.to_rgb(), (fw, fh), out, (w, h), Some(rect), FilterType::CatmullRom);
+                let rect = Rect::cover(f.width(), f.height(), out.width() as f64 / out.height() as f64);
+                resize_yuv(&f, out, Some(rect), FilterType::CatmullRom);
                 true
             }
             Err(e) => {

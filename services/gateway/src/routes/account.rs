@@ -2,35 +2,86 @@
 
 use actix_web::{HttpResponse, web};
 use glimvid_proto::auth::v1 as pb;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-use crate::{error::ApiResult, extract::AuthUser, state::SharedState};
+use crate::{
+    error::{ApiResult, Problem},
+    extract::AuthUser,
+    state::SharedState,
+};
 
-pub fn account_json(a: pb::Account) -> serde_json::Value {
-    json!({
-        "id": a.id,
-        "email": a.email,
-        "language": a.language,
-        "training_opt_out": a.training_opt_out,
-        "credits": a.credits,
-        "free_trials_left": a.free_trials_left,
-        "created_at": a.created_at,
-    })
+/// The user's account.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Account)]
+pub struct AccountJson {
+    id: String,
+    email: String,
+    /// The preferred language (BCP 47 tag).
+    language: String,
+    /// Whether the user's content is kept out of any training-data export.
+    training_opt_out: bool,
+    credits: i64,
+    free_trials_left: i64,
+    /// RFC 3339.
+    created_at: String,
 }
 
+pub fn account_json(a: pb::Account) -> AccountJson {
+    AccountJson {
+        id: a.id,
+        email: a.email,
+        language: a.language,
+        training_opt_out: a.training_opt_out,
+        credits: a.credits,
+        free_trials_left: a.free_trials_left,
+        created_at: a.created_at,
+    }
+}
+
+/// The account.
+#[utoipa::path(
+    get,
+    path = "/account",
+    tag = "account",
+    operation_id = "getAccount",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The account", body = AccountJson),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The account no longer exists", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn get(state: web::Data<SharedState>, user: AuthUser) -> ApiResult<HttpResponse> {
     let a = state.auth.clone().get_account(pb::GetAccountRequest { user_id: user.user_id.to_string() }).await?;
     Ok(HttpResponse::Ok().json(account_json(a.into_inner())))
 }
 
-#[derive(Deserialize)]
+/// The settings to change; absent fields stay as they are.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchBody {
     language: Option<String>,
     training_opt_out: Option<bool>,
 }
 
+/// Changes the language or the training opt-out.
+#[utoipa::path(
+    patch,
+    path = "/account",
+    tag = "account",
+    operation_id = "updateAccount",
+    security(("bearer" = [])),
+    request_body = PatchBody,
+    responses(
+        (status = 200, description = "The changed account", body = AccountJson),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The account no longer exists", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not `application/json`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An unknown field or a bad language", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn patch(
     state: web::Data<SharedState>,
     user: AuthUser,
@@ -50,19 +101,86 @@ pub async fn patch(
 }
 
 /// `DELETE /api/v1/account`: every row and every object of the user (the auth service's rule).
+#[utoipa::path(
+    delete,
+    path = "/account",
+    tag = "account",
+    operation_id = "deleteAccount",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "The account and all its content are gone"),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The account no longer exists", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn delete(state: web::Data<SharedState>, user: AuthUser) -> ApiResult<HttpResponse> {
     state.auth.clone().delete_account(pb::DeleteAccountRequest { user_id: user.user_id.to_string() }).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// Rows per page, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u64>,
 }
 
+/// A page of the usage log, as `crate::account::usage_page` writes it (the schema is kept here;
+/// the end-to-end tests validate real pages against it).
+#[derive(ToSchema)]
+#[schema(as = UsagePage)]
+#[allow(dead_code)]
+pub struct UsagePageSchema {
+    items: Vec<UsageRowSchema>,
+    /// Pass as `cursor` for the next page; `null` on the last one.
+    next_cursor: Option<String>,
+    /// How long rows are kept (days).
+    retention_days: u32,
+    summary: UsageSummarySchema,
+}
+
+/// One request of the user's, as the usage log keeps it.
+#[derive(ToSchema)]
+#[schema(as = UsageRow)]
+#[allow(dead_code)]
+pub struct UsageRowSchema {
+    /// RFC 3339.
+    at: String,
+    ip: String,
+    /// `register`, `login`, `video_created`, `export`, … (`request` for older rows).
+    action: String,
+    route: String,
+    status: i32,
+}
+
+/// What the policy lists as usage data, over the last 30 days.
+#[derive(ToSchema)]
+#[schema(as = UsageSummary)]
+#[allow(dead_code)]
+pub struct UsageSummarySchema {
+    videos_created_30d: u64,
+    credits: i64,
+    free_trials_left: i64,
+}
+
 /// `GET /api/v1/account/usage`: the user's usage log of the last 30 days, paged.
+#[utoipa::path(
+    get,
+    path = "/account/usage",
+    tag = "account",
+    operation_id = "getUsage",
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses(
+        (status = 200, description = "The usage log, newest first", body = UsagePageSchema),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn usage(state: web::Data<SharedState>, user: AuthUser, q: web::Query<PageQuery>) -> ApiResult<HttpResponse> {
     let limit = q.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
@@ -74,6 +192,19 @@ pub async fn usage(state: web::Data<SharedState>, user: AuthUser, q: web::Query<
 
 /// `GET /api/v1/account/export`: a zip of the account, its usage and every script, image and
 /// video, streamed from a temporary file.
+#[utoipa::path(
+    get,
+    path = "/account/export",
+    tag = "account",
+    operation_id = "exportAccount",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "`account.json`, `usage.json` and `videos/<job>/…` (job, script, images, video)",
+            content_type = "application/zip", body = Vec<u8>,
+            headers(("Content-Disposition" = String, description = "`attachment; filename=\"glimvid-export.zip\"`"))),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn export(
     state: web::Data<SharedState>,
     user: AuthUser,
@@ -113,18 +244,54 @@ pub async fn export(
     Ok(resp.streaming(stream))
 }
 
-fn api_key_json(k: pb::ApiKey) -> serde_json::Value {
-    json!({
-        "id": k.id,
-        "name": k.name,
-        "scopes": k.scopes,
-        "prefix": k.prefix,
-        "created_at": k.created_at,
-        "revoked_at": if k.revoked_at.is_empty() { None } else { Some(k.revoked_at) },
-    })
+/// A partner API key (never its secret).
+#[derive(Serialize, ToSchema)]
+#[schema(as = ApiKey)]
+pub struct ApiKeyJson {
+    id: String,
+    name: String,
+    scopes: Vec<String>,
+    /// The first characters of the secret, to tell keys apart.
+    prefix: String,
+    /// RFC 3339.
+    created_at: String,
+    /// RFC 3339; `null` while the key works.
+    revoked_at: Option<String>,
 }
 
-#[derive(Deserialize)]
+fn api_key_json(k: pb::ApiKey) -> ApiKeyJson {
+    ApiKeyJson {
+        id: k.id,
+        name: k.name,
+        scopes: k.scopes,
+        prefix: k.prefix,
+        created_at: k.created_at,
+        revoked_at: if k.revoked_at.is_empty() { None } else { Some(k.revoked_at) },
+    }
+}
+
+/// A new API key with its secret: the only answer that ever shows it.
+#[derive(Serialize, ToSchema)]
+#[schema(as = NewApiKey)]
+pub struct NewApiKeyJson {
+    id: String,
+    name: String,
+    scopes: Vec<String>,
+    prefix: String,
+    created_at: String,
+    revoked_at: Option<String>,
+    /// The key itself: keep it now, it is not shown again.
+    secret: String,
+}
+
+/// The user's API keys.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ApiKeyList)]
+pub struct ApiKeyListJson {
+    items: Vec<ApiKeyJson>,
+}
+
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewKeyBody {
     name: String,
@@ -132,6 +299,21 @@ pub struct NewKeyBody {
 }
 
 /// `POST /api/v1/account/api-keys`: the secret is in this answer only.
+#[utoipa::path(
+    post,
+    path = "/account/api-keys",
+    tag = "account",
+    operation_id = "createApiKey",
+    security(("bearer" = [])),
+    request_body = NewKeyBody,
+    responses(
+        (status = 201, description = "The key, with its secret", body = NewApiKeyJson),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not `application/json`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad name or an unknown scope", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn create_api_key(
     state: web::Data<SharedState>,
     user: AuthUser,
@@ -154,19 +336,51 @@ pub async fn create_api_key(
         201,
     )
     .await;
-    let mut v = r.key.map(api_key_json).unwrap_or_else(|| json!({}));
-    v["secret"] = json!(r.secret);
+    let k = api_key_json(r.key.unwrap_or_default());
+    let v = NewApiKeyJson {
+        id: k.id,
+        name: k.name,
+        scopes: k.scopes,
+        prefix: k.prefix,
+        created_at: k.created_at,
+        revoked_at: k.revoked_at,
+        secret: r.secret,
+    };
     Ok(HttpResponse::Created().insert_header((actix_web::http::header::CACHE_CONTROL, "no-store")).json(v))
 }
 
 /// `GET /api/v1/account/api-keys`: the user's keys (never their secrets).
+#[utoipa::path(
+    get,
+    path = "/account/api-keys",
+    tag = "account",
+    operation_id = "listApiKeys",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The keys, revoked ones included", body = ApiKeyListJson),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn list_api_keys(state: web::Data<SharedState>, user: AuthUser) -> ApiResult<HttpResponse> {
     let r = state.auth.clone().list_api_keys(pb::ListApiKeysRequest { user_id: user.user_id.to_string() }).await?;
     let items: Vec<_> = r.into_inner().keys.into_iter().map(api_key_json).collect();
-    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+    Ok(HttpResponse::Ok().json(ApiKeyListJson { items }))
 }
 
 /// `DELETE /api/v1/account/api-keys/{id}`: revokes the key at once.
+#[utoipa::path(
+    delete,
+    path = "/account/api-keys/{id}",
+    tag = "account",
+    operation_id = "revokeApiKey",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The key's id")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such key of this user", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn revoke_api_key(
     state: web::Data<SharedState>,
     user: AuthUser,

@@ -11,7 +11,7 @@ use glimvid_db::repo::jobs;
 use glimvid_domain::{DomainError, ErrorCode, PublicId};
 
 use crate::{
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, Problem},
     state::SharedState,
 };
 
@@ -39,6 +39,27 @@ pub fn parse_range(h: &str, total: u64) -> Option<Result<(u64, Option<u64>), ()>
     Some(Ok((start, end)))
 }
 
+/// The public MP4 of a finished job: no authentication, the unguessable id is the key. HTTP
+/// Range lets players seek; a deleted video answers 404 at once.
+#[utoipa::path(
+    method(get, head),
+    path = "/v/{public_id}",
+    tag = "public",
+    operation_id = "getPublicVideo",
+    params(
+        ("public_id" = String, Path, description = "The video's public id (from the job's `public_url`)"),
+        ("Range" = Option<String>, Header, description = "One `bytes=` range (`a-b`, `a-` or `-n`); others get the whole file"),
+    ),
+    responses(
+        (status = 200, description = "The whole video", content_type = "video/mp4", body = Vec<u8>,
+            headers(("Accept-Ranges" = String, description = "`bytes`"), ("ETag" = String), ("Content-Length" = u64))),
+        (status = 206, description = "The requested range", content_type = "video/mp4", body = Vec<u8>,
+            headers(("Content-Range" = String, description = "`bytes <first>-<last>/<total>`"), ("Accept-Ranges" = String), ("ETag" = String))),
+        (status = 404, description = "No such video, or it was deleted", body = Problem, content_type = "application/problem+json"),
+        (status = 416, description = "The range is outside the video", body = Problem, content_type = "application/problem+json",
+            headers(("Content-Range" = String, description = "`bytes */<total>`"))),
+    ),
+)]
 pub async fn video(state: web::Data<SharedState>, id: web::Path<String>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let not_found = || ApiError(DomainError::not_found("video"));
     let public_id = PublicId::parse(&id).map_err(|_| not_found())?;

@@ -9,16 +9,41 @@ use bytes::{Bytes, BytesMut};
 use futures::{StreamExt, TryStreamExt};
 use glimvid_db::repo::jobs;
 use glimvid_domain::{DomainError, ErrorCode, JobStatus};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::{
-    error::{ApiError, ApiResult, bad_request},
+    error::{ApiError, ApiResult, Problem, bad_request},
     extract::AuthUser,
     state::SharedState,
     videos::{self, Created, Submission},
-    view::{event_json, job_json},
+    view::{JobJson, event_json, job_json},
 };
+
+/// The multipart form of `POST /api/v1/videos` (read field by field in [`read_submission`]).
+#[derive(ToSchema)]
+#[schema(as = Submission)]
+#[allow(dead_code)]
+pub struct SubmissionForm {
+    /// 1 to 6 photos (JPEG, PNG or WebP; checked by content, not by name), each a `photos` part.
+    #[schema(value_type = Vec<String>, format = Binary)]
+    photos: Vec<Vec<u8>>,
+    /// What the product is and what the video should say.
+    description: String,
+    /// JSON: `aspect_ratio` (`9:16`, `16:9` or `1:1`), `duration_s`, `language`, `style`, and `review`
+    /// (`true`: the job waits in `awaiting_review` for the owner to edit the script and ask for
+    /// the render); all optional.
+    options: Option<String>,
+}
+
+/// A page of the user's jobs, newest first.
+#[derive(Serialize, ToSchema)]
+#[schema(as = JobList)]
+pub struct JobListJson {
+    items: Vec<JobJson>,
+    /// Pass as `cursor` for the next page; `null` on the last one.
+    next_cursor: Option<String>,
+}
 
 const MAX_TEXT_FIELD: usize = 16 * 1024;
 
@@ -80,6 +105,33 @@ async fn read_submission(state: &SharedState, mut form: Multipart, key: Option<S
     Ok(sub)
 }
 
+/// Submits photos and a description; the job runs in the background (follow it with `GET` or
+/// its events). The same `Idempotency-Key` replays the first answer.
+#[utoipa::path(
+    post,
+    path = "/videos",
+    tag = "videos",
+    operation_id = "createVideo",
+    security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header,
+        description = "Any visible-ASCII key: a retry with the same key and the same form replays the first answer; with another form it is 422")),
+    request_body(content = SubmissionForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 202, description = "Accepted: the job, as `GET /api/v1/videos/{id}` returns it", body = JobJson,
+            headers(("Location" = String, description = "The job's URL"),
+                ("Idempotent-Replayed" = String, description = "`true` when this answers an earlier request with the same key"),
+                ("RateLimit-Limit" = u64), ("RateLimit-Remaining" = u64), ("RateLimit-Reset" = u64), ("RateLimit-Policy" = String))),
+        (status = 400, description = "The multipart body cannot be read", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 402, description = "No credits and no free trials left", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "A photo is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not `multipart/form-data`, or a file is not a JPEG, PNG or WebP image", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad options, description or photo count, or a reused key with another form", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many submissions from this address, or too many jobs in flight", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"),
+                ("RateLimit-Limit" = u64), ("RateLimit-Remaining" = u64), ("RateLimit-Reset" = u64), ("RateLimit-Policy" = String))),
+    ),
+)]
 pub async fn create(
     state: web::Data<SharedState>,
     user: AuthUser,
@@ -117,13 +169,31 @@ pub async fn create(
         .json(body))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// Jobs per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u64>,
 }
 
+/// The user's jobs, newest first.
+#[utoipa::path(
+    get,
+    path = "/videos",
+    tag = "videos",
+    operation_id = "listVideos",
+    security(("bearer" = [])),
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of jobs", body = JobListJson),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn list(state: web::Data<SharedState>, user: AuthUser, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
     let limit = q.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
@@ -139,25 +209,83 @@ pub async fn list(state: web::Data<SharedState>, user: AuthUser, q: web::Query<L
         items.push(job_json(&state, &v));
     }
     let next = if more { page.last().map(|j| j.id.to_string()) } else { None };
-    Ok(HttpResponse::Ok().json(json!({"items": items, "next_cursor": next})))
+    Ok(HttpResponse::Ok().json(JobListJson { items, next_cursor: next }))
 }
 
+/// The job: its status, stages, script, files and, once rendered, its public URL.
+#[utoipa::path(
+    get,
+    path = "/videos/{id}",
+    tag = "videos",
+    operation_id = "getVideo",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The job's id")),
+    responses(
+        (status = 200, description = "The job", body = JobJson),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such job of this user", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn get(state: web::Data<SharedState>, user: AuthUser, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let v = videos::get(&state, user.user_id, &id).await?;
     Ok(HttpResponse::Ok().json(job_json(&state, &v)))
 }
 
+/// Cancels a running job and gives its credits back.
+#[utoipa::path(
+    post,
+    path = "/videos/{id}/cancel",
+    tag = "videos",
+    operation_id = "cancelVideo",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The job's id")),
+    responses(
+        (status = 200, description = "The canceled job", body = JobJson),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such job of this user", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The job has already ended", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn cancel(state: web::Data<SharedState>, user: AuthUser, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let v = videos::cancel(&state, user.user_id, &id).await?;
     Ok(HttpResponse::Ok().json(job_json(&state, &v)))
 }
 
+/// Deletes the job and all its files; its public link answers 404 at once.
+#[utoipa::path(
+    delete,
+    path = "/videos/{id}",
+    tag = "videos",
+    operation_id = "deleteVideo",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The job's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such job of this user", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn delete(state: web::Data<SharedState>, user: AuthUser, id: web::Path<String>) -> ApiResult<HttpResponse> {
     videos::delete(&state, user.user_id, &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// The job's own files (originals, enhanced photos, script, video), for its owner only.
+#[utoipa::path(
+    get,
+    path = "/videos/{id}/assets/{kind}/{n}",
+    tag = "videos",
+    operation_id = "getVideoAsset",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The job's id"),
+        ("kind" = String, Path, description = "`original`, `enhanced`, `script` or `video`"),
+        ("n" = i32, Path, description = "The file's index within its kind (0-based)")),
+    responses(
+        (status = 200, description = "The file", content(("image/jpeg"), ("image/png"), ("image/webp"), ("video/mp4"), ("application/json"))),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such job or file", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn asset(
     state: web::Data<SharedState>,
     user: AuthUser,
@@ -175,6 +303,21 @@ pub async fn asset(
 
 /// Server-Sent Events: every state change of the job, from `Last-Event-ID` (or the start)
 /// until the job ends. Events come from the database, so they reach clients of any replica.
+#[utoipa::path(
+    get,
+    path = "/videos/{id}/events",
+    tag = "videos",
+    operation_id = "watchVideo",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The job's id"),
+        ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this event id")),
+    responses(
+        (status = 200, description = "`text/event-stream`: per event `id: <n>`, `event: <kind>` and `data: <Event as JSON>` \
+            (schema `#/components/schemas/Event`); the stream ends after the job's final status", content_type = "text/event-stream", body = String),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such job of this user", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn events(
     state: web::Data<SharedState>,
     user: AuthUser,

@@ -1,0 +1,501 @@
+//! The partner API over gRPC: `glimvid.jobs.v1.VideoJobService`. Each method authenticates
+//! the API key in the metadata, converts the message, and calls the same application function
+//! as the REST handler ([`crate::videos`], [`crate::webhooks`], [`crate::follow`]); errors go
+//! through the one code table (`glimvid_proto::status`), so a partner sees the code a REST
+//! client would see. A client's `grpc-timeout` bounds the work done for it.
+
+use std::{net::IpAddr, pin::Pin, time::Duration};
+
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+use glimvid_db::repo::{
+    jobs::{JobEvent, JobView},
+    webhooks::{Delivery, Webhook},
+};
+use glimvid_domain::{DomainError, ErrorCode};
+use glimvid_proto::jobs::v1::{self as pb, video_job_service_server::VideoJobService};
+use tonic::{Request, Response, Status, metadata::MetadataMap};
+use uuid::Uuid;
+
+use crate::{
+    error::{ApiError, REQUEST_ID},
+    follow::{self, Followed},
+    limits,
+    state::SharedState,
+    videos::{self, Created, Submission},
+    view::{job_json, rfc3339},
+};
+
+const READ: &str = "videos:read";
+const WRITE: &str = "videos:write";
+
+/// The service, over the gateway's state.
+#[derive(Clone)]
+pub struct VideoJobGrpc {
+    state: SharedState,
+}
+
+/// The tonic server of the service, with a message limit that fits the largest submission.
+pub fn server(state: SharedState) -> pb::video_job_service_server::VideoJobServiceServer<VideoJobGrpc> {
+    let s = &state.settings;
+    let max = s.max_photos * s.max_photo_bytes as usize + 1024 * 1024;
+    pb::video_job_service_server::VideoJobServiceServer::new(VideoJobGrpc { state })
+        .max_decoding_message_size(max)
+        .max_encoding_message_size(16 * 1024 * 1024)
+}
+
+fn status(e: ApiError) -> Status {
+    let mut s = glimvid_proto::status::to_status(&e.0);
+    let id = crate::error::current_request_id();
+    if let Ok(v) = id.parse() {
+        s.metadata_mut().insert("x-request-id", v);
+    }
+    s
+}
+
+/// The request id the client sent (`x-request-id`), or a new one.
+fn request_id(md: &MetadataMap) -> String {
+    md.get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|s| glimvid_runtime::trace::is_valid_request_id(s))
+        .map(str::to_owned)
+        .unwrap_or_else(|| Uuid::new_v4().to_string())
+}
+
+/// The client's deadline from `grpc-timeout` (e.g. `500m`, `10S`, `2M`).
+pub fn deadline(md: &MetadataMap) -> Option<Duration> {
+    let v = md.get("grpc-timeout")?.to_str().ok()?;
+    let (n, unit) = v.split_at(v.len().checked_sub(1)?);
+    let n: u64 = n.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(n.saturating_mul(3600)),
+        "M" => Duration::from_secs(n.saturating_mul(60)),
+        "S" => Duration::from_secs(n),
+        "m" => Duration::from_millis(n),
+        "u" => Duration::from_micros(n),
+        "n" => Duration::from_nanos(n),
+        _ => return None,
+    })
+}
+
+fn deadline_exceeded() -> Status {
+    Status::deadline_exceeded("the call's deadline passed before the work was done")
+}
+
+/// Runs `work` in the call's request scope, within its deadline.
+async fn scoped<T>(
+    md: &MetadataMap,
+    work: impl Future<Output = Result<T, ApiError>>,
+) -> Result<T, Status> {
+    let id = request_id(md);
+    let limit = deadline(md);
+    REQUEST_ID
+        .scope(id, async move {
+            let r = match limit {
+                Some(d) => tokio::time::timeout(d, work).await.map_err(|_| deadline_exceeded())?,
+                None => work.await,
+            };
+            r.map_err(status)
+        })
+        .await
+}
+
+impl VideoJobGrpc {
+    /// The account the API key in `authorization: Bearer <key>` speaks for, if it has `scope`.
+    async fn principal(&self, md: &MetadataMap, scope: &str) -> Result<Uuid, ApiError> {
+        let unauth = |m: &str| ApiError(DomainError::new(ErrorCode::Unauthenticated, m));
+        let header = md
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| unauth("an API key is required (metadata `authorization: Bearer <key>`)"))?;
+        let key = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .ok_or_else(|| unauth("the authorization metadata must be `Bearer <API key>`"))?
+            .trim();
+        Ok(crate::account::verify_api_key(&self.state, key, scope).await?.user_id)
+    }
+
+    fn job(&self, v: &JobView, replayed: bool) -> pb::VideoJob {
+        let j = job_json(&self.state, v);
+        pb::VideoJob {
+            id: j.id,
+            status: j.status,
+            stages: j
+                .stages
+                .into_iter()
+                .map(|s| pb::Stage {
+                    name: s.name.to_owned(),
+                    status: s.status,
+                    failure_reason: s.failure_reason.unwrap_or_default(),
+                })
+                .collect(),
+            script_json: j.script.map(|s| serde_json::to_string(&s).unwrap_or_default()).unwrap_or_default(),
+            enhanced_image_urls: j.enhanced_images.into_iter().map(|a| a.url).collect(),
+            video_url: j.video.map(|a| a.url).unwrap_or_default(),
+            public_url: j.public_url.unwrap_or_default(),
+            failure_reason: j.failure_reason.unwrap_or_default(),
+            created_at: j.created_at,
+            updated_at: j.updated_at,
+            description: j.description,
+            options_json: v.job.options_json.clone(),
+            finished_at: j.finished_at.unwrap_or_default(),
+            replayed,
+        }
+    }
+
+    /// A photo given by the path of one of the caller's own uploads.
+    async fn photo_from_url(&self, user_id: Uuid, url: &str) -> Result<Bytes, ApiError> {
+        let bad = || DomainError::invalid("photos", format!("`{url}` is not one of your uploads (/api/v1/videos/{{id}}/assets/original/{{n}})"));
+        let path = url.split_once("://").map_or(url, |(_, rest)| rest.find('/').map_or("", |i| &rest[i..]));
+        let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        let ["api", "v1", "videos", job, "assets", kind @ ("original" | "enhanced"), n] = parts[..] else {
+            return Err(bad().into());
+        };
+        let n: i32 = n.parse().map_err(|_| bad())?;
+        let view = videos::get(&self.state, user_id, job).await?;
+        let asset = view.assets.iter().find(|a| a.kind == kind && a.idx == n).ok_or_else(bad)?;
+        Ok(self.state.backends.blob.get(&asset.blob_key).await?)
+    }
+
+    fn client_ip<T>(&self, req: &Request<T>) -> Option<IpAddr> {
+        let forwarded: Vec<&str> =
+            req.metadata().get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
+        crate::client_ip::resolve(
+            req.remote_addr().map(|a| a.ip()),
+            &forwarded,
+            &self.state.settings.accounts.trusted_proxies,
+        )
+    }
+}
+
+/// The options message as the JSON the REST API takes (unset fields left out).
+fn options_json(o: Option<&pb::VideoOptions>) -> String {
+    let Some(o) = o else { return String::new() };
+    let mut m = serde_json::Map::new();
+    if !o.aspect_ratio.is_empty() {
+        m.insert("aspect_ratio".into(), o.aspect_ratio.clone().into());
+    }
+    if o.duration_s != 0 {
+        m.insert("duration_s".into(), o.duration_s.into());
+    }
+    if !o.language.is_empty() {
+        m.insert("language".into(), o.language.clone().into());
+    }
+    if !o.style.is_empty() {
+        m.insert("style".into(), o.style.clone().into());
+    }
+    if o.review {
+        m.insert("review".into(), true.into());
+    }
+    serde_json::Value::Object(m).to_string()
+}
+
+fn event(e: &JobEvent) -> pb::JobEvent {
+    pb::JobEvent {
+        id: e.id,
+        job_id: e.job_id.to_string(),
+        kind: e.kind.clone(),
+        stage: e.stage.clone().unwrap_or_default(),
+        status: e.status.clone().unwrap_or_default(),
+        message: e.message.clone().unwrap_or_default(),
+        at: rfc3339(e.at),
+    }
+}
+
+fn webhook(w: &Webhook) -> pb::Webhook {
+    pb::Webhook { id: w.id.to_string(), url: w.url.clone(), created_at: rfc3339(w.created_at) }
+}
+
+fn delivery(d: &Delivery) -> pb::WebhookDelivery {
+    pb::WebhookDelivery {
+        id: d.id,
+        webhook_id: d.webhook_id.to_string(),
+        event_id: d.event_id,
+        status: d.status.clone(),
+        attempts: d.attempts.max(0) as u32,
+        last_status_code: d.last_status_code.unwrap_or(0).max(0) as u32,
+        last_error: d.last_error.clone().unwrap_or_default(),
+        next_attempt_at: if d.status == glimvid_db::repo::webhooks::status::PENDING {
+            rfc3339(d.next_attempt_at)
+        } else {
+            String::new()
+        },
+        created_at: rfc3339(d.created_at),
+        delivered_at: d.delivered_at.map(rfc3339).unwrap_or_default(),
+    }
+}
+
+fn page_size(n: u32) -> Result<u64, ApiError> {
+    match n {
+        0 => Ok(20),
+        1..=100 => Ok(n as u64),
+        _ => Err(DomainError::invalid("page_size", "page_size must be 1 to 100").into()),
+    }
+}
+
+type EventStream = Pin<Box<dyn Stream<Item = Result<pb::JobEvent, Status>> + Send + 'static>>;
+
+#[tonic::async_trait]
+impl VideoJobService for VideoJobGrpc {
+    async fn create_video_job(&self, req: Request<pb::CreateVideoJobRequest>) -> Result<Response<pb::VideoJob>, Status> {
+        let ip = self.client_ip(&req);
+        let (md, _, r) = req.into_parts();
+        let v = scoped(&md, async {
+            let user_id = self.principal(&md, WRITE).await?;
+            if let Err(limited) = limits::check(&self.state, limits::Action::SubmitVideo, ip).await {
+                return Err(limited.error().into());
+            }
+            let s = &self.state.settings;
+            if r.photos.len() > s.max_photos {
+                return Err(DomainError::invalid("photos", format!("at most {} photos per video", s.max_photos)).into());
+            }
+            let mut photos = Vec::with_capacity(r.photos.len());
+            for (i, p) in r.photos.into_iter().enumerate() {
+                let bytes = match p.source {
+                    Some(pb::photo::Source::Data(d)) => Bytes::from(d),
+                    Some(pb::photo::Source::Url(u)) => self.photo_from_url(user_id, &u).await?,
+                    None => return Err(DomainError::invalid("photos", format!("photo {} is empty", i + 1)).into()),
+                };
+                if bytes.len() as u64 > s.max_photo_bytes {
+                    return Err(DomainError {
+                        code: ErrorCode::PayloadTooLarge,
+                        message: format!("photo {}: larger than {} MB", i + 1, s.max_photo_bytes / (1024 * 1024)),
+                        field: Some("photos".into()),
+                    }
+                    .into());
+                }
+                photos.push(bytes);
+            }
+            let sub = Submission {
+                photos,
+                description: r.description,
+                options: options_json(r.options.as_ref()),
+                idempotency_key: Some(r.idempotency_key).filter(|k| !k.is_empty()),
+            };
+            Ok(match videos::create_from(&self.state, user_id, sub, ip).await? {
+                Created::New(v) => (v, false),
+                Created::Replayed(v) => (v, true),
+            })
+        })
+        .await?;
+        Ok(Response::new(self.job(&v.0, v.1)))
+    }
+
+    async fn get_video_job(&self, req: Request<pb::GetVideoJobRequest>) -> Result<Response<pb::VideoJob>, Status> {
+        let (md, _, r) = req.into_parts();
+        let v = scoped(&md, async {
+            let user_id = self.principal(&md, READ).await?;
+            videos::get(&self.state, user_id, &r.id).await
+        })
+        .await?;
+        Ok(Response::new(self.job(&v, false)))
+    }
+
+    async fn list_video_jobs(
+        &self,
+        req: Request<pb::ListVideoJobsRequest>,
+    ) -> Result<Response<pb::ListVideoJobsResponse>, Status> {
+        let (md, _, r) = req.into_parts();
+        let (views, next) = scoped(&md, async {
+            let user_id = self.principal(&md, READ).await?;
+            let limit = page_size(r.page_size)?;
+            let page = videos::list(&self.state, user_id, Some(&r.page_token), limit + 1).await?;
+            let more = page.len() as u64 > limit;
+            let page = &page[..page.len().min(limit as usize)];
+            let mut views = Vec::with_capacity(page.len());
+            for j in page {
+                views.push(glimvid_db::repo::jobs::get(&self.state.backends.db, j.id).await?);
+            }
+            let next = if more { page.last().map(|j| j.id.to_string()) } else { None };
+            Ok((views, next))
+        })
+        .await?;
+        Ok(Response::new(pb::ListVideoJobsResponse {
+            jobs: views.iter().map(|v| self.job(v, false)).collect(),
+            next_page_token: next.unwrap_or_default(),
+        }))
+    }
+
+    type WatchVideoJobStream = EventStream;
+
+    async fn watch_video_job(
+        &self,
+        req: Request<pb::WatchVideoJobRequest>,
+    ) -> Result<Response<Self::WatchVideoJobStream>, Status> {
+        let (md, _, r) = req.into_parts();
+        let view = scoped(&md, async {
+            let user_id = self.principal(&md, READ).await?;
+            if r.after_event_id < 0 {
+                return Err(DomainError::invalid("after_event_id", "after_event_id must be 0 or more").into());
+            }
+            videos::get(&self.state, user_id, &r.id).await
+        })
+        .await?;
+        let events = follow::events(self.state.clone(), view.job.id, r.after_event_id).filter_map(|f| async move {
+            match f {
+                Ok(Followed::Event(e)) => Some(Ok(event(&e))),
+                Ok(Followed::Idle) => None,
+                Err(e) => Some(Err(status(e))),
+            }
+        });
+        let stream: EventStream = match deadline(&md) {
+            Some(d) => {
+                let end = tokio::time::Instant::now() + d;
+                Box::pin(async_stream_deadline(events, end))
+            }
+            None => Box::pin(events),
+        };
+        Ok(Response::new(stream))
+    }
+
+    async fn cancel_video_job(&self, req: Request<pb::CancelVideoJobRequest>) -> Result<Response<pb::VideoJob>, Status> {
+        let (md, _, r) = req.into_parts();
+        let v = scoped(&md, async {
+            let user_id = self.principal(&md, WRITE).await?;
+            videos::cancel(&self.state, user_id, &r.id).await
+        })
+        .await?;
+        Ok(Response::new(self.job(&v, false)))
+    }
+
+    async fn delete_video_job(
+        &self,
+        req: Request<pb::DeleteVideoJobRequest>,
+    ) -> Result<Response<pb::DeleteVideoJobResponse>, Status> {
+        let (md, _, r) = req.into_parts();
+        scoped(&md, async {
+            let user_id = self.principal(&md, WRITE).await?;
+            videos::delete(&self.state, user_id, &r.id).await
+        })
+        .await?;
+        Ok(Response::new(pb::DeleteVideoJobResponse {}))
+    }
+
+    async fn update_video_script(
+        &self,
+        req: Request<pb::UpdateVideoScriptRequest>,
+    ) -> Result<Response<pb::VideoJob>, Status> {
+        let (md, _, r) = req.into_parts();
+        let v = scoped(&md, async {
+            let user_id = self.principal(&md, WRITE).await?;
+            crate::review::replace_script(&self.state, user_id, &r.id, r.script_json.as_bytes()).await
+        })
+        .await?;
+        Ok(Response::new(self.job(&v, false)))
+    }
+
+    async fn render_video_job(&self, req: Request<pb::RenderVideoJobRequest>) -> Result<Response<pb::VideoJob>, Status> {
+        let ip = self.client_ip(&req);
+        let (md, _, r) = req.into_parts();
+        let v = scoped(&md, async {
+            let user_id = self.principal(&md, WRITE).await?;
+            crate::review::request_render(&self.state, user_id, &r.id, ip).await
+        })
+        .await?;
+        Ok(Response::new(self.job(&v, false)))
+    }
+
+    async fn create_webhook(
+        &self,
+        req: Request<pb::CreateWebhookRequest>,
+    ) -> Result<Response<pb::CreateWebhookResponse>, Status> {
+        let (md, _, r) = req.into_parts();
+        let reg = scoped(&md, async {
+            let user_id = self.principal(&md, WRITE).await?;
+            crate::webhooks::register(&self.state, user_id, &r.url).await
+        })
+        .await?;
+        Ok(Response::new(pb::CreateWebhookResponse { webhook: Some(webhook(&reg.webhook)), secret: reg.secret }))
+    }
+
+    async fn list_webhooks(
+        &self,
+        req: Request<pb::ListWebhooksRequest>,
+    ) -> Result<Response<pb::ListWebhooksResponse>, Status> {
+        let (md, _, _) = req.into_parts();
+        let hooks = scoped(&md, async {
+            let user_id = self.principal(&md, READ).await?;
+            crate::webhooks::list(&self.state, user_id).await
+        })
+        .await?;
+        Ok(Response::new(pb::ListWebhooksResponse { webhooks: hooks.iter().map(webhook).collect() }))
+    }
+
+    async fn delete_webhook(
+        &self,
+        req: Request<pb::DeleteWebhookRequest>,
+    ) -> Result<Response<pb::DeleteWebhookResponse>, Status> {
+        let (md, _, r) = req.into_parts();
+        scoped(&md, async {
+            let user_id = self.principal(&md, WRITE).await?;
+            crate::webhooks::delete(&self.state, user_id, &r.id).await
+        })
+        .await?;
+        Ok(Response::new(pb::DeleteWebhookResponse {}))
+    }
+
+    async fn list_webhook_deliveries(
+        &self,
+        req: Request<pb::ListWebhookDeliveriesRequest>,
+    ) -> Result<Response<pb::ListWebhookDeliveriesResponse>, Status> {
+        let (md, _, r) = req.into_parts();
+        let (rows, next) = scoped(&md, async {
+            let user_id = self.principal(&md, READ).await?;
+            let limit = page_size(r.page_size)?;
+            crate::webhooks::deliveries(&self.state, user_id, &r.webhook_id, Some(&r.page_token), limit).await
+        })
+        .await?;
+        Ok(Response::new(pb::ListWebhookDeliveriesResponse {
+            deliveries: rows.iter().map(delivery).collect(),
+            next_page_token: next.unwrap_or_default(),
+        }))
+    }
+}
+
+/// Ends `inner` with DEADLINE_EXCEEDED at `end` if it has not ended by then.
+fn async_stream_deadline(
+    inner: impl Stream<Item = Result<pb::JobEvent, Status>> + Send + 'static,
+    end: tokio::time::Instant,
+) -> impl Stream<Item = Result<pb::JobEvent, Status>> + Send + 'static {
+    let inner = Box::pin(inner);
+    futures::stream::unfold(Some(inner), move |st| async move {
+        let mut inner = st?;
+        tokio::select! {
+            item = inner.next() => item.map(|i| (i, Some(inner))),
+            _ = tokio::time::sleep_until(end) => Some((Err(deadline_exceeded()), None)),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_timeouts_parse() {
+        let mut md = MetadataMap::new();
+        for (v, d) in [
+            ("500m", Duration::from_millis(500)),
+            ("10S", Duration::from_secs(10)),
+            ("2M", Duration::from_secs(120)),
+            ("1H", Duration::from_secs(3600)),
+            ("250u", Duration::from_micros(250)),
+        ] {
+            md.insert("grpc-timeout", v.parse().unwrap());
+            assert_eq!(deadline(&md), Some(d), "{v}");
+        }
+        md.insert("grpc-timeout", "10x".parse().unwrap());
+        assert_eq!(deadline(&md), None);
+        assert_eq!(deadline(&MetadataMap::new()), None);
+    }
+
+    #[test]
+    fn options_become_the_rest_json() {
+        assert_eq!(options_json(None), "");
+        let o = pb::VideoOptions { aspect_ratio: "1:1".into(), duration_s: 10, review: true, ..Default::default() };
+        let v: serde_json::Value = serde_json::from_str(&options_json(Some(&o))).unwrap();
+        assert_eq!(v, serde_json::json!({"aspect_ratio": "1:1", "duration_s": 10, "review": true}));
+        assert_eq!(options_json(Some(&pb::VideoOptions::default())), "{}");
+    }
+}

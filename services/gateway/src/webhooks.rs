@@ -1,0 +1,304 @@
+//! Partner webhooks: registering URLs (application functions shared by REST and gRPC), and the
+//! dispatcher that turns job events into signed POSTs.
+//!
+//! The dispatcher runs beside the REST server, never on the pipeline's path: workers write job
+//! events as they always do, and the dispatcher finds the events a webhook has not been given
+//! ([`glimvid_db::repo::webhooks::pending_events`]), fixes each body once in a delivery row, and
+//! posts due deliveries with `Glimvid-Signature` and `Glimvid-Event-Id`. A failure or a timeout
+//! is retried with exponential backoff and jitter until the delivery is a day old; every
+//! attempt's outcome is on the delivery row, which the partner can list.
+
+use std::{sync::Arc, time::Duration};
+
+use futures::StreamExt;
+use glimvid_db::repo::webhooks::{self as repo, Attempt, Claimed, Delivery, Webhook};
+use glimvid_domain::{DomainError, ErrorCode};
+use glimvid_runtime::Shutdown;
+use rand::Rng;
+use uuid::Uuid;
+
+use crate::{error::ApiError, state::GatewayState, view::event_json};
+
+/// Webhooks an account may register.
+pub const MAX_WEBHOOKS: usize = 10;
+/// Events older than this are not delivered to a webhook registered later (nor after a gap).
+const EVENT_HORIZON_MS: i64 = 24 * 3600 * 1000;
+
+/// How deliveries are retried (from the configuration).
+#[derive(Debug, Clone, Copy)]
+pub struct WebhookSettings {
+    pub retry_base: Duration,
+    pub timeout: Duration,
+    pub give_up: Duration,
+}
+
+impl WebhookSettings {
+    pub fn from_config(c: &glimvid_runtime::Config) -> Self {
+        Self { retry_base: c.webhook_retry_base, timeout: c.webhook_timeout, give_up: c.webhook_give_up }
+    }
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self::from_config(&glimvid_runtime::Config::default())
+    }
+}
+
+/// The wait before retry number `attempts` (1 = the first retry): the base doubled each time,
+/// at most an hour, with ±20 % jitter so that a receiver coming back is not hit by every
+/// delivery at the same instant.
+pub fn backoff(base: Duration, attempts: u32, jitter: f64) -> Duration {
+    let exp = base.as_secs_f64() * 2f64.powi(attempts.saturating_sub(1).min(20) as i32);
+    let capped = exp.min(3600.0);
+    Duration::from_secs_f64((capped * (1.0 + 0.2 * jitter.clamp(-1.0, 1.0))).max(0.5))
+}
+
+/// A new webhook and its secret (shown once).
+pub struct Registered {
+    pub webhook: Webhook,
+    pub secret: String,
+}
+
+/// Checks a receiver URL: http or https, a host, no credentials or fragment, at most 2 KB.
+pub fn parse_url(url: &str) -> Result<String, DomainError> {
+    let bad = |m: &str| DomainError::invalid("url", m.to_owned());
+    let url = url.trim();
+    if url.len() > 2048 {
+        return Err(bad("the URL is longer than 2048 characters"));
+    }
+    let parsed = reqwest::Url::parse(url).map_err(|e| bad(&format!("not a valid URL: {e}")))?;
+    if !matches!(parsed.scheme(), "https" | "http") {
+        return Err(bad("the URL must be http or https"));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(bad("the URL has no host"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(bad("the URL must not carry credentials; use the signature to authenticate us"));
+    }
+    if parsed.fragment().is_some() {
+        return Err(bad("the URL must not have a fragment"));
+    }
+    Ok(parsed.to_string())
+}
+
+/// Registers `url` for the account's job events from now on and makes its signing secret.
+pub async fn register(state: &GatewayState, user_id: Uuid, url: &str) -> Result<Registered, ApiError> {
+    let url = parse_url(url)?;
+    let db = &state.backends.db;
+    if repo::list(db, user_id).await?.len() >= MAX_WEBHOOKS {
+        return Err(DomainError::new(
+            ErrorCode::FailedPrecondition,
+            format!("an account has at most {MAX_WEBHOOKS} webhooks; delete one first"),
+        )
+        .into());
+    }
+    let mut raw = [0u8; 24];
+    rand::rng().fill(&mut raw);
+    let secret = format!("whsec_{}", hex::encode(raw));
+    let webhook = repo::create(db, user_id, &url, &secret, glimvid_db::now_ms()).await?;
+    tracing::info!(webhook_id = %webhook.id, "webhook registered");
+    Ok(Registered { webhook, secret })
+}
+
+pub async fn list(state: &GatewayState, user_id: Uuid) -> Result<Vec<Webhook>, ApiError> {
+    Ok(repo::list(&state.backends.db, user_id).await?)
+}
+
+fn parse_id(id: &str) -> Result<Uuid, DomainError> {
+    Uuid::parse_str(id.trim()).map_err(|_| DomainError::not_found("webhook"))
+}
+
+pub async fn delete(state: &GatewayState, user_id: Uuid, id: &str) -> Result<(), ApiError> {
+    Ok(repo::delete(&state.backends.db, user_id, parse_id(id)?).await?)
+}
+
+/// A page of a webhook's deliveries, newest first; the cursor is the last delivery id seen.
+pub async fn deliveries(
+    state: &GatewayState,
+    user_id: Uuid,
+    webhook_id: &str,
+    cursor: Option<&str>,
+    limit: u64,
+) -> Result<(Vec<Delivery>, Option<String>), ApiError> {
+    let db = &state.backends.db;
+    let hook = repo::get_owned(db, user_id, parse_id(webhook_id)?).await?;
+    let before = match cursor.filter(|c| !c.is_empty()) {
+        Some(c) => Some(c.parse::<i64>().map_err(|_| DomainError::invalid("cursor", "cursor is not valid"))?),
+        None => None,
+    };
+    if !(1..=100).contains(&limit) {
+        return Err(DomainError::invalid("limit", "limit must be 1 to 100").into());
+    }
+    let mut rows = repo::deliveries(db, hook.id, before, limit + 1).await?;
+    let next = if rows.len() as u64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|d| d.id.to_string())
+    } else {
+        None
+    };
+    Ok((rows, next))
+}
+
+/// The body of one event's delivery: the job event as the SSE stream and WatchVideoJob give it,
+/// with `type` for routing (`job.succeeded`, `stage.running`, `note`).
+pub fn payload(e: &glimvid_db::repo::jobs::JobEvent) -> String {
+    let mut v = serde_json::to_value(event_json(e)).unwrap_or_default();
+    let kind = match (&e.kind[..], e.status.as_deref()) {
+        ("note", _) | (_, None) => e.kind.clone(),
+        (k, Some(s)) => format!("{k}.{s}"),
+    };
+    if let Some(o) = v.as_object_mut() {
+        o.insert("type".into(), kind.into());
+    }
+    serde_json::to_string(&v).unwrap_or_default()
+}
+
+/// The dispatcher: creates missing deliveries and posts due ones until shutdown. Several gateway
+/// replicas may run it at once.
+pub async fn run_dispatcher(state: Arc<GatewayState>, shutdown: Shutdown) {
+    let client = match reqwest::Client::builder()
+        .timeout(state.settings.webhooks.timeout)
+        .connect_timeout(state.settings.webhooks.timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("Glimvid-Webhooks/", env!("CARGO_PKG_VERSION")))
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "webhook dispatcher could not start");
+            return;
+        }
+    };
+    loop {
+        let busy = match tick(&state, &client).await {
+            Ok(n) => n > 0,
+            Err(e) => {
+                tracing::warn!(error = %e.0, "webhook dispatch round failed; retrying");
+                false
+            }
+        };
+        let pause = if busy { Duration::from_millis(50) } else { Duration::from_millis(500) };
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => {}
+            _ = shutdown.wait() => return,
+        }
+    }
+}
+
+/// One round: fan events out into deliveries, then send what is due. Returns the work done.
+pub async fn tick(state: &GatewayState, client: &reqwest::Client) -> Result<usize, ApiError> {
+    let db = &state.backends.db;
+    let now = glimvid_db::now_ms();
+    let pending = repo::pending_events(db, now - EVENT_HORIZON_MS, 500).await?;
+    let mut work = 0;
+    for p in &pending {
+        if repo::insert_delivery(db, p.webhook_id, p.user_id, p.event.id, &payload(&p.event), now).await? {
+            work += 1;
+        }
+    }
+    let settings = state.settings.webhooks;
+    // A lease longer than one attempt can take, so a slow receiver is not posted to twice.
+    let lease_ms = (settings.timeout.as_millis() as i64) * 2 + 5_000;
+    let due = repo::claim_due(db, now, lease_ms, 64).await?;
+    work += due.len();
+    futures::stream::iter(due)
+        .for_each_concurrent(16, |c| async move {
+            let id = c.delivery.id;
+            let attempt = send(client, &c, settings).await;
+            if let Err(e) = repo::record_attempt(&state.backends.db, id, attempt, glimvid_db::now_ms()).await {
+                // The lease runs out and the delivery is tried again: a duplicate at worst.
+                tracing::warn!(error = %e, delivery_id = id, "could not record a webhook attempt");
+            }
+        })
+        .await;
+    Ok(work)
+}
+
+/// Posts one delivery, signed now, and says what came of it.
+async fn send(client: &reqwest::Client, c: &Claimed, settings: WebhookSettings) -> Attempt {
+    let d = &c.delivery;
+    let now_s = glimvid_db::now_ms() / 1000;
+    let signature = glimvid_auth::webhook::sign(c.secret.as_bytes(), now_s, d.payload.as_bytes());
+    let result = client
+        .post(&c.url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header(glimvid_auth::webhook::HEADER, signature)
+        .header("Glimvid-Event-Id", d.event_id.to_string())
+        .header("Glimvid-Delivery-Attempt", (d.attempts + 1).to_string())
+        .body(d.payload.clone())
+        .send()
+        .await;
+    let (status_code, error) = match result {
+        Ok(r) if r.status().is_success() => {
+            metrics::counter!("glimvid_webhook_deliveries_total", "outcome" => "delivered").increment(1);
+            tracing::info!(delivery_id = d.id, event_id = d.event_id, status = r.status().as_u16(), "webhook delivered");
+            return Attempt::Delivered { status_code: r.status().as_u16() };
+        }
+        Ok(r) => (Some(r.status().as_u16()), format!("the receiver answered {}", r.status())),
+        Err(e) if e.is_timeout() => (None, format!("no answer within {} s", settings.timeout.as_secs())),
+        Err(e) if e.is_connect() => (None, "could not connect to the receiver".to_owned()),
+        Err(_) => (None, "the request to the receiver failed".to_owned()),
+    };
+    let attempts = d.attempts as u32 + 1;
+    let wait = backoff(settings.retry_base, attempts, rand::rng().random_range(-1.0..=1.0));
+    let next = glimvid_db::now_ms() + wait.as_millis() as i64;
+    let retry_at = (next < d.created_at + settings.give_up.as_millis() as i64).then_some(next);
+    metrics::counter!("glimvid_webhook_deliveries_total", "outcome" => if retry_at.is_some() { "retry" } else { "gave_up" })
+        .increment(1);
+    tracing::info!(delivery_id = d.id, event_id = d.event_id, attempts, %error, gave_up = retry_at.is_none(), "webhook delivery failed");
+    Attempt::Failed { status_code, error, retry_at }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let base = Duration::from_secs(10);
+        assert_eq!(backoff(base, 1, 0.0), Duration::from_secs(10));
+        assert_eq!(backoff(base, 2, 0.0), Duration::from_secs(20));
+        assert_eq!(backoff(base, 4, 0.0), Duration::from_secs(80));
+        assert_eq!(backoff(base, 30, 0.0), Duration::from_secs(3600));
+        assert_eq!(backoff(base, 1, 1.0), Duration::from_secs(12));
+        assert_eq!(backoff(base, 1, -1.0), Duration::from_secs(8));
+    }
+
+    #[test]
+    fn a_day_of_retries_at_the_default_base() {
+        // From 10 s doubling to an hour: the attempts a failing receiver sees in a day.
+        let base = Duration::from_secs(10);
+        let (mut t, mut n) = (Duration::ZERO, 0);
+        while t < Duration::from_secs(24 * 3600) {
+            n += 1;
+            t += backoff(base, n, 0.0);
+        }
+        assert!((25..=40).contains(&n), "{n} attempts");
+    }
+
+    #[test]
+    fn urls_are_checked() {
+        assert_eq!(parse_url(" https://example.com/hook ").unwrap(), "https://example.com/hook");
+        assert!(parse_url("http://127.0.0.1:9000/x").is_ok());
+        for bad in ["ftp://example.com", "https://user:pw@example.com/", "https://example.com/#x", "not a url", ""] {
+            assert_eq!(parse_url(bad).unwrap_err().code, ErrorCode::Validation, "{bad}");
+        }
+    }
+
+    #[test]
+    fn payload_has_a_type_and_the_event_id() {
+        let e = glimvid_db::repo::jobs::JobEvent {
+            id: 42,
+            job_id: Uuid::nil(),
+            kind: "job".into(),
+            stage: None,
+            status: Some("succeeded".into()),
+            message: None,
+            at: 0,
+        };
+        let v: serde_json::Value = serde_json::from_str(&payload(&e)).unwrap();
+        assert_eq!(v["id"], 42);
+        assert_eq!(v["type"], "job.succeeded");
+    }
+}
