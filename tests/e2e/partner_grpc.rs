@@ -72,7 +72,8 @@ async fn a_partner_drives_a_job_over_grpc_with_the_rules_of_rest() {
     bad.options.as_mut().expect("options").aspect_ratio = "4:3".into();
     let e = c.create_video_job(authed(&key, bad)).await.unwrap_err();
     assert_eq!((e.code(), code_of(&e).as_str()), (Code::InvalidArgument, "validation_failed"), "{e:?}");
-    let e = c.create_video_job(authed(&key, create_req(b"not an image".to_vec(), "Fresh coffee", ""))).await.unwrap_err();
+    let e =
+        c.create_video_job(authed(&key, create_req(b"not an image".to_vec(), "Fresh coffee", ""))).await.unwrap_err();
     assert_eq!((e.code(), code_of(&e).as_str()), (Code::InvalidArgument, "unsupported_media_type"), "{e:?}");
     let e = c.create_video_job(authed(&key, create_req(photo.clone(), "  ", ""))).await.unwrap_err();
     assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
@@ -200,7 +201,8 @@ async fn a_partner_drives_a_job_over_grpc_with_the_rules_of_rest() {
     let other_key = api_key(&app, &other.access_token, &["videos:read", "videos:write"]).await;
     let e = c.get_video_job(authed(&other_key, pb::GetVideoJobRequest { id: first.id.clone() })).await.unwrap_err();
     assert_eq!(e.code(), Code::NotFound);
-    let e = c.delete_video_job(authed(&other_key, pb::DeleteVideoJobRequest { id: first.id.clone() })).await.unwrap_err();
+    let e =
+        c.delete_video_job(authed(&other_key, pb::DeleteVideoJobRequest { id: first.id.clone() })).await.unwrap_err();
     assert_eq!(e.code(), Code::NotFound);
 
     // Cancel: an ended job is a failed precondition; delete removes it.
@@ -212,7 +214,8 @@ async fn a_partner_drives_a_job_over_grpc_with_the_rules_of_rest() {
     assert_eq!(app.get(&job.public_url, None).await.status(), StatusCode::NOT_FOUND);
 
     // Webhooks are managed over gRPC too; the secret is shown once.
-    let e = c.create_webhook(authed(&key, pb::CreateWebhookRequest { url: "ftp://example.com".into() })).await.unwrap_err();
+    let e =
+        c.create_webhook(authed(&key, pb::CreateWebhookRequest { url: "ftp://example.com".into() })).await.unwrap_err();
     assert_eq!(e.code(), Code::InvalidArgument);
     let hook = c
         .create_webhook(authed(&key, pb::CreateWebhookRequest { url: "https://partner.example/hooks/glimvid".into() }))

@@ -126,8 +126,12 @@ async fn job_events_reach_a_failing_receiver_signed_and_retried() {
         "another's deliveries",
     )
     .await;
-    assert_problem(app.delete(&format!("/api/v1/webhooks/{hook_id}"), &other.access_token).await, 404, "another's hook")
-        .await;
+    assert_problem(
+        app.delete(&format!("/api/v1/webhooks/{hook_id}"), &other.access_token).await,
+        404,
+        "another's hook",
+    )
+    .await;
     assert_eq!(app.delete(&format!("/api/v1/webhooks/{hook_id}"), t).await.status(), StatusCode::NO_CONTENT);
     let listed: Value = app.get("/api/v1/webhooks", Some(t)).await.json().await.expect("list");
     assert_eq!(listed["items"], json!([]));

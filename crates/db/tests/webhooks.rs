@@ -58,10 +58,8 @@ async fn deliveries_are_made_once_claimed_once_and_recorded() {
         assert!(webhooks::pending_events(&db, now - 60_000, 100).await.unwrap().is_empty());
 
         // Two senders claim at once: no delivery is claimed twice, and all are claimed.
-        let (x, y) = tokio::join!(
-            webhooks::claim_due(&db, now, 30_000, 100),
-            webhooks::claim_due(&db, now, 30_000, 100)
-        );
+        let (x, y) =
+            tokio::join!(webhooks::claim_due(&db, now, 30_000, 100), webhooks::claim_due(&db, now, 30_000, 100));
         let (x, y) = (x.unwrap(), y.unwrap());
         let mut ids: Vec<i64> = x.iter().chain(&y).map(|c| c.delivery.id).collect();
         ids.sort_unstable();
@@ -78,14 +76,23 @@ async fn deliveries_are_made_once_claimed_once_and_recorded() {
         webhooks::record_attempt(
             &db,
             first,
-            Attempt::Failed { status_code: Some(503), error: "the receiver answered 503".into(), retry_at: Some(now + 5_000) },
+            Attempt::Failed {
+                status_code: Some(503),
+                error: "the receiver answered 503".into(),
+                retry_at: Some(now + 5_000),
+            },
             now,
         )
         .await
         .unwrap();
-        webhooks::record_attempt(&db, second, Attempt::Failed { status_code: None, error: "timeout".into(), retry_at: None }, now)
-            .await
-            .unwrap();
+        webhooks::record_attempt(
+            &db,
+            second,
+            Attempt::Failed { status_code: None, error: "timeout".into(), retry_at: None },
+            now,
+        )
+        .await
+        .unwrap();
         for id in &ids[2..] {
             webhooks::record_attempt(&db, *id, Attempt::Delivered { status_code: 200 }, now).await.unwrap();
         }

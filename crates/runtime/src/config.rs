@@ -436,7 +436,8 @@ impl Config {
         }
         // partner webhooks
         if let Some(v) = get("GLIMVID_WEBHOOK_RETRY_BASE_S") {
-            c.webhook_retry_base = Duration::from_secs(parse::<u64>("GLIMVID_WEBHOOK_RETRY_BASE_S", &v)?.clamp(1, 3600));
+            c.webhook_retry_base =
+                Duration::from_secs(parse::<u64>("GLIMVID_WEBHOOK_RETRY_BASE_S", &v)?.clamp(1, 3600));
         }
         if let Some(v) = get("GLIMVID_WEBHOOK_TIMEOUT_S") {
             c.webhook_timeout = Duration::from_secs(parse::<u64>("GLIMVID_WEBHOOK_TIMEOUT_S", &v)?.clamp(1, 120));

@@ -103,9 +103,8 @@ pub fn with_reflection(
     router: tonic::transport::server::Router,
     descriptors: &[u8],
 ) -> Result<tonic::transport::server::Router, tonic_reflection::server::Error> {
-    let v1 = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(descriptors)
-        .build_v1()?;
+    let v1 =
+        tonic_reflection::server::Builder::configure().register_encoded_file_descriptor_set(descriptors).build_v1()?;
     let v1alpha = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(descriptors)
         .build_v1alpha()?;

@@ -83,10 +83,7 @@ fn deadline_exceeded() -> Status {
 }
 
 /// Runs `work` in the call's request scope, within its deadline.
-async fn scoped<T>(
-    md: &MetadataMap,
-    work: impl Future<Output = Result<T, ApiError>>,
-) -> Result<T, Status> {
+async fn scoped<T>(md: &MetadataMap, work: impl Future<Output = Result<T, ApiError>>) -> Result<T, Status> {
     let id = request_id(md);
     let limit = deadline(md);
     REQUEST_ID
@@ -146,7 +143,12 @@ impl VideoJobGrpc {
 
     /// A photo given by the path of one of the caller's own uploads.
     async fn photo_from_url(&self, user_id: Uuid, url: &str) -> Result<Bytes, ApiError> {
-        let bad = || DomainError::invalid("photos", format!("`{url}` is not one of your uploads (/api/v1/videos/{{id}}/assets/original/{{n}})"));
+        let bad = || {
+            DomainError::invalid(
+                "photos",
+                format!("`{url}` is not one of your uploads (/api/v1/videos/{{id}}/assets/original/{{n}})"),
+            )
+        };
         let path = url.split_once("://").map_or(url, |(_, rest)| rest.find('/').map_or("", |i| &rest[i..]));
         let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         let ["api", "v1", "videos", job, "assets", kind @ ("original" | "enhanced"), n] = parts[..] else {
@@ -238,7 +240,10 @@ type EventStream = Pin<Box<dyn Stream<Item = Result<pb::JobEvent, Status>> + Sen
 
 #[tonic::async_trait]
 impl VideoJobService for VideoJobGrpc {
-    async fn create_video_job(&self, req: Request<pb::CreateVideoJobRequest>) -> Result<Response<pb::VideoJob>, Status> {
+    async fn create_video_job(
+        &self,
+        req: Request<pb::CreateVideoJobRequest>,
+    ) -> Result<Response<pb::VideoJob>, Status> {
         let ip = self.client_ip(&req);
         let (md, _, r) = req.into_parts();
         let v = scoped(&md, async {
@@ -349,7 +354,10 @@ impl VideoJobService for VideoJobGrpc {
         Ok(Response::new(stream))
     }
 
-    async fn cancel_video_job(&self, req: Request<pb::CancelVideoJobRequest>) -> Result<Response<pb::VideoJob>, Status> {
+    async fn cancel_video_job(
+        &self,
+        req: Request<pb::CancelVideoJobRequest>,
+    ) -> Result<Response<pb::VideoJob>, Status> {
         let (md, _, r) = req.into_parts();
         let v = scoped(&md, async {
             let user_id = self.principal(&md, WRITE).await?;
@@ -385,7 +393,10 @@ impl VideoJobService for VideoJobGrpc {
         Ok(Response::new(self.job(&v, false)))
     }
 
-    async fn render_video_job(&self, req: Request<pb::RenderVideoJobRequest>) -> Result<Response<pb::VideoJob>, Status> {
+    async fn render_video_job(
+        &self,
+        req: Request<pb::RenderVideoJobRequest>,
+    ) -> Result<Response<pb::VideoJob>, Status> {
         let ip = self.client_ip(&req);
         let (md, _, r) = req.into_parts();
         let v = scoped(&md, async {

@@ -46,12 +46,12 @@ pub fn register(cfg: &mut ServiceConfig) {
             .service(op(billing::__path_webhook, billing::webhook))
             .service(op(videos::__path_create, videos::create).and(videos::__path_list, videos::list))
             .service(op(videos::__path_get, videos::get).and(videos::__path_delete, videos::delete))
-            .map(|s| s.configure(review::configure))
+            .configure(review::configure)
             .service(op(videos::__path_events, videos::events))
             .service(op(videos::__path_cancel, videos::cancel))
             .service(op(videos::__path_asset, videos::asset))
             .service(op(openapi::__path_openapi_json, openapi::openapi_json))
-            .map(|s| s.configure(webhooks::configure)),
+            .configure(webhooks::configure),
     )
     .service(op(public::__path_video, public::video))
     .service(op(ops::__path_healthz, ops::healthz))

@@ -232,7 +232,12 @@ async fn send(client: &reqwest::Client, c: &Claimed, settings: WebhookSettings) 
     let (status_code, error) = match result {
         Ok(r) if r.status().is_success() => {
             metrics::counter!("glimvid_webhook_deliveries_total", "outcome" => "delivered").increment(1);
-            tracing::info!(delivery_id = d.id, event_id = d.event_id, status = r.status().as_u16(), "webhook delivered");
+            tracing::info!(
+                delivery_id = d.id,
+                event_id = d.event_id,
+                status = r.status().as_u16(),
+                "webhook delivered"
+            );
             return Attempt::Delivered { status_code: r.status().as_u16() };
         }
         Ok(r) => (Some(r.status().as_u16()), format!("the receiver answered {}", r.status())),

@@ -9,8 +9,8 @@
 //! delivery at the same time.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    Statement, Value,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+    Value,
 };
 use uuid::Uuid;
 
@@ -33,9 +33,8 @@ pub mod status {
 pub async fn create(db: &Db, user_id: Uuid, url: &str, secret: &str, now: i64) -> Result<Webhook, DbError> {
     let c = db.conn();
     let backend = c.get_database_backend();
-    let row = c
-        .query_one_raw(Statement::from_string(backend, "SELECT COALESCE(MAX(id), 0) AS m FROM job_events"))
-        .await?;
+    let row =
+        c.query_one_raw(Statement::from_string(backend, "SELECT COALESCE(MAX(id), 0) AS m FROM job_events")).await?;
     let after: i64 = match row {
         Some(r) => r.try_get("", "m")?,
         None => 0,
@@ -219,7 +218,8 @@ pub async fn claim_due(db: &Db, now: i64, lease_ms: i64, limit: u64) -> Result<V
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let deliveries = webhook_deliveries::Entity::find().filter(webhook_deliveries::Column::Id.is_in(ids)).all(c).await?;
+    let deliveries =
+        webhook_deliveries::Entity::find().filter(webhook_deliveries::Column::Id.is_in(ids)).all(c).await?;
     let hook_ids: Vec<Uuid> = deliveries.iter().map(|d| d.webhook_id).collect();
     let hooks = webhooks::Entity::find().filter(webhooks::Column::Id.is_in(hook_ids)).all(c).await?;
     Ok(deliveries
@@ -272,12 +272,7 @@ pub async fn record_attempt(db: &Db, id: i64, attempt: Attempt, now: i64) -> Res
 }
 
 /// A page of one webhook's deliveries, newest first, before delivery id `before`.
-pub async fn deliveries(
-    db: &Db,
-    webhook_id: Uuid,
-    before: Option<i64>,
-    limit: u64,
-) -> Result<Vec<Delivery>, DbError> {
+pub async fn deliveries(db: &Db, webhook_id: Uuid, before: Option<i64>, limit: u64) -> Result<Vec<Delivery>, DbError> {
     let mut q = webhook_deliveries::Entity::find().filter(webhook_deliveries::Column::WebhookId.eq(webhook_id));
     if let Some(b) = before {
         q = q.filter(webhook_deliveries::Column::Id.lt(b));

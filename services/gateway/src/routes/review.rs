@@ -6,16 +6,17 @@ use glimvid_domain::{DomainError, ErrorCode};
 
 use crate::{
     client_ip::ClientIp,
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, Problem},
     extract::AuthUser,
+    openapi::op,
     review,
     state::SharedState,
-    view::job_json,
+    view::{JobJson, ScriptSchema, job_json},
 };
 
 /// The review routes, relative to `/api/v1`.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/videos/{id}/script", web::put().to(put_script)).route("/videos/{id}/render", web::post().to(render));
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(op(__path_put_script, put_script)).service(op(__path_render, render));
 }
 
 /// A JSON body, or one without a declared type; anything else is 415.
@@ -32,6 +33,24 @@ fn is_json(req: &HttpRequest) -> bool {
 /// The job's new script (`title`, `hook`, `scenes` of `caption`, `voiceover`, `photo_index`,
 /// `call_to_action`) → 200 the job; 409 unless the job is awaiting review; 422 a script the
 /// renderer could not use.
+#[utoipa::path(
+    put,
+    path = "/videos/{id}/script",
+    tag = "videos",
+    operation_id = "replaceScript",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The job's id")),
+    request_body(content = ScriptSchema, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The job, with the new script", body = JobJson),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such job of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The job is not awaiting review", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON content", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A script the renderer cannot use", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn put_script(
     state: web::Data<SharedState>,
     user: AuthUser,
@@ -51,6 +70,24 @@ pub async fn put_script(
 
 /// Starts the render of a job awaiting review and pays for it → 202 the job; 402 no credits and
 /// 429 too many jobs in flight (the job stays awaiting review); 409 unless it is awaiting review.
+#[utoipa::path(
+    post,
+    path = "/videos/{id}/render",
+    tag = "videos",
+    operation_id = "renderVideo",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The job's id")),
+    responses(
+        (status = 202, description = "Paid for and queued for render: the job", body = JobJson,
+            headers(("Location" = String, description = "The job's URL"))),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 402, description = "No credits and no free trials left; the job stays awaiting review", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such job of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The job is not awaiting review", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many jobs in flight; the job stays awaiting review", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"), ("RateLimit-Limit" = u64), ("RateLimit-Remaining" = u64), ("RateLimit-Reset" = u64))),
+    ),
+)]
 pub async fn render(
     state: web::Data<SharedState>,
     user: AuthUser,

@@ -1,20 +1,19 @@
 //! Video jobs: submission (multipart), listing, one job, its events (SSE), cancel, delete, and
 //! the job's own files for its owner.
 
-use std::time::Duration;
-
 use actix_multipart::Multipart;
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use bytes::{Bytes, BytesMut};
 use futures::{StreamExt, TryStreamExt};
 use glimvid_db::repo::jobs;
-use glimvid_domain::{DomainError, ErrorCode, JobStatus};
+use glimvid_domain::{DomainError, ErrorCode};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::{
     error::{ApiError, ApiResult, Problem, bad_request},
     extract::AuthUser,
+    follow::Followed,
     state::SharedState,
     videos::{self, Created, Submission},
     view::{JobJson, event_json, job_json},
@@ -332,56 +331,17 @@ pub async fn events(
         .and_then(|v| v.to_str().ok())
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(0);
-    struct Cursor {
-        state: SharedState,
-        after: i64,
-        done: bool,
-        idle: u32,
-    }
-    let cursor = Cursor { state: state.get_ref().clone(), after, done: false, idle: 0 };
-    let stream = futures::stream::unfold(cursor, move |mut c| async move {
-        if c.done {
-            return None;
-        }
-        loop {
-            let batch = match jobs::events_after(&c.state.backends.db, job_id, c.after, 100).await {
-                Ok(b) => b,
-                Err(_) => {
-                    c.done = true;
-                    return Some((
-                        Ok::<Bytes, actix_web::Error>(Bytes::from_static(
-                            b"event: error\ndata: {\"detail\":\"events are temporarily unavailable\"}\n\n",
-                        )),
-                        c,
-                    ));
-                }
-            };
-            if batch.is_empty() {
-                // The job may have been deleted: end the stream then.
-                if c.idle % 20 == 19 && jobs::get(&c.state.backends.db, job_id).await.is_err() {
-                    return None;
-                }
-                c.idle += 1;
-                tokio::time::sleep(Duration::from_millis(250)).await;
-                if c.idle % 60 == 0 {
-                    return Some((Ok(Bytes::from_static(b": keep-alive\n\n")), c));
-                }
-                continue;
+    let stream = crate::follow::events(state.get_ref().clone(), job_id, after).map(|f| {
+        Ok::<Bytes, actix_web::Error>(match f {
+            Ok(Followed::Event(e)) => {
+                let data = serde_json::to_string(&event_json(&e)).unwrap_or_default();
+                Bytes::from(format!("id: {}\nevent: {}\ndata: {}\n\n", e.id, e.kind, data))
             }
-            let mut out = String::new();
-            for e in &batch {
-                c.after = e.id;
-                let data = serde_json::to_string(&event_json(e)).unwrap_or_default();
-                out.push_str(&format!("id: {}\nevent: {}\ndata: {}\n\n", e.id, e.kind, data));
-                let final_status = e.kind == "job"
-                    && e.status.as_deref().and_then(|s| s.parse::<JobStatus>().ok()).is_some_and(|s| s.is_final());
-                if final_status {
-                    c.done = true;
-                }
+            Ok(Followed::Idle) => Bytes::from_static(b": keep-alive\n\n"),
+            Err(_) => {
+                Bytes::from_static(b"event: error\ndata: {\"detail\":\"events are temporarily unavailable\"}\n\n")
             }
-            c.idle = 0;
-            return Some((Ok(Bytes::from(out)), c));
-        }
+        })
     });
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
