@@ -210,15 +210,89 @@ fn decode_each(p: &mut Parsed, mut each: impl FnMut(u32, &Yuv420) -> bool) -> Re
 
 /// Reads a video's frames one at a time, in order (an iterator over decoded pictures that can be
 /// paused and resumed): the clip joiner keeps a few of these per clip instead of every frame.
+///
+/// Videos stored in display order (ours, and any without B-frames) are decoded by the bundled
+/// openh264. A video with B-frames (its track has composition offsets, `ctts`) is decoded by
+/// ffmpeg when it is on PATH (a child process streaming raw I420): openh264 cannot reorder
+/// pictures and would come out with frames missing. Without ffmpeg such a video is refused with
+/// that reason.
 pub struct FrameReader {
     parsed: Parsed,
-    decoder: Decoder,
-    next_sample: usize,
-    /// Pictures the decoder released at the end of the stream (reordering delay).
-    tail: std::collections::VecDeque<Yuv420>,
-    flushed: bool,
+    source: Source,
     /// How many frames have been returned.
     position: u32,
+}
+
+enum Source {
+    Bundled {
+        decoder: Box<Decoder>,
+        next_sample: usize,
+        /// Pictures the decoder released at the end of the stream (reordering delay).
+        tail: std::collections::VecDeque<Yuv420>,
+        flushed: bool,
+    },
+    Ffmpeg(FfmpegFrames),
+}
+
+/// `ffmpeg` on PATH, if any (looked up once).
+fn ffmpeg_program() -> Option<&'static Path> {
+    static FOUND: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            let path = std::env::var_os("PATH")?;
+            std::env::split_paths(&path).map(|d| d.join("ffmpeg")).find(|p| p.is_file())
+        })
+        .as_deref()
+}
+
+/// An ffmpeg child decoding a video to raw I420 on its stdout; killed when dropped.
+struct FfmpegFrames {
+    child: std::process::Child,
+    stdout: std::process::ChildStdout,
+    width: u32,
+    height: u32,
+    buf: Vec<u8>,
+}
+
+impl FfmpegFrames {
+    fn spawn(program: &Path, path: &Path, width: u32, height: u32) -> Result<Self, ProbeError> {
+        let mut child = std::process::Command::new(program)
+            .args(["-v", "error", "-nostdin", "-i"])
+            .arg(path)
+            .args(["-map", "0:v:0", "-vsync", "passthrough", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| ProbeError::Decoder(format!("ffmpeg could not start: {e}")))?;
+        let stdout = child.stdout.take().ok_or_else(|| ProbeError::Decoder("ffmpeg has no stdout".into()))?;
+        Ok(Self { child, stdout, width, height, buf: Vec::new() })
+    }
+
+    fn next(&mut self) -> Result<Option<Yuv420>, ProbeError> {
+        use std::io::Read;
+        let (w, h) = (self.width as usize, self.height as usize);
+        let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+        self.buf.resize(w * h + 2 * cw * ch, 0);
+        let mut filled = 0;
+        while filled < self.buf.len() {
+            match self.stdout.read(&mut self.buf[filled..])? {
+                0 if filled == 0 => return Ok(None),
+                0 => return Err(ProbeError::Decoder("ffmpeg stopped in the middle of a frame".into())),
+                n => filled += n,
+            }
+        }
+        let (y, rest) = self.buf.split_at(w * h);
+        let (u, v) = rest.split_at(cw * ch);
+        Ok(Some(Yuv420::from_planes(self.width, self.height, (y, u, v), (w, cw, cw))))
+    }
+}
+
+impl Drop for FfmpegFrames {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 impl FrameReader {
@@ -226,6 +300,18 @@ impl FrameReader {
         let parsed = parse(path)?;
         if !matches!(parsed.track.codec.as_str(), "avc1" | "avc3") {
             return Err(ProbeError::UnsupportedCodec(parsed.track.codec.clone()));
+        }
+        if parsed.track.reordered {
+            let t = &parsed.track;
+            let Some(ffmpeg) = ffmpeg_program() else {
+                return Err(ProbeError::Decoder(
+                    "the video has B-frames (pictures stored out of display order), which the bundled decoder \
+                     cannot reorder; install ffmpeg to read it"
+                        .into(),
+                ));
+            };
+            let source = Source::Ffmpeg(FfmpegFrames::spawn(ffmpeg, path, t.width, t.height)?);
+            return Ok(Self { parsed, source, position: 0 });
         }
         let mut decoder = Decoder::new().map_err(|e| ProbeError::Decoder(e.to_string()))?;
         let mut annexb = Vec::new();
@@ -236,7 +322,9 @@ impl FrameReader {
         if !annexb.is_empty() {
             decoder.decode(&annexb).map_err(|e| ProbeError::Decoder(format!("parameter sets: {e}")))?;
         }
-        Ok(Self { parsed, decoder, next_sample: 0, tail: Default::default(), flushed: false, position: 0 })
+        let source =
+            Source::Bundled { decoder: Box::new(decoder), next_sample: 0, tail: Default::default(), flushed: false };
+        Ok(Self { parsed, source, position: 0 })
     }
 
     /// Samples in the track (the frame count a player shows).
@@ -256,20 +344,33 @@ impl FrameReader {
         self.position
     }
 
+    /// Whether ffmpeg decodes this video (a profile the bundled decoder cannot fully read).
+    pub fn uses_ffmpeg(&self) -> bool {
+        matches!(self.source, Source::Ffmpeg(_))
+    }
+
     /// The next decoded frame, or None at the end. Undecodable samples are skipped.
     pub fn next_frame(&mut self) -> Result<Option<Yuv420>, ProbeError> {
         use std::io::{Read, Seek, SeekFrom};
 
+        let (decoder, next_sample, tail, flushed) = match &mut self.source {
+            Source::Ffmpeg(f) => {
+                let next = f.next()?;
+                self.position += next.is_some() as u32;
+                return Ok(next);
+            }
+            Source::Bundled { decoder, next_sample, tail, flushed } => (decoder, next_sample, tail, flushed),
+        };
         let to_owned = |yuv: &openh264::decoder::DecodedYUV<'_>| {
             let (w, h) = yuv.dimensions();
             Yuv420::from_planes(w as u32, h as u32, (yuv.y(), yuv.u(), yuv.v()), yuv.strides())
         };
         let mut sample = Vec::new();
         let mut annexb = Vec::new();
-        while self.next_sample < self.parsed.track.sample_sizes.len() {
+        while *next_sample < self.parsed.track.sample_sizes.len() {
             let t = &self.parsed.track;
-            let (off, size) = (t.sample_offsets[self.next_sample], t.sample_sizes[self.next_sample]);
-            self.next_sample += 1;
+            let (off, size) = (t.sample_offsets[*next_sample], t.sample_sizes[*next_sample]);
+            *next_sample += 1;
             sample.resize(size as usize, 0);
             self.parsed.file.seek(SeekFrom::Start(off))?;
             self.parsed.file.read_exact(&mut sample)?;
@@ -277,18 +378,18 @@ impl FrameReader {
             if boxes::avcc_to_annexb(&sample, t.nal_length_size.max(1), &mut annexb).is_err() {
                 continue;
             }
-            if let Ok(Some(yuv)) = self.decoder.decode(&annexb) {
+            if let Ok(Some(yuv)) = decoder.decode(&annexb) {
                 self.position += 1;
                 return Ok(Some(to_owned(&yuv)));
             }
         }
-        if !self.flushed {
-            self.flushed = true;
-            if let Ok(rest) = self.decoder.flush_remaining() {
-                self.tail.extend(rest.iter().map(to_owned));
+        if !*flushed {
+            *flushed = true;
+            if let Ok(rest) = decoder.flush_remaining() {
+                tail.extend(rest.iter().map(to_owned));
             }
         }
-        let next = self.tail.pop_front();
+        let next = tail.pop_front();
         self.position += next.is_some() as u32;
         Ok(next)
     }

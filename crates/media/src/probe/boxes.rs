@@ -133,6 +133,9 @@ pub struct VideoTrack {
     pub nal_length_size: usize,
     pub sps: Vec<Vec<u8>>,
     pub pps: Vec<Vec<u8>>,
+    /// The samples carry composition offsets (`ctts`): pictures are stored out of display order
+    /// (B-frames).
+    pub reordered: bool,
 }
 
 pub fn video_track(moov: &[u8]) -> Result<VideoTrack, ProbeError> {
@@ -216,6 +219,7 @@ fn parse_video_trak(mdia: &[u8]) -> Result<VideoTrack, ProbeError> {
     for i in 0..be32(stts, 4)? as usize {
         t.samples_duration += be32(stts, 8 + 8 * i)? as u64 * be32(stts, 12 + 8 * i)? as u64;
     }
+    t.reordered = child(stbl, b"ctts")?.is_some();
     if let Some(stss) = child(stbl, b"stss")? {
         t.sync_samples = Some((0..be32(stss, 4)? as usize).map(|i| be32(stss, 8 + 4 * i)).collect::<Result<_, _>>()?);
     }
