@@ -304,16 +304,8 @@ impl VideoJobService for VideoJobGrpc {
         let (md, _, r) = req.into_parts();
         let (views, next) = scoped(&md, async {
             let user_id = self.principal(&md, READ).await?;
-            let limit = page_size(r.page_size)?;
-            let page = videos::list(&self.state, user_id, Some(&r.page_token), limit + 1).await?;
-            let more = page.len() as u64 > limit;
-            let page = &page[..page.len().min(limit as usize)];
-            let mut views = Vec::with_capacity(page.len());
-            for j in page {
-                views.push(glimvid_db::repo::jobs::get(&self.state.backends.db, j.id).await?);
-            }
-            let next = if more { page.last().map(|j| j.id.to_string()) } else { None };
-            Ok((views, next))
+            let limit = if r.page_size == 0 { 20 } else { r.page_size as u64 };
+            videos::page(&self.state, user_id, Some(&r.page_token), limit).await
         })
         .await?;
         Ok(Response::new(pb::ListVideoJobsResponse {

@@ -249,3 +249,26 @@ pub async fn list(
     };
     Ok(jobs::list(&state.backends.db, user_id, before, limit).await?)
 }
+
+/// A page of the user's jobs, newest first: at most `limit` (1 to 100) views, and the cursor of
+/// the next page when there is one. REST `GET /videos` and gRPC `ListVideoJobs` both serve this.
+pub async fn page(
+    state: &GatewayState,
+    user_id: Uuid,
+    cursor: Option<&str>,
+    limit: u64,
+) -> Result<(Vec<JobView>, Option<String>), ApiError> {
+    if !(1..=100).contains(&limit) {
+        return Err(DomainError::invalid("limit", "the page size must be 1 to 100").into());
+    }
+    let rows = list(state, user_id, cursor, limit + 1).await?;
+    let more = rows.len() as u64 > limit;
+    let rows = &rows[..rows.len().min(limit as usize)];
+    let mut views = Vec::with_capacity(rows.len());
+    for j in rows {
+        // Each view is small; a page is at most 100 jobs.
+        views.push(jobs::get(&state.backends.db, j.id).await?);
+    }
+    let next = if more { rows.last().map(|j| j.id.to_string()) } else { None };
+    Ok((views, next))
+}

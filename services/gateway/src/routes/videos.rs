@@ -5,7 +5,6 @@ use actix_multipart::Multipart;
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use bytes::{Bytes, BytesMut};
 use futures::{StreamExt, TryStreamExt};
-use glimvid_db::repo::jobs;
 use glimvid_domain::{DomainError, ErrorCode};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -194,21 +193,9 @@ pub struct ListQuery {
     ),
 )]
 pub async fn list(state: web::Data<SharedState>, user: AuthUser, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
-    let limit = q.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(DomainError::invalid("limit", "limit must be 1 to 100").into());
-    }
-    let page = videos::list(&state, user.user_id, q.cursor.as_deref(), limit + 1).await?;
-    let more = page.len() as u64 > limit;
-    let page = &page[..page.len().min(limit as usize)];
-    let mut items = Vec::with_capacity(page.len());
-    for j in page {
-        // Each view is small; a page is at most 100 jobs.
-        let v = jobs::get(&state.backends.db, j.id).await?;
-        items.push(job_json(&state, &v));
-    }
-    let next = if more { page.last().map(|j| j.id.to_string()) } else { None };
-    Ok(HttpResponse::Ok().json(JobListJson { items, next_cursor: next }))
+    let (views, next_cursor) = videos::page(&state, user.user_id, q.cursor.as_deref(), q.limit.unwrap_or(20)).await?;
+    let items = views.iter().map(|v| job_json(&state, v)).collect();
+    Ok(HttpResponse::Ok().json(JobListJson { items, next_cursor }))
 }
 
 /// The job: its status, stages, script, files and, once rendered, its public URL.
