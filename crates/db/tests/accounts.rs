@@ -3,7 +3,7 @@
 //! its purge with the clock moved forward, API keys, purchases once per event, account deletion.
 
 use glimvid_db::{
-    Db, DbError,
+    DbError,
     repo::{
         api_keys::{self, NewApiKey},
         billing::{self, PurchaseOutcome},
@@ -13,24 +13,11 @@ use glimvid_db::{
         usage::{self, Event, RETENTION_MS},
         users,
     },
-    testing,
 };
 use uuid::Uuid;
 
 mod common;
-use common::user;
-
-async fn each_backend<F, Fut>(f: F)
-where
-    F: Fn(Db) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    for t in testing::databases().await {
-        eprintln!("backend: {}", t.name);
-        f(t.db.clone()).await;
-        t.cleanup().await;
-    }
-}
+use common::{each_backend, user};
 
 /// A one-photo job of `user_id` without tasks (these tests look at rows, not the queue).
 fn new_job(user_id: Uuid) -> NewJob {

@@ -2,35 +2,22 @@
 //! the stage state machine, the fan-in to render, refunds, deletion.
 
 use glimvid_db::{
-    Db, DbError,
+    DbError,
     repo::{
         credits,
         jobs::{self, CompleteOutcome, NewAsset, NewTask, StageResult, StartOutcome},
         outbox,
         users::{self, NewUser, RotateOutcome},
     },
-    testing,
 };
 use glimvid_domain::Stage;
 use uuid::Uuid;
 
 mod common;
-use common::{new_job, user};
+use common::{each_backend, new_job, user};
 
 fn render_task() -> NewTask {
     NewTask { queue: "glimvid.render", payload: b"r".to_vec() }
-}
-
-async fn each_backend<F, Fut>(f: F)
-where
-    F: Fn(Db) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    for t in testing::databases().await {
-        eprintln!("backend: {}", t.name);
-        f(t.db.clone()).await;
-        t.cleanup().await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

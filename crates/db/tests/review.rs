@@ -15,7 +15,6 @@ use glimvid_db::{
         ColumnTrait, EntityTrait, QueryFilter,
         sea_query::{Expr, ExprTrait},
     },
-    testing,
 };
 use glimvid_domain::{
     Stage,
@@ -24,19 +23,7 @@ use glimvid_domain::{
 use uuid::Uuid;
 
 mod common;
-use common::user;
-
-async fn each_backend<F, Fut>(f: F)
-where
-    F: Fn(Db) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    for t in testing::databases().await {
-        eprintln!("backend: {}", t.name);
-        f(t.db.clone()).await;
-        t.cleanup().await;
-    }
-}
+use common::{each_backend, user};
 
 fn render_task() -> NewTask {
     NewTask { queue: "glimvid.render", payload: b"r".to_vec() }

@@ -2,31 +2,15 @@
 //! found once per webhook, a delivery is created once however many replicas race, two senders
 //! never claim the same delivery, attempts are recorded, and account deletion removes it all.
 
-use glimvid_db::{
-    Db,
-    repo::{
-        jobs::{self, Admission},
-        users,
-        webhooks::{self, Attempt, status},
-    },
-    testing,
+use glimvid_db::repo::{
+    jobs::{self, Admission},
+    users,
+    webhooks::{self, Attempt, status},
 };
 use glimvid_domain::Stage;
 
 mod common;
-use common::user;
-
-async fn each_backend<F, Fut>(f: F)
-where
-    F: Fn(Db) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    for t in testing::databases().await {
-        eprintln!("backend: {}", t.name);
-        f(t.db.clone()).await;
-        t.cleanup().await;
-    }
-}
+use common::{each_backend, user};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn deliveries_are_made_once_claimed_once_and_recorded() {

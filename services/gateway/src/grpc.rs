@@ -44,6 +44,11 @@ pub fn server(state: SharedState) -> pb::video_job_service_server::VideoJobServi
         .max_encoding_message_size(16 * 1024 * 1024)
 }
 
+/// Reports the service as serving on a gRPC port's health service.
+pub async fn mark_serving(health: &tonic_health::server::HealthReporter) {
+    health.set_serving::<pb::video_job_service_server::VideoJobServiceServer<VideoJobGrpc>>().await;
+}
+
 fn status(e: ApiError) -> Status {
     let mut s = glimvid_proto::status::to_status(&e.0);
     let id = crate::error::current_request_id();

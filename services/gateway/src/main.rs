@@ -39,11 +39,7 @@ async fn main() -> anyhow::Result<()> {
     let grpc_listener = tokio::net::TcpListener::bind(&cfg.grpc_addr).await?;
     tracing::info!(addr = %grpc_listener.local_addr()?, "gateway listening (gRPC partner API)");
     let (health, health_service) = tonic_health::server::health_reporter();
-    health
-        .set_serving::<glimvid_proto::jobs::v1::video_job_service_server::VideoJobServiceServer<
-            glimvid_gateway::grpc::VideoJobGrpc,
-        >>()
-        .await;
+    glimvid_gateway::grpc::mark_serving(&health).await;
     let router = glimvid_runtime::tls::grpc_server(tls.as_ref())?
         .add_service(health_service)
         .add_service(glimvid_gateway::grpc::server(state.clone()));

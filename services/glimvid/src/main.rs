@@ -126,11 +126,7 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
     };
     let state =
         glimvid_gateway::state(backends.clone(), auth_client, cfg.public_base(&http_addr.to_string()), settings);
-    health
-        .set_serving::<glimvid_proto::jobs::v1::video_job_service_server::VideoJobServiceServer<
-            glimvid_gateway::grpc::VideoJobGrpc,
-        >>()
-        .await;
+    glimvid_gateway::grpc::mark_serving(&health).await;
     let router = glimvid_runtime::tls::grpc_server(tls.as_ref())?
         .add_service(health_service)
         .add_service(glimvid_auth_service::grpc::server(auth.clone()))

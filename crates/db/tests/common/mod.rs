@@ -6,6 +6,7 @@ use glimvid_db::{
         jobs::{NewAsset, NewJob, NewTask},
         users::{self, NewUser},
     },
+    testing,
 };
 use uuid::Uuid;
 
@@ -43,5 +44,19 @@ pub fn new_job(user_id: Uuid) -> NewJob {
         ],
         idempotency_key: None,
         request_hash: None,
+    }
+}
+
+/// Runs `f` on every configured backend (SQLite always; PostgreSQL when
+/// `GLIMVID_TEST_DATABASE_URL` is set), each in a fresh database of its own.
+pub async fn each_backend<F, Fut>(f: F)
+where
+    F: Fn(Db) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for t in testing::databases().await {
+        eprintln!("backend: {}", t.name);
+        f(t.db.clone()).await;
+        t.cleanup().await;
     }
 }
