@@ -227,3 +227,27 @@ async fn unknown_routes_are_404_problems() {
     let r = app.get("/api/v1/videos/not-a-job-id", Some(&user.access_token)).await;
     assert_problem(r, 404, "a job id that is not an id").await;
 }
+
+/// Errors the framework writes itself (a method a route does not have, a body over an
+/// extractor's limit) are problem documents too, with their headers kept.
+#[tokio::test]
+async fn framework_errors_are_problem_documents() {
+    let app = spawn_app().await;
+    let user = app.register_user().await;
+    let r = app.client.patch(app.url("/api/v1/videos")).bearer_auth(&user.access_token).send().await.expect("PATCH");
+    let allow = r.headers().get(header::ALLOW).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let p = assert_problem(r, 405, "a method the route does not have").await;
+    assert!(allow.contains("POST") && allow.contains("GET"), "Allow: {allow}");
+    assert!(p["detail"].as_str().unwrap_or("").contains("PATCH"), "{p}");
+    let big = "a".repeat(300 * 1024);
+    let r = app
+        .client
+        .put(app.url("/api/v1/videos/0190f1e2-0000-7000-8000-000000000000/script"))
+        .bearer_auth(&user.access_token)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(big)
+        .send()
+        .await
+        .expect("PUT");
+    assert_problem(r, 413, "a script body over the limit").await;
+}

@@ -30,6 +30,50 @@ const TABLE: &[(ErrorCode, u16)] = &[
     (ErrorCode::Internal, 500),
 ];
 
+/// Back from a status the framework chose itself (see [`framework_errors`]).
+fn code_of_status(status: StatusCode) -> ErrorCode {
+    TABLE.iter().find(|(_, s)| *s == status.as_u16()).map(|(c, _)| *c).unwrap_or(if status.is_server_error() {
+        ErrorCode::Internal
+    } else {
+        ErrorCode::MalformedRequest
+    })
+}
+
+/// Error answers written by the framework rather than by us — a method the route does not
+/// have, a body over the extractor's size limit — become problem documents like ours (their
+/// headers, such as `Allow`, are kept). Answers that already are problem documents pass as is.
+pub fn framework_errors<B: actix_web::body::MessageBody + 'static>() -> actix_web::middleware::ErrorHandlers<B> {
+    use actix_web::{
+        dev::ServiceResponse,
+        http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE},
+        middleware::{ErrorHandlerResponse, ErrorHandlers},
+    };
+    ErrorHandlers::new().default_handler(|res: ServiceResponse<B>| {
+        let is_problem =
+            res.headers().get(CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+        if is_problem {
+            return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+        }
+        let status = res.status();
+        let detail = match status {
+            StatusCode::METHOD_NOT_ALLOWED => {
+                let allowed = res.headers().get(ALLOW).and_then(|v| v.to_str().ok()).unwrap_or("");
+                format!("{} is not allowed here (allowed: {allowed})", res.request().method())
+            }
+            StatusCode::PAYLOAD_TOO_LARGE => "the request body is larger than this route accepts".to_owned(),
+            other => other.canonical_reason().unwrap_or("the request failed").to_owned(),
+        };
+        let (req, old) = res.into_parts();
+        let mut new = problem(status, &DomainError::new(code_of_status(status), detail));
+        for (k, v) in old.headers() {
+            if k != CONTENT_TYPE && k != CONTENT_LENGTH && !new.headers().contains_key(k) {
+                new.headers_mut().insert(k.clone(), v.clone());
+            }
+        }
+        Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, new).map_into_right_body()))
+    })
+}
+
 pub fn http_status(code: ErrorCode) -> StatusCode {
     let n = TABLE.iter().find(|(c, _)| *c == code).map(|(_, s)| *s).unwrap_or(500);
     StatusCode::from_u16(n).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)

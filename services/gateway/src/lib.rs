@@ -125,6 +125,7 @@ pub async fn run(
             .app_data(web::JsonConfig::default().limit(64 * 1024).error_handler(json_error))
             .app_data(web::QueryConfig::default().error_handler(query_error))
             .app_data(web::PathConfig::default().error_handler(path_error))
+            .wrap(error::framework_errors())
             .wrap(from_fn(limits::middleware))
             .wrap(from_fn(request_context))
             .configure(routes::configure)
