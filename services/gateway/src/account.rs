@@ -51,20 +51,16 @@ pub async fn usage_page(
     cursor: Option<&str>,
     limit: u64,
 ) -> Result<serde_json::Value, ApiError> {
-    let before = match cursor.filter(|c| !c.is_empty()) {
-        Some(c) => Some(c.parse::<i64>().map_err(|_| DomainError::invalid("cursor", "cursor is not valid"))?),
-        None => None,
-    };
+    let before = crate::page::cursor::<i64>(cursor)?;
     let now = glimvid_db::now_ms();
     let db = &state.backends.db;
-    let mut rows = usage::page_for_user(db, user_id, before, limit + 1, now).await?;
-    let more = rows.len() as u64 > limit;
-    rows.truncate(limit as usize);
+    let rows = usage::page_for_user(db, user_id, before, limit + 1, now).await?;
+    let (rows, next_cursor) = crate::page::split(rows, limit, |r| r.id.to_string());
     let generations = usage::count_for_user(db, user_id, usage::action::VIDEO_CREATED, now).await?;
     let b = credits::balances(db.conn(), user_id).await?;
     Ok(json!({
         "items": rows.iter().map(usage_row_json).collect::<Vec<_>>(),
-        "next_cursor": if more { rows.last().map(|r| r.id.to_string()) } else { None },
+        "next_cursor": next_cursor,
         "retention_days": 30,
         "summary": {
             "videos_created_30d": generations,

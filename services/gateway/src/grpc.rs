@@ -233,12 +233,9 @@ fn delivery(d: &Delivery) -> pb::WebhookDelivery {
     }
 }
 
-fn page_size(n: u32) -> Result<u64, ApiError> {
-    match n {
-        0 => Ok(20),
-        1..=100 => Ok(n as u64),
-        _ => Err(DomainError::invalid("page_size", "page_size must be 1 to 100").into()),
-    }
+/// A request's `page_size`, 0 meaning the default.
+fn page_size(n: u32) -> u64 {
+    if n == 0 { crate::page::DEFAULT_SIZE } else { n as u64 }
 }
 
 type EventStream = Pin<Box<dyn Stream<Item = Result<pb::JobEvent, Status>> + Send + 'static>>;
@@ -309,8 +306,7 @@ impl VideoJobService for VideoJobGrpc {
         let (md, _, r) = req.into_parts();
         let (views, next) = scoped(&md, async {
             let user_id = self.principal(&md, READ).await?;
-            let limit = if r.page_size == 0 { 20 } else { r.page_size as u64 };
-            videos::page(&self.state, user_id, Some(&r.page_token), limit).await
+            videos::page(&self.state, user_id, Some(&r.page_token), page_size(r.page_size)).await
         })
         .await?;
         Ok(Response::new(pb::ListVideoJobsResponse {
@@ -450,7 +446,7 @@ impl VideoJobService for VideoJobGrpc {
         let (md, _, r) = req.into_parts();
         let (rows, next) = scoped(&md, async {
             let user_id = self.principal(&md, READ).await?;
-            let limit = page_size(r.page_size)?;
+            let limit = page_size(r.page_size);
             crate::webhooks::deliveries(&self.state, user_id, &r.webhook_id, Some(&r.page_token), limit).await
         })
         .await?;

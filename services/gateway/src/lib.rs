@@ -12,6 +12,7 @@ pub mod follow;
 pub mod grpc;
 pub mod limits;
 pub mod openapi;
+pub mod page;
 pub mod review;
 pub mod routes;
 pub mod state;

@@ -241,12 +241,7 @@ pub async fn list(
     cursor: Option<&str>,
     limit: u64,
 ) -> Result<Vec<jobs::Job>, ApiError> {
-    let before = match cursor {
-        Some(c) if !c.is_empty() => {
-            Some(c.parse::<JobId>().map_err(|_| DomainError::invalid("cursor", "cursor is not valid"))?.0)
-        }
-        _ => None,
-    };
+    let before = crate::page::cursor::<JobId>(cursor)?.map(|id| id.0);
     Ok(jobs::list(&state.backends.db, user_id, before, limit).await?)
 }
 
@@ -258,17 +253,13 @@ pub async fn page(
     cursor: Option<&str>,
     limit: u64,
 ) -> Result<(Vec<JobView>, Option<String>), ApiError> {
-    if !(1..=100).contains(&limit) {
-        return Err(DomainError::invalid("limit", "the page size must be 1 to 100").into());
-    }
+    let limit = crate::page::limit(limit, 100)?;
     let rows = list(state, user_id, cursor, limit + 1).await?;
-    let more = rows.len() as u64 > limit;
-    let rows = &rows[..rows.len().min(limit as usize)];
+    let (rows, next) = crate::page::split(rows, limit, |j| j.id.to_string());
     let mut views = Vec::with_capacity(rows.len());
-    for j in rows {
+    for j in &rows {
         // Each view is small; a page is at most 100 jobs.
         views.push(jobs::get(&state.backends.db, j.id).await?);
     }
-    let next = if more { rows.last().map(|j| j.id.to_string()) } else { None };
     Ok((views, next))
 }

@@ -123,20 +123,10 @@ pub async fn deliveries(
 ) -> Result<(Vec<Delivery>, Option<String>), ApiError> {
     let db = &state.backends.db;
     let hook = repo::get_owned(db, user_id, parse_id(webhook_id)?).await?;
-    let before = match cursor.filter(|c| !c.is_empty()) {
-        Some(c) => Some(c.parse::<i64>().map_err(|_| DomainError::invalid("cursor", "cursor is not valid"))?),
-        None => None,
-    };
-    if !(1..=100).contains(&limit) {
-        return Err(DomainError::invalid("limit", "limit must be 1 to 100").into());
-    }
-    let mut rows = repo::deliveries(db, hook.id, before, limit + 1).await?;
-    let next = if rows.len() as u64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|d| d.id.to_string())
-    } else {
-        None
-    };
+    let before = crate::page::cursor::<i64>(cursor)?;
+    let limit = crate::page::limit(limit, 100)?;
+    let rows = repo::deliveries(db, hook.id, before, limit + 1).await?;
+    let (rows, next) = crate::page::split(rows, limit, |d| d.id.to_string());
     Ok((rows, next))
 }
 

@@ -183,9 +183,7 @@ pub struct UsageSummarySchema {
 )]
 pub async fn usage(state: web::Data<SharedState>, user: AuthUser, q: web::Query<PageQuery>) -> ApiResult<HttpResponse> {
     let limit = q.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        return Err(glimvid_domain::DomainError::invalid("limit", "limit must be 1 to 500").into());
-    }
+    let limit = crate::page::limit(limit, 500)?;
     let page = crate::account::usage_page(&state, user.user_id, q.cursor.as_deref(), limit).await?;
     Ok(HttpResponse::Ok().json(page))
 }

@@ -193,7 +193,8 @@ pub struct ListQuery {
     ),
 )]
 pub async fn list(state: web::Data<SharedState>, user: AuthUser, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
-    let (views, next_cursor) = videos::page(&state, user.user_id, q.cursor.as_deref(), q.limit.unwrap_or(20)).await?;
+    let (views, next_cursor) =
+        videos::page(&state, user.user_id, q.cursor.as_deref(), q.limit.unwrap_or(crate::page::DEFAULT_SIZE)).await?;
     let items = views.iter().map(|v| job_json(&state, v)).collect();
     Ok(HttpResponse::Ok().json(JobListJson { items, next_cursor }))
 }

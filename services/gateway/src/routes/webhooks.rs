@@ -182,7 +182,13 @@ pub async fn deliveries(
     id: web::Path<String>,
     q: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
-    let (rows, next) =
-        webhooks::deliveries(&state, user.user_id, &id, q.cursor.as_deref(), q.limit.unwrap_or(20)).await?;
+    let (rows, next) = webhooks::deliveries(
+        &state,
+        user.user_id,
+        &id,
+        q.cursor.as_deref(),
+        q.limit.unwrap_or(crate::page::DEFAULT_SIZE),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(DeliveryPageJson { items: rows.iter().map(delivery_json).collect(), next_cursor: next }))
 }
