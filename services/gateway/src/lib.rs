@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod follow;
 pub mod grpc;
+pub mod housekeeping;
 pub mod limits;
 pub mod openapi;
 pub mod page;

@@ -51,7 +51,8 @@ async fn main() -> anyhow::Result<()> {
             }),
     );
     let webhooks = tokio::spawn(glimvid_gateway::webhooks::run_dispatcher(state.clone(), shutdown.clone()));
+    let housekeeping = tokio::spawn(glimvid_gateway::housekeeping::run(state.backends.clone(), shutdown.clone()));
     glimvid_gateway::run(listener, state, tls.as_ref(), shutdown).await?;
-    let _ = tokio::join!(relay, webhooks, grpc);
+    let _ = tokio::join!(relay, webhooks, housekeeping, grpc);
     Ok(())
 }

@@ -158,7 +158,7 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
         cfg.data_dir.join("scratch"),
         shutdown.clone(),
     ));
-    let housekeeping = tokio::spawn(housekeeping(backends.clone(), shutdown.clone()));
+    let housekeeping = tokio::spawn(glimvid_gateway::housekeeping::run(backends.clone(), shutdown.clone()));
 
     // Tests and scripts read these two lines to find the ports.
     let scheme = if serves_tls { "https" } else { "http" };
@@ -173,29 +173,4 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
     let _ = grpc.await;
     backends.db.close().await;
     Ok(())
-}
-
-/// Periodic clean-up: usage rows older than 30 days (the privacy policy), sent outbox rows.
-async fn housekeeping(b: Backends, shutdown: Shutdown) {
-    loop {
-        match glimvid_db::repo::usage::purge(&b.db, glimvid_db::now_ms()).await {
-            Ok(n) if n > 0 => tracing::info!(rows = n, "purged usage rows older than 30 days"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "usage purge failed"),
-        }
-        if let Err(e) = glimvid_db::repo::limits::purge(&b.db, glimvid_db::now_ms()).await {
-            tracing::warn!(error = %e, "rate-limit counter purge failed");
-        }
-        if let Err(e) = glimvid_db::repo::outbox::purge_sent(&b.db, 24 * 3600 * 1000).await {
-            tracing::warn!(error = %e, "outbox purge failed");
-        }
-        // Finished webhook deliveries stay listable for a week.
-        if let Err(e) = glimvid_db::repo::webhooks::purge(&b.db, glimvid_db::now_ms(), 7 * 24 * 3600 * 1000).await {
-            tracing::warn!(error = %e, "webhook delivery purge failed");
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
-            _ = shutdown.wait() => return,
-        }
-    }
 }

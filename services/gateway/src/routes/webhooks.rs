@@ -102,6 +102,8 @@ pub struct DeliveryPageJson {
     request_body = CreateBody,
     responses(
         (status = 201, description = "Registered: the webhook with its signing `secret`, shown only here", body = WebhookJson),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not `application/json`", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The account has the most webhooks it may have", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not an http(s) URL, or one with credentials or a fragment", body = Problem, content_type = "application/problem+json"),
