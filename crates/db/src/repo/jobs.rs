@@ -136,6 +136,7 @@ pub async fn create_with(db: &Db, new: NewJob, admission: &Admission) -> Result<
         jobs::Entity::update_many()
             .col_expr(jobs::Column::IdempotencyKey, Expr::value(Option::<String>::None))
             .filter(jobs::Column::UserId.eq(new.user_id))
+            .filter(jobs::Column::UserId.eq(new.user_id))
             .filter(jobs::Column::IdempotencyKey.eq(key.as_str()))
             .filter(jobs::Column::CreatedAt.lte(now - IDEMPOTENCY_TTL_MS))
             .exec(&tx)
