@@ -48,8 +48,14 @@ fn main() {
             // As the renderer does: the photo files are freed once decoded.
             let composer = prepare(&script, &images, &options).expect("prepare");
             drop(images);
+            let prepared = started.elapsed().as_secs_f64();
             let out = write_video(&composer, &options, Path::new(arg(3, "OUT.mp4")), encoder.as_ref()).expect("render");
-            eprintln!("{} frames with {} in {:.2} s", out.frames, encoder.describe(), started.elapsed().as_secs_f64());
+            eprintln!(
+                "{} frames with {} in {:.2} s (photos prepared in {prepared:.2} s)",
+                out.frames,
+                encoder.describe(),
+                started.elapsed().as_secs_f64()
+            );
         }
         "reference" => {
             use std::io::Write;

@@ -174,18 +174,26 @@ pub(crate) fn settle_partial(
     }
 }
 
-/// Composes frames `range` of `source` in parallel batches on the rayon pool and hands them to
-/// `consume` in order, through a channel of `depth` frames. At most `depth` + one batch of frames
-/// exist at any time; consumed frames go back to the producer to be drawn over (no allocation or
-/// clearing per frame). Stops early (and stops composing) when `consume` fails.
+/// Frames composed at once for a single stream: one per pool thread (at least two).
+pub fn pool_batch() -> u32 {
+    rayon::current_num_threads().clamp(2, 8) as u32
+}
+
+/// Composes frames `range` of `source` and hands them to `consume` in order, through a channel
+/// of `depth` frames. With `batch` > 1 the frames are composed that many at a time on the rayon
+/// pool; with 1, one at a time on the producer's own thread (for several streams side by side,
+/// which already keep the cores busy). At most `depth` + `batch` frames exist at any time;
+/// consumed frames go back to the producer to be drawn over (no allocation or clearing per
+/// frame). Stops early (and stops composing) when `consume` fails.
 pub fn stream_frames(
     source: &dyn FrameSource,
     (width, height): (u32, u32),
     range: Range<u32>,
     depth: usize,
+    batch: u32,
     mut consume: impl FnMut(u32, &Yuv420) -> Result<(), EncodeError>,
 ) -> Result<(), EncodeError> {
-    let batch = rayon::current_num_threads().clamp(2, 8) as u32;
+    let batch = batch.max(1);
     let (tx, rx) = mpsc::sync_channel::<Yuv420>(depth.max(1));
     let (back_tx, back_rx) = mpsc::channel::<Yuv420>();
     std::thread::scope(|s| {
@@ -197,14 +205,15 @@ pub fn stream_frames(
                 let next = (at + batch).min(end);
                 let mut blank: Vec<Yuv420> = back_rx.try_iter().take((next - at) as usize).collect();
                 blank.resize_with((next - at) as usize, || Yuv420::new(width, height));
-                let frames: Vec<Yuv420> = (at..next)
-                    .into_par_iter()
-                    .zip(blank)
-                    .map(|(i, mut f)| {
-                        source.render(i, &mut f);
-                        f
-                    })
-                    .collect();
+                let draw = |(i, mut f): (u32, Yuv420)| {
+                    source.render(i, &mut f);
+                    f
+                };
+                let frames: Vec<Yuv420> = if batch == 1 {
+                    (at..next).zip(blank).map(draw).collect()
+                } else {
+                    (at..next).into_par_iter().zip(blank).map(draw).collect()
+                };
                 for f in frames {
                     if tx.send(f).is_err() {
                         return; // the consumer gave up

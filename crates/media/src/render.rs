@@ -228,18 +228,30 @@ pub fn prepare(script: &Script, images: &[Bytes], options: &VideoOptions) -> Res
     check_duration(options)?;
     let frame = options.aspect_ratio.dimensions();
     let zoom = timeline::Pacing::for_style(options.style).zoom;
-    // Decoding and scaling the photos is a good part of a short render: both cores at it.
-    let photos = images
-        .par_iter()
-        .enumerate()
-        .map(|(i, bytes)| {
-            let img = decode_rgb(bytes, DEFAULT_MAX_PIXELS, [0, 0, 0])
-                .map_err(|e| RenderError::Invalid(format!("photo {} could not be decoded: {e}", i + 1)))?;
-            Ok(to_frame(img, frame, zoom))
-        })
-        .collect::<Result<Vec<_>, RenderError>>()?;
     let timeline = Timeline::new(script, options.duration_s, FPS, options.style);
-    Ok(Composer::new(script, photos, frame, timeline, options.style))
+    let outro_from = compose::outro_photo(&timeline);
+    // Decoding and scaling the photos is a good part of a short render: both cores at it, each
+    // photo taken all the way to the composer's form (its pixels freed right away), and the
+    // texts laid out meanwhile.
+    let (pictures, texts) = rayon::join(
+        || {
+            images
+                .par_iter()
+                .enumerate()
+                .map(|(i, bytes)| {
+                    let img = decode_rgb(bytes, DEFAULT_MAX_PIXELS, [0, 0, 0])
+                        .map_err(|e| RenderError::Invalid(format!("photo {} could not be decoded: {e}", i + 1)))?;
+                    let photo = to_frame(img, frame, zoom);
+                    let outro = (i == outro_from).then(|| compose::outro_picture(&photo, frame));
+                    Ok((compose::photo_picture(&photo), outro))
+                })
+                .collect::<Result<Vec<_>, RenderError>>()
+        },
+        || compose::Texts::new(script, frame, &timeline, options.style),
+    );
+    let (photos, outros): (Vec<_>, Vec<_>) = pictures?.into_iter().unzip();
+    let outro = outros.into_iter().flatten().next().expect("the outro's photo is one of the photos");
+    Ok(Composer::from_parts(texts, photos, outro, frame, timeline))
 }
 
 /// Photos normally arrive enhanced at exactly the frame size. Anything else is cover-cropped to

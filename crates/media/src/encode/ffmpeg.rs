@@ -14,7 +14,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use super::{EncodeError, EncodeReport, EncodeSpec, Encoder, FrameSource, partial_path, settle_partial, stream_frames};
+use super::{
+    EncodeError, EncodeReport, EncodeSpec, Encoder, FrameSource, partial_path, pool_batch, settle_partial,
+    stream_frames,
+};
 
 /// Frames composed ahead of the pipe (with one batch being drawn; the pipe itself is the
 /// backpressure).
@@ -171,7 +174,7 @@ impl FfmpegEncoder {
             buf
         });
 
-        let fed = stream_frames(frames, (spec.width, spec.height), 0..total, QUEUE_DEPTH, |_, frame| {
+        let fed = stream_frames(frames, (spec.width, spec.height), 0..total, QUEUE_DEPTH, pool_batch(), |_, frame| {
             if Instant::now() > deadline {
                 return Err(EncodeError::Codec("ffmpeg did not keep up (deadline passed)".into()));
             }

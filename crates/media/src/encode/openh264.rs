@@ -19,12 +19,17 @@ use openh264::{
     formats::YUVSlices,
 };
 
-use super::{EncodeError, EncodeReport, EncodeSpec, Encoder, FrameSource, partial_path, settle_partial, stream_frames};
+use super::{
+    EncodeError, EncodeReport, EncodeSpec, Encoder, FrameSource, partial_path, pool_batch, settle_partial,
+    stream_frames,
+};
 
 /// A chunk shorter than this is not worth a second encoder (and its extra IDR frame).
 const MIN_CHUNK_FRAMES: u32 = 45;
+/// From this length on (30 s at 30 fps), one encoder per core rather than two.
+const LONG_VIDEO_FRAMES: u32 = 900;
 /// Frames composed ahead of each encoder.
-const QUEUE_DEPTH: usize = 3;
+const QUEUE_DEPTH: usize = 2;
 /// An IDR every few seconds keeps seeking in players quick.
 const KEYFRAME_INTERVAL_S: u32 = 4;
 
@@ -44,11 +49,24 @@ impl BundledH264 {
         Self { chunks: Some(chunks.max(1)) }
     }
 
-    fn chunk_ranges(&self, frames: u32) -> Vec<std::ops::Range<u32>> {
+    /// Contiguous frame ranges, one per encoder. By default two per core for a short video:
+    /// encoders run at different speeds (titles, transitions), and with more chunks than cores
+    /// the last second still keeps every core busy instead of waiting on the slowest half. Each
+    /// encoder holds ~35 MB at 1080x1920, and on a long video that tail is a small part of the
+    /// time, so from `LONG_VIDEO_FRAMES` on there is one per core. Where the cuts can sit on the
+    /// keyframe cadence without merging chunks they do, so a chunk's opening IDR is one the
+    /// video would have had anyway.
+    fn chunk_ranges(&self, frames: u32, keyframe_every: u32) -> Vec<std::ops::Range<u32>> {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get()).min(4);
-        let wanted = self.chunks.unwrap_or(cores) as u32;
+        let per_core = if frames < LONG_VIDEO_FRAMES { 2 } else { 1 };
+        let wanted = self.chunks.unwrap_or(cores * per_core) as u32;
         let n = wanted.min((frames / MIN_CHUNK_FRAMES).max(1)).max(1);
-        (0..n).map(|i| (frames * i / n)..(frames * (i + 1) / n)).collect()
+        let cuts: Vec<u32> = (0..=n).map(|i| frames * i / n).collect();
+        let k = keyframe_every.max(1);
+        let snapped: Vec<u32> =
+            cuts.iter().map(|&c| if c == frames { c } else { ((c + k / 2) / k * k).min(frames) }).collect();
+        let cuts = if snapped.windows(2).all(|w| w[0] < w[1]) { snapped } else { cuts };
+        cuts.windows(2).map(|w| w[0]..w[1]).collect()
     }
 }
 
@@ -86,13 +104,14 @@ fn encode_chunk(
     spec: &EncodeSpec,
     frames: &dyn FrameSource,
     range: std::ops::Range<u32>,
+    batch: u32,
 ) -> Result<Vec<Unit>, EncodeError> {
     let config = encoder_config(spec);
     let mut encoder = H264Encoder::with_api_config(OpenH264API::from_source(), config).map_err(codec_err)?;
     let mut units = Vec::with_capacity(range.len());
     let first = range.start;
     let (w, h) = (spec.width as usize, spec.height as usize);
-    stream_frames(frames, (spec.width, spec.height), range, QUEUE_DEPTH, |index, frame| {
+    stream_frames(frames, (spec.width, spec.height), range, QUEUE_DEPTH, batch, |index, frame| {
         if index == first {
             encoder.force_intra_frame();
         }
@@ -127,10 +146,13 @@ impl Encoder for BundledH264 {
         if total == 0 {
             return Err(EncodeError::Codec("no frames to encode".into()));
         }
-        let ranges = self.chunk_ranges(total);
+        let ranges = self.chunk_ranges(total, spec.fps * KEYFRAME_INTERVAL_S);
+        // Several chunks side by side keep the cores busy: each composes its own frames, one at
+        // a time (fewer frames in flight); a lone chunk composes on the whole pool.
+        let batch = if ranges.len() >= pool_batch() as usize { 1 } else { pool_batch() };
         let chunks: Vec<Result<Vec<Unit>, EncodeError>> = std::thread::scope(|s| {
             let handles: Vec<_> =
-                ranges.iter().cloned().map(|r| s.spawn(move || encode_chunk(spec, frames, r))).collect();
+                ranges.iter().cloned().map(|r| s.spawn(move || encode_chunk(spec, frames, r, batch))).collect();
             handles
                 .into_iter()
                 .map(|h| h.join().unwrap_or_else(|_| Err(EncodeError::Codec("an encoder thread panicked".into()))))
@@ -165,5 +187,31 @@ impl Encoder for BundledH264 {
             })
         })();
         settle_partial(&part, output, result)
+    }
+}
+
+#[cfg(test)]
+mod chunk_tests {
+    use super::BundledH264;
+
+    #[test]
+    fn chunks_cover_every_frame_once_and_sit_on_the_keyframe_cadence() {
+        let lens = |r: &[std::ops::Range<u32>]| r.iter().map(|c| c.len()).collect::<Vec<_>>();
+        // 15 s at 30 fps, four chunks: cuts on the 4 s cadence (120 frames).
+        let r = BundledH264::with_chunks(4).chunk_ranges(450, 120);
+        assert_eq!(r, vec![0..120, 120..240, 240..360, 360..450]);
+        // Too short for the cadence: even cuts rather than merged chunks.
+        assert_eq!(lens(&BundledH264::with_chunks(4).chunk_ranges(180, 120)), vec![45, 45, 45, 45]);
+        assert_eq!(BundledH264::with_chunks(2).chunk_ranges(96, 120), vec![0..48, 48..96]);
+        // Short clips stay whole; any count covers 0..frames contiguously.
+        assert_eq!(BundledH264::with_chunks(4).chunk_ranges(40, 120), vec![0..40]);
+        for frames in [1u32, 45, 91, 300, 451, 1800, 1801] {
+            for chunks in 1..=8 {
+                let r = BundledH264::with_chunks(chunks).chunk_ranges(frames, 120);
+                assert_eq!(r.first().unwrap().start, 0);
+                assert_eq!(r.last().unwrap().end, frames);
+                assert!(r.windows(2).all(|w| w[0].end == w[1].start && !w[0].is_empty()), "{frames} {chunks}: {r:?}");
+            }
+        }
     }
 }

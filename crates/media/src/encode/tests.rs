@@ -182,17 +182,19 @@ fn stream_frames_delivers_in_order_and_stops_on_error() {
             out.data_mut().fill(index as u8);
         }
     }
-    let mut seen = Vec::new();
-    stream_frames(&Flat, (16, 16), 3..100, 2, |i, f| {
-        assert!(f.data().iter().all(|&v| v == i as u8), "frame {i} holds another frame's pixels");
-        seen.push(i);
-        Ok(())
-    })
-    .unwrap();
-    assert_eq!(seen, (3..100).collect::<Vec<_>>());
+    for batch in [1, 3] {
+        let mut seen = Vec::new();
+        stream_frames(&Flat, (16, 16), 3..100, 2, batch, |i, f| {
+            assert!(f.data().iter().all(|&v| v == i as u8), "frame {i} holds another frame's pixels");
+            seen.push(i);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, (3..100).collect::<Vec<_>>(), "batch {batch}");
+    }
 
     let mut n = 0;
-    let e = stream_frames(&Flat, (16, 16), 0..100, 2, |i, _| {
+    let e = stream_frames(&Flat, (16, 16), 0..100, 2, 1, |i, _| {
         n += 1;
         if i == 10 { Err(EncodeError::Codec("stop".into())) } else { Ok(()) }
     })
