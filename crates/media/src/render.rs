@@ -250,7 +250,12 @@ pub fn prepare(script: &Script, images: &[Bytes], options: &VideoOptions) -> Res
         || compose::Texts::new(script, frame, &timeline, options.style),
     );
     let (photos, outros): (Vec<_>, Vec<_>) = pictures?.into_iter().unzip();
-    let outro = outros.into_iter().flatten().next().expect("the outro's photo is one of the photos");
+    // The scenes were checked against the photos above, so the outro's photo is one of them.
+    let outro = outros
+        .into_iter()
+        .flatten()
+        .next()
+        .ok_or_else(|| RenderError::Invalid("the outro's photo is not among the photos".into()))?;
     Ok(Composer::from_parts(texts, photos, outro, frame, timeline))
 }
 
