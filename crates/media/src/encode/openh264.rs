@@ -13,7 +13,7 @@ use muxide::api::{MuxerBuilder, VideoCodec};
 use openh264::{
     OpenH264API, Timestamp,
     encoder::{
-        BitRate, Complexity, Encoder as H264Encoder, EncoderConfig, FrameRate, FrameType, IntraFramePeriod,
+        BitRate, Complexity, Encoder as H264Encoder, EncoderConfig, FrameRate, FrameType, IntraFramePeriod, QpRange,
         RateControlMode, UsageType, VuiConfig,
     },
     formats::YUVSlices,
@@ -32,6 +32,8 @@ const LONG_VIDEO_FRAMES: u32 = 900;
 const QUEUE_DEPTH: usize = 2;
 /// An IDR every few seconds keeps seeking in players quick.
 const KEYFRAME_INTERVAL_S: u32 = 4;
+/// The finest quantiser rate control may use (see `encoder_config`).
+const MIN_QP: u8 = 20;
 
 /// openh264 + muxide. `chunks` = how many encoders run side by side (default: one per core).
 #[derive(Debug, Clone, Default)]
@@ -98,6 +100,12 @@ pub fn encoder_config(spec: &EncodeSpec) -> EncoderConfig {
         .background_detection(false)
         // Keyframes are ours to place (each chunk starts with one, then every few seconds).
         .scene_change_detect(false)
+        // A quality floor. Without it, rate control spends the bitrate left over by easy frames
+        // (the outro card, a slow shot) on quantisers down to 12, far past anything visible:
+        // the anchor job's outro came out at 52-59 dB luma PSNR. Floored at 20 it keeps 49-52 dB
+        // there and the hard shots as they were (41.7-41.9 dB), for 16 % fewer bytes and ~3 %
+        // less encoding time (-0.1 dB over the whole video).
+        .qp(QpRange::new(MIN_QP, 51))
 }
 
 fn encode_chunk(
