@@ -297,13 +297,20 @@ thread_local! {
 /// to the frame size, say): the thread's resizer lets go of its scratch buffer afterwards, which
 /// for a large photo is tens of MB that no frame needs.
 pub fn resized(src: &RgbImage, w: u32, h: u32, crop: Option<Rect>, filter: FilterType) -> RgbImage {
-    let mut out = RgbImage::new(w, h);
-    resize_rgb(src.as_raw(), src.dimensions(), &mut out, (w, h), crop, filter);
+    let out = resized_keeping_scratch(src, w, h, crop, filter);
     RESIZER.with(|r| {
         if let Ok(mut r) = r.try_borrow_mut() {
             *r = Resizer::new();
         }
     });
+    out
+}
+
+/// [`resized`], keeping the thread's scratch buffer for the next call: for a thread that
+/// resizes several large pictures and then ends (its scratch goes with it).
+pub fn resized_keeping_scratch(src: &RgbImage, w: u32, h: u32, crop: Option<Rect>, filter: FilterType) -> RgbImage {
+    let mut out = RgbImage::new(w, h);
+    resize_rgb(src.as_raw(), src.dimensions(), &mut out, (w, h), crop, filter);
     out
 }
 
@@ -470,6 +477,14 @@ pub fn denoise(img: &mut RgbImage, threshold: u8) {
 /// Decodes an image with the engine's limits (at most `max_pixels`), applies its EXIF orientation
 /// and returns RGB8; transparent pixels are composited over `matte`.
 pub fn decode_rgb(bytes: &[u8], max_pixels: u64, matte: [u8; 3]) -> Result<RgbImage, String> {
+    decode_rgb_reusing(bytes, max_pixels, matte, Vec::new())
+}
+
+/// [`decode_rgb`] into `buf` when the picture is 8-bit RGB with no orientation to apply (a
+/// camera JPEG, say): a worker decoding photo after photo hands back the previous picture's
+/// buffer (`RgbImage::into_raw`) and the tens of MB of a large photo are not mapped and faulted
+/// in afresh each time. Any other picture decodes as [`decode_rgb`] does, and `buf` is dropped.
+pub fn decode_rgb_reusing(bytes: &[u8], max_pixels: u64, matte: [u8; 3], mut buf: Vec<u8>) -> Result<RgbImage, String> {
     let reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| e.to_string())?;
     let mut decoder = reader.into_decoder().map_err(|e| e.to_string())?;
     let (w, h) = decoder.dimensions();
@@ -482,12 +497,22 @@ pub fn decode_rgb(bytes: &[u8], max_pixels: u64, matte: [u8; 3]) -> Result<RgbIm
     limits.max_alloc = Some(max_pixels * 8 + (64 << 20));
     decoder.set_limits(limits).map_err(|e| e.to_string())?;
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    if decoder.color_type() == image::ColorType::Rgb8 && orientation == image::metadata::Orientation::NoTransforms {
+        let n = usize::try_from(decoder.total_bytes()).map_err(|e| e.to_string())?;
+        // Every byte is written by the decoder: a reused buffer is only cut to size.
+        if buf.len() >= n {
+            buf.truncate(n);
+        } else {
+            buf.resize(n, 0);
+        }
+        decoder.read_image(&mut buf).map_err(|e| e.to_string())?;
+        return RgbImage::from_raw(w, h, buf).ok_or_else(|| "decoded picture does not match its size".to_owned());
+    }
     let mut img = DynamicImage::from_decoder(decoder).map_err(|e| e.to_string())?;
     img.apply_orientation(orientation);
     Ok(flatten(img, matte))
 }
 
-/// RGB8 of any decoded image; alpha is composited over `matte`.
 pub fn flatten(img: DynamicImage, matte: [u8; 3]) -> RgbImage {
     if !img.color().has_alpha() {
         return img.into_rgb8();
@@ -573,6 +598,33 @@ mod tests {
         assert!(img.pixels().all(|p| p.0 == [90, 120, 200]));
         unsharp(&mut img, 1.0, 2);
         assert!(img.pixels().all(|p| p.0 == [90, 120, 200]));
+    }
+
+    #[test]
+    fn decoding_into_a_reused_buffer_gives_the_same_picture() {
+        let encode = |img: DynamicImage, format: image::ImageFormat| {
+            let mut out = Cursor::new(Vec::new());
+            img.write_to(&mut out, format).unwrap();
+            out.into_inner()
+        };
+        let rgb = RgbImage::from_fn(61, 37, |x, y| image::Rgb([(x * 4) as u8, (y * 6) as u8, ((x + y) * 3) as u8]));
+        let jpeg = encode(DynamicImage::ImageRgb8(rgb.clone()), image::ImageFormat::Jpeg);
+        let rgba = image::RgbaImage::from_fn(20, 10, |x, _| image::Rgba([200, 40, 40, (x * 12) as u8]));
+        let png = encode(DynamicImage::ImageRgba8(rgba), image::ImageFormat::Png);
+        // A buffer left over from a larger picture (dirty, too long), and one too short.
+        for buf in [vec![7u8; 61 * 37 * 3 + 999], vec![9u8; 10]] {
+            let want = decode_rgb(&jpeg, 1 << 20, [0, 0, 0]).unwrap();
+            let got = decode_rgb_reusing(&jpeg, 1 << 20, [0, 0, 0], buf.clone()).unwrap();
+            assert_eq!(got.dimensions(), (61, 37));
+            assert_eq!(got.as_raw(), want.as_raw());
+            // Not 8-bit RGB (alpha over the matte): the general path, same answer.
+            let want = decode_rgb(&png, 1 << 20, [255, 255, 255]).unwrap();
+            let got = decode_rgb_reusing(&png, 1 << 20, [255, 255, 255], buf).unwrap();
+            assert_eq!(got.as_raw(), want.as_raw());
+            assert_eq!(got.get_pixel(0, 0).0, [255, 255, 255], "transparent over the matte");
+        }
+        // The pixel limit holds on the reusing path too.
+        assert!(decode_rgb_reusing(&jpeg, 100, [0, 0, 0], Vec::new()).unwrap_err().contains("more than"));
     }
 
     #[test]
