@@ -12,7 +12,7 @@ use std::{
     path::Path,
     sync::{
         Arc, Mutex,
-        atomic::{AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
     },
     time::{Duration, Instant},
 };
@@ -234,12 +234,14 @@ pub fn prepare(script: &Script, images: &[Bytes], options: &VideoOptions) -> Res
     let outro_from = compose::outro_photo(&timeline);
     // Decoding and scaling the photos is a good part of a short render. One worker per core
     // takes jobs in turn: each photo all the way to the composer's form (its pixels freed right
-    // away), then the texts' layout, the shortest job, last. A worker keeps its decode and resize buffers from photo to
-    // photo, and they go with it: a 4000x3000 photo needs ~50 MB of them, which mapped afresh
-    // for each photo cost ~75,000 page faults on the anchor job.
+    // away), then the texts' layout, the shortest job, last. A worker keeps its decode and
+    // resize buffers from photo to photo, and they go with it: a 4000x3000 photo needs ~50 MB
+    // of them, which mapped afresh for each photo cost ~75,000 page faults on the anchor job.
+    // A photo that cannot be decoded stops the others from being started.
     let jobs = images.len() + 1;
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(jobs);
     let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
     let slots: Vec<Mutex<Option<Result<Picture, String>>>> = images.iter().map(|_| Mutex::new(None)).collect();
     let texts = Mutex::new(None);
     std::thread::scope(|s| {
@@ -248,7 +250,7 @@ pub fn prepare(script: &Script, images: &[Bytes], options: &VideoOptions) -> Res
                 let mut scratch = Vec::new();
                 loop {
                     let job = next.fetch_add(1, Ordering::Relaxed);
-                    if job >= jobs {
+                    if job >= jobs || failed.load(Ordering::Relaxed) {
                         break;
                     }
                     if job == images.len() {
@@ -257,15 +259,15 @@ pub fn prepare(script: &Script, images: &[Bytes], options: &VideoOptions) -> Res
                         continue;
                     }
                     let done = picture(&images[job], frame, zoom, job == outro_from, &mut scratch);
+                    if done.is_err() {
+                        failed.store(true, Ordering::Relaxed);
+                    }
                     *slots[job].lock().unwrap_or_else(|e| e.into_inner()) = Some(done);
                 }
             });
         }
     });
-    let texts = texts
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
-        .ok_or_else(|| RenderError::Invalid("the texts were not laid out".into()))?;
+    // The first photo that failed is the error; the texts are looked at only once all went well.
     let pictures = slots
         .into_iter()
         .enumerate()
@@ -276,6 +278,10 @@ pub fn prepare(script: &Script, images: &[Bytes], options: &VideoOptions) -> Res
         })
         .collect::<Result<Vec<_>, RenderError>>();
     let (photos, outros): (Vec<_>, Vec<_>) = pictures?.into_iter().unzip();
+    let texts = texts
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .ok_or_else(|| RenderError::Invalid("the texts were not laid out".into()))?;
     // The scenes were checked against the photos above, so the outro's photo is one of them.
     let outro = outros
         .into_iter()

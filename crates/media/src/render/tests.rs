@@ -214,6 +214,12 @@ async fn bad_requests_are_permanent_errors_and_leave_no_file() {
         (script(&[0, 1, 2]), images.clone(), "photo 3"),
         (script(&[0]), vec![], "no photos"),
         (script(&[0]), vec![Bytes::from_static(b"garbage")], "could not be decoded"),
+        // A bad photo among good ones is named, whichever worker met it.
+        (
+            script(&[0, 1, 2]),
+            vec![images[0].clone(), Bytes::from_static(b"garbage"), images[1].clone()],
+            "photo 2 could not be decoded",
+        ),
     ];
     for (script, images, want) in cases {
         let req = RenderRequest {
