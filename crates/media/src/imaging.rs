@@ -513,6 +513,7 @@ pub fn decode_rgb_reusing(bytes: &[u8], max_pixels: u64, matte: [u8; 3], mut buf
     Ok(flatten(img, matte))
 }
 
+/// RGB8 of any decoded image; alpha is composited over `matte`.
 pub fn flatten(img: DynamicImage, matte: [u8; 3]) -> RgbImage {
     if !img.color().has_alpha() {
         return img.into_rgb8();

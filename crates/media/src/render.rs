@@ -291,6 +291,9 @@ pub fn prepare(script: &Script, images: &[Bytes], options: &VideoOptions) -> Res
     Ok(Composer::from_parts(texts, photos, outro, frame, timeline))
 }
 
+/// How a photo larger than the frame is brought down to the composer's scale (once per photo).
+const PRESCALE: FilterType = FilterType::Lanczos3;
+
 /// Photos normally arrive enhanced at exactly the frame size. Anything else is cover-cropped to
 /// the frame's aspect, and one larger than the frame is brought down to `zoom` times the frame
 /// (at most 1.25x): the deepest Ken Burns zoom then samples it 1:1, and no frame resamples more
@@ -298,7 +301,7 @@ pub fn prepare(script: &Script, images: &[Bytes], options: &VideoOptions) -> Res
 pub(crate) fn to_frame(img: RgbImage, frame: (u32, u32), zoom: f64) -> RgbImage {
     match frame_crop(img.dimensions(), frame, zoom) {
         None => img,
-        Some((size, rect)) => resized(&img, size.0, size.1, Some(rect), FilterType::Lanczos3),
+        Some((size, rect)) => resized(&img, size.0, size.1, Some(rect), PRESCALE),
     }
 }
 
@@ -332,7 +335,7 @@ fn picture(
     let photo = match frame_crop(img.dimensions(), frame, zoom) {
         None => img,
         Some((size, rect)) => {
-            let photo = resized_keeping_scratch(&img, size.0, size.1, Some(rect), FilterType::Lanczos3);
+            let photo = resized_keeping_scratch(&img, size.0, size.1, Some(rect), PRESCALE);
             *scratch = img.into_raw();
             photo
         }

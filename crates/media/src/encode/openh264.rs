@@ -35,7 +35,8 @@ const KEYFRAME_INTERVAL_S: u32 = 4;
 /// The finest quantiser rate control may use (see `encoder_config`).
 const MIN_QP: u8 = 20;
 
-/// openh264 + muxide. `chunks` = how many encoders run side by side (default: one per core).
+/// openh264 + muxide. `chunks` = how many encoders run side by side (default: two per core for
+/// a video under 30 s, one per core from 30 s on).
 #[derive(Debug, Clone, Default)]
 pub struct BundledH264 {
     chunks: Option<usize>,
