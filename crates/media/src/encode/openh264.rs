@@ -1,13 +1,20 @@
 //! The bundled encoder: Cisco's openh264 (compiled from source by the `openh264` crate) and the
 //! pure-Rust muxide MP4 muxer. Nothing to install.
 //!
-//! openh264 encodes one slice per encoder, single-threaded, so the video is cut into contiguous
-//! chunks, one per core, each encoded by its own encoder (so each starts with an IDR frame); the
-//! Annex-B access units are concatenated in order and muxed with the index first (faststart).
+//! openh264 encodes one slice per encoder, single-threaded, so one encoder runs per core, each
+//! on its own lane of frames ([`Lanes`]: an even share to start with; a lane that runs dry takes
+//! over half of what another has left). Every run of consecutive frames an encoder is given is a
+//! chunk that starts with an IDR frame; the chunks' Annex-B access units are put back in frame
+//! order and muxed with the index first (faststart).
 //! Settings follow the pitfalls measured in BUILD_NOTES.md: an explicit bitrate in bitrate mode,
 //! no frame skipping, the real frame rate, camera-video usage.
 
-use std::{fs::File, io::BufWriter, path::Path};
+use std::{
+    fs::File,
+    io::BufWriter,
+    path::Path,
+    sync::{Mutex, mpsc},
+};
 
 use muxide::api::{MuxerBuilder, VideoCodec};
 use openh264::{
@@ -23,11 +30,14 @@ use super::{
     EncodeError, EncodeReport, EncodeSpec, Encoder, FrameSource, partial_path, pool_batch, settle_partial,
     stream_frames,
 };
+use crate::yuv::Yuv420;
 
-/// A chunk shorter than this is not worth a second encoder (and its extra IDR frame).
+/// A lane shorter than this is not worth a second encoder (and its extra IDR frame).
 const MIN_CHUNK_FRAMES: u32 = 45;
-/// From this length on (30 s at 30 fps), one encoder per core rather than two.
-const LONG_VIDEO_FRAMES: u32 = 900;
+/// The fewest frames a lane that has run dry takes over from another. Each takeover starts a
+/// chunk, so it costs an IDR frame (~45 KB at 1080x1920, three P frames' worth) but no time: an
+/// IDR frame takes about as long to encode as a P frame.
+const MIN_STOLEN_FRAMES: u32 = 4;
 /// Frames composed ahead of each encoder.
 const QUEUE_DEPTH: usize = 2;
 /// An IDR every few seconds keeps seeking in players quick.
@@ -35,11 +45,11 @@ const KEYFRAME_INTERVAL_S: u32 = 4;
 /// The finest quantiser rate control may use (see `encoder_config`).
 const MIN_QP: u8 = 20;
 
-/// openh264 + muxide. `chunks` = how many encoders run side by side (default: two per core for
-/// a video under 30 s, one per core from 30 s on).
+/// openh264 + muxide. `lanes` = how many encoders run side by side (default: one per core, at
+/// most four).
 #[derive(Debug, Clone, Default)]
 pub struct BundledH264 {
-    chunks: Option<usize>,
+    lanes: Option<usize>,
 }
 
 impl BundledH264 {
@@ -47,29 +57,77 @@ impl BundledH264 {
         Self::default()
     }
 
-    /// Forces the number of parallel chunks (1 = a single encoder, one IDR at the start).
-    pub fn with_chunks(chunks: usize) -> Self {
-        Self { chunks: Some(chunks.max(1)) }
+    /// Forces the number of encoders side by side (1 = a single encoder, one chunk).
+    pub fn with_lanes(lanes: usize) -> Self {
+        Self { lanes: Some(lanes.max(1)) }
     }
 
-    /// Contiguous frame ranges, one per encoder. By default two per core for a short video:
-    /// encoders run at different speeds (titles, transitions), and with more chunks than cores
-    /// the last second still keeps every core busy instead of waiting on the slowest half. Each
-    /// encoder holds ~35 MB at 1080x1920, and on a long video that tail is a small part of the
-    /// time, so from `LONG_VIDEO_FRAMES` on there is one per core. Where the cuts can sit on the
-    /// keyframe cadence without merging chunks they do, so a chunk's opening IDR is one the
-    /// video would have had anyway.
-    fn chunk_ranges(&self, frames: u32, keyframe_every: u32) -> Vec<std::ops::Range<u32>> {
+    /// One encoder per core (at most four: each holds ~35 MB at 1080x1920), fewer for a short
+    /// video. One per core, not more: two encoders taking turns on a core evict each other's
+    /// frames from the cache, which cost ~3-5 % more CPU on the anchor job than one per core.
+    fn lane_count(&self, frames: u32) -> usize {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get()).min(4);
-        let per_core = if frames < LONG_VIDEO_FRAMES { 2 } else { 1 };
-        let wanted = self.chunks.unwrap_or(cores * per_core) as u32;
-        let n = wanted.min((frames / MIN_CHUNK_FRAMES).max(1)).max(1);
-        let cuts: Vec<u32> = (0..=n).map(|i| frames * i / n).collect();
-        let k = keyframe_every.max(1);
-        let snapped: Vec<u32> =
-            cuts.iter().map(|&c| if c == frames { c } else { ((c + k / 2) / k * k).min(frames) }).collect();
-        let cuts = if snapped.windows(2).all(|w| w[0] < w[1]) { snapped } else { cuts };
-        cuts.windows(2).map(|w| w[0]..w[1]).collect()
+        let wanted = self.lanes.unwrap_or(cores) as u32;
+        wanted.min((frames / MIN_CHUNK_FRAMES).max(1)).max(1) as usize
+    }
+}
+
+/// The frames of a video shared out among the encoders, one lane each. A lane starts with an
+/// even share (a contiguous range); one that runs dry takes over the second half of the largest
+/// share not yet handed out, as a new chunk. So the encoders finish together, whatever each
+/// frame costs (a title card or an outro encodes in half the time of a moving photo).
+struct Lanes {
+    lanes: Mutex<Vec<Lane>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Lane {
+    /// The frames not handed out yet: `next..end`.
+    next: u32,
+    end: u32,
+    /// `next` starts a chunk.
+    fresh: bool,
+}
+
+/// A frame handed to a lane, and whether it starts a chunk (is to be an IDR frame).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Claim {
+    index: u32,
+    starts_chunk: bool,
+}
+
+impl Lanes {
+    fn new(frames: u32, lanes: usize) -> Self {
+        let n = lanes.max(1) as u32;
+        let lanes = (0..n).map(|i| Lane { next: frames * i / n, end: frames * (i + 1) / n, fresh: true }).collect();
+        Self { lanes: Mutex::new(lanes) }
+    }
+
+    /// The next frame for lane `me`, or `None` when no frame is left that is worth taking.
+    fn claim(&self, me: usize) -> Option<Claim> {
+        let mut lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
+        let lane = &mut lanes[me];
+        if lane.next < lane.end {
+            let claim = Claim { index: lane.next, starts_chunk: lane.fresh };
+            (lane.next, lane.fresh) = (lane.next + 1, false);
+            return Some(claim);
+        }
+        let (victim, left) =
+            lanes.iter().enumerate().map(|(i, l)| (i, l.end.saturating_sub(l.next))).max_by_key(|&(_, left)| left)?;
+        if left < 2 * MIN_STOLEN_FRAMES {
+            return None;
+        }
+        let from = lanes[victim].next + left / 2;
+        let end = std::mem::replace(&mut lanes[victim].end, from);
+        lanes[me] = Lane { next: from + 1, end, fresh: false };
+        Some(Claim { index: from, starts_chunk: true })
+    }
+
+    /// Hands out nothing more (an encoder failed: the video is lost).
+    fn stop(&self) {
+        for lane in self.lanes.lock().unwrap_or_else(|e| e.into_inner()).iter_mut() {
+            lane.end = lane.next;
+        }
     }
 }
 
@@ -77,6 +135,12 @@ impl BundledH264 {
 struct Unit {
     data: Vec<u8>,
     keyframe: bool,
+}
+
+/// Consecutive frames from `start`, encoded by one encoder from an IDR frame on.
+struct Chunk {
+    start: u32,
+    units: Vec<Unit>,
 }
 
 fn codec_err(e: impl std::fmt::Display) -> EncodeError {
@@ -109,36 +173,140 @@ pub fn encoder_config(spec: &EncodeSpec) -> EncoderConfig {
         .qp(QpRange::new(MIN_QP, 51))
 }
 
-fn encode_chunk(
+fn new_encoder(spec: &EncodeSpec) -> Result<H264Encoder, EncodeError> {
+    H264Encoder::with_api_config(OpenH264API::from_source(), encoder_config(spec)).map_err(codec_err)
+}
+
+/// Encodes one frame into `chunk`. `fed` counts the frames this encoder has been given: its
+/// timestamps only ever grow, even when its lane jumps to another part of the video.
+fn encode_into(
+    encoder: &mut H264Encoder,
+    spec: &EncodeSpec,
+    fed: &mut u64,
+    chunk: &mut Chunk,
+    frame: &Yuv420,
+) -> Result<(), EncodeError> {
+    let index = chunk.start + chunk.units.len() as u32;
+    let (w, h) = (spec.width as usize, spec.height as usize);
+    if chunk.units.is_empty() {
+        encoder.force_intra_frame();
+    }
+    let yuv = YUVSlices::new((frame.y(), frame.u(), frame.v()), (w, h), (w, w / 2, w / 2));
+    let ts = Timestamp::from_millis(*fed * 1000 / spec.fps as u64);
+    *fed += 1;
+    let bitstream = encoder.encode_at(&yuv, ts).map_err(codec_err)?;
+    let keyframe = matches!(bitstream.frame_type(), FrameType::IDR);
+    let data = bitstream.to_vec();
+    if data.is_empty() {
+        return Err(EncodeError::Codec(format!("frame {index} produced no data (skipped)")));
+    }
+    if chunk.units.is_empty() && !keyframe {
+        return Err(EncodeError::Codec(format!("chunk starting at frame {index} does not start with an IDR")));
+    }
+    chunk.units.push(Unit { data, keyframe });
+    Ok(())
+}
+
+/// All the frames with one encoder, composed in batches on the whole pool.
+fn encode_alone(spec: &EncodeSpec, frames: &dyn FrameSource) -> Result<Vec<Chunk>, EncodeError> {
+    let mut encoder = new_encoder(spec)?;
+    let (mut fed, mut chunk) = (0, Chunk { start: 0, units: Vec::new() });
+    let size = (spec.width, spec.height);
+    stream_frames(frames, size, 0..frames.frame_count(), QUEUE_DEPTH, pool_batch(), |_, frame| {
+        encode_into(&mut encoder, spec, &mut fed, &mut chunk, frame)
+    })?;
+    Ok(vec![chunk])
+}
+
+/// Lane `me`: a producer thread claims frames and composes them, one at a time, `QUEUE_DEPTH`
+/// ahead; this thread encodes them, starting a chunk wherever a claim says so. Returns the
+/// chunks in the order encoded.
+fn encode_lane(
     spec: &EncodeSpec,
     frames: &dyn FrameSource,
-    range: std::ops::Range<u32>,
-    batch: u32,
-) -> Result<Vec<Unit>, EncodeError> {
-    let config = encoder_config(spec);
-    let mut encoder = H264Encoder::with_api_config(OpenH264API::from_source(), config).map_err(codec_err)?;
-    let mut units = Vec::with_capacity(range.len());
-    let first = range.start;
-    let (w, h) = (spec.width as usize, spec.height as usize);
-    stream_frames(frames, (spec.width, spec.height), range, QUEUE_DEPTH, batch, |index, frame| {
-        if index == first {
-            encoder.force_intra_frame();
+    lanes: &Lanes,
+    me: usize,
+) -> Result<Vec<Chunk>, EncodeError> {
+    let mut encoder = new_encoder(spec)?;
+    let (w, h) = (spec.width, spec.height);
+    let (tx, rx) = mpsc::sync_channel::<(Claim, Yuv420)>(QUEUE_DEPTH);
+    let (back_tx, back_rx) = mpsc::channel::<Yuv420>();
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            while let Some(claim) = lanes.claim(me) {
+                let mut frame = back_rx.try_recv().unwrap_or_else(|_| Yuv420::new(w, h));
+                frames.render(claim.index, &mut frame);
+                if tx.send((claim, frame)).is_err() {
+                    return; // the encoder gave up
+                }
+            }
+        });
+        let result = (|| {
+            let (mut chunks, mut fed) = (Vec::<Chunk>::new(), 0);
+            for (claim, frame) in rx.iter() {
+                if claim.starts_chunk {
+                    chunks.push(Chunk { start: claim.index, units: Vec::new() });
+                }
+                let chunk = chunks
+                    .last_mut()
+                    .filter(|c| c.start + c.units.len() as u32 == claim.index)
+                    .ok_or_else(|| EncodeError::Codec(format!("frame {} came out of order", claim.index)))?;
+                encode_into(&mut encoder, spec, &mut fed, chunk, &frame)?;
+                let _ = back_tx.send(frame); // the producer may be done already
+            }
+            Ok(chunks)
+        })();
+        drop(rx); // unblocks the producer if we stopped early
+        result
+    })
+}
+
+/// The video's chunks from `lanes` encoders side by side, in order.
+fn encode_chunks(spec: &EncodeSpec, frames: &dyn FrameSource, lanes: usize) -> Result<Vec<Chunk>, EncodeError> {
+    if lanes <= 1 {
+        return encode_alone(spec, frames);
+    }
+    let shared = Lanes::new(frames.frame_count(), lanes);
+    let done: Vec<Result<Vec<Chunk>, EncodeError>> = std::thread::scope(|s| {
+        let shared = &shared;
+        let handles: Vec<_> = (0..lanes)
+            .map(|me| {
+                s.spawn(move || {
+                    let out = encode_lane(spec, frames, shared, me);
+                    if out.is_err() {
+                        shared.stop();
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    shared.stop();
+                    Err(EncodeError::Codec("an encoder thread panicked".into()))
+                })
+            })
+            .collect()
+    });
+    let mut chunks = Vec::new();
+    for lane in done {
+        chunks.extend(lane?);
+    }
+    chunks.sort_by_key(|c| c.start);
+    // Every frame exactly once: each chunk picks up where the one before ended.
+    let mut next = 0;
+    for c in &chunks {
+        if c.start != next {
+            return Err(EncodeError::Codec(format!("frames {next} to {} were not encoded", c.start)));
         }
-        let yuv = YUVSlices::new((frame.y(), frame.u(), frame.v()), (w, h), (w, w / 2, w / 2));
-        let ts = Timestamp::from_millis(index as u64 * 1000 / spec.fps as u64);
-        let bitstream = encoder.encode_at(&yuv, ts).map_err(codec_err)?;
-        let keyframe = matches!(bitstream.frame_type(), FrameType::IDR);
-        let data = bitstream.to_vec();
-        if data.is_empty() {
-            return Err(EncodeError::Codec(format!("frame {index} produced no data (skipped)")));
-        }
-        if index == first && !keyframe {
-            return Err(EncodeError::Codec(format!("chunk starting at frame {index} does not start with an IDR")));
-        }
-        units.push(Unit { data, keyframe });
-        Ok(())
-    })?;
-    Ok(units)
+        next += c.units.len() as u32;
+    }
+    if next != frames.frame_count() {
+        return Err(EncodeError::Codec(format!("frames from {next} on were not encoded")));
+    }
+    Ok(chunks)
 }
 
 impl Encoder for BundledH264 {
@@ -155,18 +323,7 @@ impl Encoder for BundledH264 {
         if total == 0 {
             return Err(EncodeError::Codec("no frames to encode".into()));
         }
-        let ranges = self.chunk_ranges(total, spec.fps * KEYFRAME_INTERVAL_S);
-        // Several chunks side by side keep the cores busy: each composes its own frames, one at
-        // a time (fewer frames in flight); a lone chunk composes on the whole pool.
-        let batch = if ranges.len() >= pool_batch() as usize { 1 } else { pool_batch() };
-        let chunks: Vec<Result<Vec<Unit>, EncodeError>> = std::thread::scope(|s| {
-            let handles: Vec<_> =
-                ranges.iter().cloned().map(|r| s.spawn(move || encode_chunk(spec, frames, r, batch))).collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|_| Err(EncodeError::Codec("an encoder thread panicked".into()))))
-                .collect()
-        });
+        let chunks = encode_chunks(spec, frames, self.lane_count(total))?;
 
         let part = partial_path(output);
         let result = (|| {
@@ -178,7 +335,7 @@ impl Encoder for BundledH264 {
                 .map_err(|e| EncodeError::Mux(e.to_string()))?;
             let (mut index, mut keyframes) = (0u32, 0u32);
             for chunk in chunks {
-                for unit in chunk? {
+                for unit in chunk.units {
                     let pts = index as f64 / spec.fps as f64;
                     muxer.write_video(pts, &unit.data, unit.keyframe).map_err(|e| EncodeError::Mux(e.to_string()))?;
                     keyframes += unit.keyframe as u32;
@@ -200,27 +357,101 @@ impl Encoder for BundledH264 {
 }
 
 #[cfg(test)]
-mod chunk_tests {
-    use super::BundledH264;
+mod lane_tests {
+    use super::{BundledH264, Claim, Lanes, MIN_STOLEN_FRAMES};
 
-    #[test]
-    fn chunks_cover_every_frame_once_and_sit_on_the_keyframe_cadence() {
-        let lens = |r: &[std::ops::Range<u32>]| r.iter().map(|c| c.len()).collect::<Vec<_>>();
-        // 15 s at 30 fps, four chunks: cuts on the 4 s cadence (120 frames).
-        let r = BundledH264::with_chunks(4).chunk_ranges(450, 120);
-        assert_eq!(r, vec![0..120, 120..240, 240..360, 360..450]);
-        // Too short for the cadence: even cuts rather than merged chunks.
-        assert_eq!(lens(&BundledH264::with_chunks(4).chunk_ranges(180, 120)), vec![45, 45, 45, 45]);
-        assert_eq!(BundledH264::with_chunks(2).chunk_ranges(96, 120), vec![0..48, 48..96]);
-        // Short clips stay whole; any count covers 0..frames contiguously.
-        assert_eq!(BundledH264::with_chunks(4).chunk_ranges(40, 120), vec![0..40]);
-        for frames in [1u32, 45, 91, 300, 451, 1800, 1801] {
-            for chunks in 1..=8 {
-                let r = BundledH264::with_chunks(chunks).chunk_ranges(frames, 120);
-                assert_eq!(r.first().unwrap().start, 0);
-                assert_eq!(r.last().unwrap().end, frames);
-                assert!(r.windows(2).all(|w| w[0].end == w[1].start && !w[0].is_empty()), "{frames} {chunks}: {r:?}");
+    /// Runs the lanes to the end, lane `turn(step)` claiming at each step; returns the chunks
+    /// (start, frames) each lane was given.
+    fn drain(lanes: &Lanes, n: usize, mut turn: impl FnMut(u64) -> usize) -> Vec<Vec<(u32, Vec<u32>)>> {
+        let mut given: Vec<Vec<(u32, Vec<u32>)>> = vec![Vec::new(); n];
+        let mut done = vec![false; n];
+        let mut step = 0;
+        while done.iter().any(|d| !d) {
+            let me = turn(step) % n;
+            step += 1;
+            if done[me] {
+                continue;
+            }
+            match lanes.claim(me) {
+                Some(Claim { index, starts_chunk: true }) => given[me].push((index, vec![index])),
+                Some(Claim { index, starts_chunk: false }) => {
+                    let chunk = given[me].last_mut().expect("a lane's first frame starts a chunk");
+                    assert_eq!(*chunk.1.last().unwrap() + 1, index, "frames of a chunk are consecutive");
+                    chunk.1.push(index);
+                }
+                None => done[me] = true,
             }
         }
+        given
+    }
+
+    fn all_frames(given: &[Vec<(u32, Vec<u32>)>]) -> Vec<u32> {
+        let mut all: Vec<u32> = given.iter().flatten().flat_map(|(_, f)| f.iter().copied()).collect();
+        all.sort_unstable();
+        all
+    }
+
+    #[test]
+    fn lanes_start_with_even_shares() {
+        let lanes = Lanes::new(450, 2);
+        let given = drain(&lanes, 2, |step| (step % 2) as usize);
+        // In step: nobody runs dry early, nothing is taken over.
+        assert_eq!(given[0].iter().map(|c| (c.0, c.1.len())).collect::<Vec<_>>(), vec![(0, 225)]);
+        assert_eq!(given[1].iter().map(|c| (c.0, c.1.len())).collect::<Vec<_>>(), vec![(225, 225)]);
+    }
+
+    #[test]
+    fn a_lane_that_runs_dry_takes_half_of_the_largest_share_left() {
+        let lanes = Lanes::new(400, 2);
+        // Lane 1 goes three times as fast as lane 0.
+        let given = drain(&lanes, 2, |step| if step % 4 == 0 { 0 } else { 1 });
+        assert_eq!(all_frames(&given), (0..400).collect::<Vec<_>>(), "every frame exactly once");
+        // Lane 1 finished its 200 while lane 0 had claimed ~67: it took half of the other 133
+        // (from 133 on), then half of what lane 0 had left again, and so on.
+        assert_eq!(given[1][0], (200, (200..400).collect()));
+        let second = &given[1][1];
+        assert!((130..=136).contains(&second.0), "{:?}", second.0);
+        assert!(given[1].len() >= 3, "{} chunks", given[1].len());
+        // Shares end within a takeover's worth of each other.
+        let work = |g: &Vec<(u32, Vec<u32>)>| g.iter().map(|c| c.1.len()).sum::<usize>() as i64;
+        let (a, b) = (work(&given[0]), work(&given[1]));
+        assert!((3 * a - b).abs() <= 3 * 2 * MIN_STOLEN_FRAMES as i64, "{a} vs {b}");
+        // No chunk taken over is shorter than the minimum.
+        assert!(given[1][1..].iter().all(|c| c.1.len() >= MIN_STOLEN_FRAMES as usize), "{:?}", given[1]);
+    }
+
+    #[test]
+    fn shares_cover_every_frame_once_whatever_the_speeds() {
+        for frames in [1u32, 45, 91, 450, 1801] {
+            for n in 1..=5 {
+                // A fixed pseudo-random order of turns.
+                let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ frames as u64 ^ (n as u64) << 32;
+                let lanes = Lanes::new(frames, n);
+                let given = drain(&lanes, n, |_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    (x % 7) as usize
+                });
+                assert_eq!(all_frames(&given), (0..frames).collect::<Vec<_>>(), "{frames} frames, {n} lanes");
+            }
+        }
+    }
+
+    #[test]
+    fn stopped_lanes_hand_out_nothing() {
+        let lanes = Lanes::new(100, 2);
+        assert_eq!(lanes.claim(0), Some(Claim { index: 0, starts_chunk: true }));
+        lanes.stop();
+        assert_eq!(lanes.claim(0), None);
+        assert_eq!(lanes.claim(1), None);
+    }
+
+    #[test]
+    fn short_videos_get_fewer_encoders() {
+        assert_eq!(BundledH264::with_lanes(4).lane_count(40), 1);
+        assert_eq!(BundledH264::with_lanes(4).lane_count(91), 2);
+        assert_eq!(BundledH264::with_lanes(4).lane_count(450), 4);
+        assert_eq!(BundledH264::with_lanes(1).lane_count(450), 1);
     }
 }

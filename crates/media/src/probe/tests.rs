@@ -2,6 +2,7 @@ use std::path::PathBuf;
 
 use super::*;
 use crate::encode::{BundledH264, EncodeSpec, Encoder, FrameSource};
+use crate::yuv::Yuv420;
 
 /// A moving diagonal gradient with a bright square that walks across the frame.
 struct Synthetic {
@@ -37,21 +38,27 @@ impl FrameSource for Synthetic {
     }
 }
 
-fn encode(dir: &Path, source: &Synthetic, chunks: usize) -> PathBuf {
+/// Encodes `source` with `lanes` encoders side by side; returns the file and its keyframe count.
+fn encode_with(dir: &Path, source: &dyn FrameSource, (w, h): (u32, u32), lanes: usize) -> (PathBuf, u32) {
     let path = dir.join("synthetic.mp4");
-    let spec = EncodeSpec { width: source.w, height: source.h, fps: 30, bitrate: 1_500_000 };
-    let report = BundledH264::with_chunks(chunks).encode(&spec, source, &path).unwrap();
-    assert_eq!(report.frames, source.frames);
-    assert_eq!(report.keyframes, chunks as u32);
+    let spec = EncodeSpec { width: w, height: h, fps: 30, bitrate: 1_500_000 };
+    let report = BundledH264::with_lanes(lanes).encode(&spec, source, &path).unwrap();
+    assert_eq!(report.frames, source.frame_count());
+    // One IDR frame per lane at least, more where a lane took over frames from another.
+    assert!(report.keyframes >= lanes as u32, "{} keyframes", report.keyframes);
     assert!(!dir.join("synthetic.mp4.part").exists());
-    path
+    (path, report.keyframes)
+}
+
+fn encode(dir: &Path, source: &Synthetic, lanes: usize) -> PathBuf {
+    encode_with(dir, source, (source.w, source.h), lanes).0
 }
 
 #[test]
 fn probes_what_the_bundled_encoder_wrote() {
     let dir = tempfile::tempdir().unwrap();
     let source = Synthetic { w: 320, h: 240, frames: 96 };
-    let path = encode(dir.path(), &source, 2);
+    let (path, keyframes) = encode_with(dir.path(), &source, (source.w, source.h), 2);
     let info = probe_mp4(&path).unwrap();
     assert_eq!(
         (info.width, info.height, info.frames, info.duration_ms, info.codec.as_str()),
@@ -59,7 +66,7 @@ fn probes_what_the_bundled_encoder_wrote() {
     );
     assert!(info.faststart);
     assert_eq!(info.decodable_frames, 96);
-    assert_eq!(info.keyframes, 2, "one IDR per chunk");
+    assert_eq!(info.keyframes, keyframes, "one IDR per chunk");
     assert!((info.fps - 30.0).abs() < 1e-9);
 
     // Decoded pixels match what was encoded, including across the chunk boundary.
@@ -69,6 +76,44 @@ fn probes_what_the_bundled_encoder_wrote() {
         assert_eq!(f.dimensions(), (320, 240));
         let want = source.rgb(i);
         let mad: f64 =
+            f.as_raw().iter().zip(&want).map(|(a, b)| (*a as f64 - *b as f64).abs()).sum::<f64>() / want.len() as f64;
+        assert!(mad < 6.0, "frame {i}: mean abs error {mad:.2}");
+    }
+}
+
+/// [`Synthetic`] with the first half of the video slow to draw (as a busy shot is slow to encode
+/// next to an outro card).
+struct Lopsided(Synthetic);
+
+impl FrameSource for Lopsided {
+    fn frame_count(&self) -> u32 {
+        self.0.frames
+    }
+
+    fn render(&self, index: u32, out: &mut Yuv420) {
+        if index < self.0.frames / 2 {
+            std::thread::sleep(std::time::Duration::from_millis(15));
+        }
+        self.0.render(index, out);
+    }
+}
+
+/// Two encoders, one with all the slow frames: the other one runs dry early and takes over
+/// frames from it, as chunks of their own. The file still has every frame once, in order.
+#[test]
+fn an_encoder_that_runs_dry_takes_over_frames_from_a_slower_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = Lopsided(Synthetic { w: 160, h: 128, frames: 120 });
+    let (path, keyframes) = encode_with(dir.path(), &source, (160, 128), 2);
+    // 60 slow frames take ~0.9 s, the fast half a small part of that: the fast encoder takes
+    // over half of what is left, then half again...
+    assert!(keyframes >= 3, "no frames were taken over: {keyframes} keyframes");
+    let info = probe_mp4(&path).unwrap();
+    assert_eq!((info.frames, info.decodable_frames, info.keyframes), (120, 120, keyframes));
+    let picks = [0u32, 29, 30, 44, 59, 60, 119];
+    for (&i, f) in picks.iter().zip(decode_frames(&path, &picks).unwrap()) {
+        let want = source.0.rgb(i);
+        let mad =
             f.as_raw().iter().zip(&want).map(|(a, b)| (*a as f64 - *b as f64).abs()).sum::<f64>() / want.len() as f64;
         assert!(mad < 6.0, "frame {i}: mean abs error {mad:.2}");
     }
