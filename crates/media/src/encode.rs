@@ -12,7 +12,6 @@ mod ffmpeg;
 mod openh264;
 
 use std::{
-    ops::Range,
     path::{Path, PathBuf},
     str::FromStr,
     sync::{Arc, mpsc},
@@ -179,59 +178,60 @@ pub fn pool_batch() -> u32 {
     rayon::current_num_threads().clamp(2, 8) as u32
 }
 
-/// Composes frames `range` of `source` and hands them to `consume` in order, through a channel
-/// of `depth` frames. With `batch` > 1 the frames are composed that many at a time on the rayon
-/// pool; with 1, one at a time on the producer's own thread (for several streams side by side,
-/// which already keep the cores busy). At most `depth` + `batch` frames exist at any time;
-/// consumed frames go back to the producer to be drawn over (no allocation or clearing per
-/// frame). Stops early (and stops composing) when `consume` fails.
-pub fn stream_frames(
+/// Composes the frames `indices` names, in that order, and hands them to `consume` through a
+/// channel of `depth` frames. `indices` may be a range or drawn lazily (an encoder's lane claims
+/// its frames one by one as it goes). With `batch` > 1 the frames are composed that many at a
+/// time on the rayon pool; with 1, one at a time on the producer's own thread (for several
+/// streams side by side, which already keep the cores busy). At most `depth` + `batch` frames
+/// exist at any time; consumed frames go back to the producer to be drawn over (no allocation or
+/// clearing per frame). Stops early (and stops composing) when `consume` fails.
+pub fn stream_frames<I>(
     source: &dyn FrameSource,
     (width, height): (u32, u32),
-    range: Range<u32>,
+    indices: I,
     depth: usize,
     batch: u32,
     mut consume: impl FnMut(u32, &Yuv420) -> Result<(), EncodeError>,
-) -> Result<(), EncodeError> {
-    let batch = batch.max(1);
-    let (tx, rx) = mpsc::sync_channel::<Yuv420>(depth.max(1));
+) -> Result<(), EncodeError>
+where
+    I: IntoIterator<Item = u32>,
+    I::IntoIter: Send,
+{
+    let batch = batch.max(1) as usize;
+    let mut indices = indices.into_iter();
+    let (tx, rx) = mpsc::sync_channel::<(u32, Yuv420)>(depth.max(1));
     let (back_tx, back_rx) = mpsc::channel::<Yuv420>();
     std::thread::scope(|s| {
-        let start = range.start;
-        let end = range.end;
         s.spawn(move || {
-            let mut at = start;
-            while at < end {
-                let next = (at + batch).min(end);
-                let mut blank: Vec<Yuv420> = back_rx.try_iter().take((next - at) as usize).collect();
-                blank.resize_with((next - at) as usize, || Yuv420::new(width, height));
+            loop {
+                let next: Vec<u32> = indices.by_ref().take(batch).collect();
+                if next.is_empty() {
+                    return;
+                }
+                let mut blank: Vec<Yuv420> = back_rx.try_iter().take(next.len()).collect();
+                blank.resize_with(next.len(), || Yuv420::new(width, height));
                 let draw = |(i, mut f): (u32, Yuv420)| {
                     source.render(i, &mut f);
-                    f
+                    (i, f)
                 };
-                let frames: Vec<Yuv420> = if batch == 1 {
-                    (at..next).zip(blank).map(draw).collect()
+                let frames: Vec<(u32, Yuv420)> = if batch == 1 {
+                    next.into_iter().zip(blank).map(draw).collect()
                 } else {
-                    (at..next).into_par_iter().zip(blank).map(draw).collect()
+                    next.into_par_iter().zip(blank).map(draw).collect()
                 };
                 for f in frames {
                     if tx.send(f).is_err() {
                         return; // the consumer gave up
                     }
                 }
-                at = next;
             }
         });
-        let result = (|| {
-            for i in range.clone() {
-                let Ok(frame) = rx.recv() else {
-                    return Err(EncodeError::Codec("frame producer stopped early".into()));
-                };
-                consume(i, &frame)?;
-                let _ = back_tx.send(frame); // the producer may be done already
-            }
+        // A producer that panics ends the stream early; the scope then passes its panic on.
+        let result = rx.iter().try_for_each(|(i, frame)| {
+            consume(i, &frame)?;
+            let _ = back_tx.send(frame); // the producer may be done already
             Ok(())
-        })();
+        });
         drop(rx); // unblocks the producer if we stopped early
         result
     })

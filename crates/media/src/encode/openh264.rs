@@ -9,12 +9,7 @@
 //! Settings follow the pitfalls measured in BUILD_NOTES.md: an explicit bitrate in bitrate mode,
 //! no frame skipping, the real frame rate, camera-video usage.
 
-use std::{
-    fs::File,
-    io::BufWriter,
-    path::Path,
-    sync::{Mutex, mpsc},
-};
+use std::{fs::File, io::BufWriter, path::Path, sync::Mutex};
 
 use muxide::api::{MuxerBuilder, VideoCodec};
 use openh264::{
@@ -85,32 +80,24 @@ struct Lane {
     /// The frames not handed out yet: `next..end`.
     next: u32,
     end: u32,
-    /// `next` starts a chunk.
-    fresh: bool,
-}
-
-/// A frame handed to a lane, and whether it starts a chunk (is to be an IDR frame).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Claim {
-    index: u32,
-    starts_chunk: bool,
 }
 
 impl Lanes {
     fn new(frames: u32, lanes: usize) -> Self {
         let n = lanes.max(1) as u32;
-        let lanes = (0..n).map(|i| Lane { next: frames * i / n, end: frames * (i + 1) / n, fresh: true }).collect();
+        let lanes = (0..n).map(|i| Lane { next: frames * i / n, end: frames * (i + 1) / n }).collect();
         Self { lanes: Mutex::new(lanes) }
     }
 
-    /// The next frame for lane `me`, or `None` when no frame is left that is worth taking.
-    fn claim(&self, me: usize) -> Option<Claim> {
+    /// The next frame for lane `me`, or `None` when no frame is left that is worth taking. A
+    /// frame taken over from another lane never follows the lane's previous one (half of at
+    /// least `2 * MIN_STOLEN_FRAMES` frames lies between), so it starts a chunk.
+    fn claim(&self, me: usize) -> Option<u32> {
         let mut lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
         let lane = &mut lanes[me];
         if lane.next < lane.end {
-            let claim = Claim { index: lane.next, starts_chunk: lane.fresh };
-            (lane.next, lane.fresh) = (lane.next + 1, false);
-            return Some(claim);
+            lane.next += 1;
+            return Some(lane.next - 1);
         }
         let (victim, left) =
             lanes.iter().enumerate().map(|(i, l)| (i, l.end.saturating_sub(l.next))).max_by_key(|&(_, left)| left)?;
@@ -119,8 +106,8 @@ impl Lanes {
         }
         let from = lanes[victim].next + left / 2;
         let end = std::mem::replace(&mut lanes[victim].end, from);
-        lanes[me] = Lane { next: from + 1, end, fresh: false };
-        Some(Claim { index: from, starts_chunk: true })
+        lanes[me] = Lane { next: from + 1, end };
+        Some(from)
     }
 
     /// Hands out nothing more (an encoder failed: the video is lost).
@@ -211,72 +198,61 @@ fn encode_into(
     Ok(())
 }
 
-/// All the frames with one encoder, composed in batches on the whole pool.
-fn encode_alone(spec: &EncodeSpec, frames: &dyn FrameSource) -> Result<Vec<Chunk>, EncodeError> {
+/// The frames `indices` names, in that order, with one encoder, composed `batch` at a time
+/// (see [`stream_frames`]). Each run of consecutive frames is a chunk that starts with an IDR
+/// frame. Returns the chunks in the order encoded.
+fn encode_run<I>(spec: &EncodeSpec, frames: &dyn FrameSource, indices: I, batch: u32) -> Result<Vec<Chunk>, EncodeError>
+where
+    I: IntoIterator<Item = u32>,
+    I::IntoIter: Send,
+{
     let mut encoder = new_encoder(spec)?;
-    let (mut fed, mut chunk) = (0, Chunk { start: 0, units: Vec::new() });
-    let size = (spec.width, spec.height);
-    stream_frames(frames, size, 0..frames.frame_count(), QUEUE_DEPTH, pool_batch(), |_, frame| {
-        encode_into(&mut encoder, spec, &mut fed, &mut chunk, frame)
+    let (mut chunks, mut fed) = (Vec::<Chunk>::new(), 0);
+    stream_frames(frames, (spec.width, spec.height), indices, QUEUE_DEPTH, batch, |index, frame| {
+        if chunks.last().is_none_or(|c| c.start + c.units.len() as u32 != index) {
+            chunks.push(Chunk { start: index, units: Vec::new() });
+        }
+        let chunk = chunks.last_mut().expect("a chunk was just made if none was open");
+        encode_into(&mut encoder, spec, &mut fed, chunk, frame)
     })?;
-    Ok(vec![chunk])
+    Ok(chunks)
 }
 
-/// Lane `me`: a producer thread claims frames and composes them, one at a time, `QUEUE_DEPTH`
-/// ahead; this thread encodes them, starting a chunk wherever a claim says so. Returns the
-/// chunks in the order encoded.
-fn encode_lane(
-    spec: &EncodeSpec,
-    frames: &dyn FrameSource,
-    lanes: &Lanes,
-    me: usize,
-) -> Result<Vec<Chunk>, EncodeError> {
-    let mut encoder = new_encoder(spec)?;
-    let (w, h) = (spec.width, spec.height);
-    let (tx, rx) = mpsc::sync_channel::<(Claim, Yuv420)>(QUEUE_DEPTH);
-    let (back_tx, back_rx) = mpsc::channel::<Yuv420>();
-    std::thread::scope(|s| {
-        s.spawn(move || {
-            while let Some(claim) = lanes.claim(me) {
-                let mut frame = back_rx.try_recv().unwrap_or_else(|_| Yuv420::new(w, h));
-                frames.render(claim.index, &mut frame);
-                if tx.send((claim, frame)).is_err() {
-                    return; // the encoder gave up
-                }
-            }
-        });
-        let result = (|| {
-            let (mut chunks, mut fed) = (Vec::<Chunk>::new(), 0);
-            for (claim, frame) in rx.iter() {
-                if claim.starts_chunk {
-                    chunks.push(Chunk { start: claim.index, units: Vec::new() });
-                }
-                let chunk = chunks
-                    .last_mut()
-                    .filter(|c| c.start + c.units.len() as u32 == claim.index)
-                    .ok_or_else(|| EncodeError::Codec(format!("frame {} came out of order", claim.index)))?;
-                encode_into(&mut encoder, spec, &mut fed, chunk, &frame)?;
-                let _ = back_tx.send(frame); // the producer may be done already
-            }
-            Ok(chunks)
-        })();
-        drop(rx); // unblocks the producer if we stopped early
-        result
-    })
-}
-
-/// The video's chunks from `lanes` encoders side by side, in order.
+/// The video's chunks from `lanes` encoders side by side, in order, checked to hold every frame
+/// exactly once.
 fn encode_chunks(spec: &EncodeSpec, frames: &dyn FrameSource, lanes: usize) -> Result<Vec<Chunk>, EncodeError> {
-    if lanes <= 1 {
-        return encode_alone(spec, frames);
+    let mut chunks = if lanes <= 1 {
+        // A lone encoder: its frames are composed in batches on the whole pool.
+        encode_run(spec, frames, 0..frames.frame_count(), pool_batch())?
+    } else {
+        encode_lanes(spec, frames, lanes)?
+    };
+    chunks.sort_by_key(|c| c.start);
+    // Each chunk picks up where the one before ended.
+    let mut next = 0;
+    for c in &chunks {
+        if c.start != next {
+            return Err(EncodeError::Codec(format!("frames {next} to {} were not encoded", c.start)));
+        }
+        next += c.units.len() as u32;
     }
+    if next != frames.frame_count() {
+        return Err(EncodeError::Codec(format!("frames from {next} on were not encoded")));
+    }
+    Ok(chunks)
+}
+
+/// `lanes` encoders side by side, each on a lane of [`Lanes`]: a producer thread claims the
+/// lane's frames and composes them one at a time, `QUEUE_DEPTH` ahead, and the lane's thread
+/// encodes them. An encoder that fails stops the others from taking more frames.
+fn encode_lanes(spec: &EncodeSpec, frames: &dyn FrameSource, lanes: usize) -> Result<Vec<Chunk>, EncodeError> {
     let shared = Lanes::new(frames.frame_count(), lanes);
     let done: Vec<Result<Vec<Chunk>, EncodeError>> = std::thread::scope(|s| {
         let shared = &shared;
         let handles: Vec<_> = (0..lanes)
             .map(|me| {
                 s.spawn(move || {
-                    let out = encode_lane(spec, frames, shared, me);
+                    let out = encode_run(spec, frames, std::iter::from_fn(|| shared.claim(me)), 1);
                     if out.is_err() {
                         shared.stop();
                     }
@@ -294,23 +270,10 @@ fn encode_chunks(spec: &EncodeSpec, frames: &dyn FrameSource, lanes: usize) -> R
             })
             .collect()
     });
-    let mut chunks = Vec::new();
-    for lane in done {
-        chunks.extend(lane?);
-    }
-    chunks.sort_by_key(|c| c.start);
-    // Every frame exactly once: each chunk picks up where the one before ended.
-    let mut next = 0;
-    for c in &chunks {
-        if c.start != next {
-            return Err(EncodeError::Codec(format!("frames {next} to {} were not encoded", c.start)));
-        }
-        next += c.units.len() as u32;
-    }
-    if next != frames.frame_count() {
-        return Err(EncodeError::Codec(format!("frames from {next} on were not encoded")));
-    }
-    Ok(chunks)
+    done.into_iter().try_fold(Vec::new(), |mut all, lane| {
+        all.extend(lane?);
+        Ok(all)
+    })
 }
 
 impl Encoder for BundledH264 {
@@ -362,7 +325,7 @@ impl Encoder for BundledH264 {
 
 #[cfg(test)]
 mod lane_tests {
-    use super::{BundledH264, Claim, Lanes, MIN_STOLEN_FRAMES};
+    use super::{BundledH264, Lanes, MIN_STOLEN_FRAMES};
 
     /// Runs the lanes to the end, lane `turn(step)` claiming at each step; returns the chunks
     /// (start, frames) each lane was given.
@@ -376,14 +339,12 @@ mod lane_tests {
             if done[me] {
                 continue;
             }
-            match lanes.claim(me) {
-                Some(Claim { index, starts_chunk: true }) => given[me].push((index, vec![index])),
-                Some(Claim { index, starts_chunk: false }) => {
-                    let chunk = given[me].last_mut().expect("a lane's first frame starts a chunk");
-                    assert_eq!(*chunk.1.last().unwrap() + 1, index, "frames of a chunk are consecutive");
-                    chunk.1.push(index);
-                }
-                None => done[me] = true,
+            // As the encoder does: a frame that does not follow the lane's previous one starts
+            // a chunk.
+            match (lanes.claim(me), given[me].last_mut()) {
+                (Some(index), Some(chunk)) if chunk.1.last().map(|l| l + 1) == Some(index) => chunk.1.push(index),
+                (Some(index), _) => given[me].push((index, vec![index])),
+                (None, _) => done[me] = true,
             }
         }
         given
@@ -445,7 +406,7 @@ mod lane_tests {
     #[test]
     fn stopped_lanes_hand_out_nothing() {
         let lanes = Lanes::new(100, 2);
-        assert_eq!(lanes.claim(0), Some(Claim { index: 0, starts_chunk: true }));
+        assert_eq!(lanes.claim(0), Some(0));
         lanes.stop();
         assert_eq!(lanes.claim(0), None);
         assert_eq!(lanes.claim(1), None);
