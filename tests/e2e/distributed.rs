@@ -107,6 +107,8 @@ impl RealRun {
             ("GLIMVID_S3_REGION", "us-east-1"),
             ("GLIMVID_S3_ACCESS_KEY_ID", self.real_s3.1.as_str()),
             ("GLIMVID_S3_SECRET_ACCESS_KEY", self.real_s3.2.as_str()),
+            // Every service of one deployment seals and opens the database's secrets with one key.
+            ("GLIMVID_ENCRYPTION_KEY", "dGVzdC1vbmx5LWVuY3J5cHRpb24ta2V5LTMyYnl0ZXM="),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))

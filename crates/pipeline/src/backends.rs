@@ -18,6 +18,8 @@ pub struct Backends {
     pub blob: Arc<dyn BlobStore>,
     pub relay: OutboxRelay,
     pub worker: WorkerConfig,
+    /// Seals the secrets the database keeps (signing seeds, webhook secrets).
+    pub sealer: glimvid_runtime::Sealer,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +30,8 @@ pub enum BackendError {
     Blob(String),
     #[error("queue: {0}")]
     Queue(String),
+    #[error("encryption key: {0}")]
+    Key(String),
 }
 
 impl Backends {
@@ -38,6 +42,7 @@ impl Backends {
         if cfg.database_url.is_none() {
             tokio::fs::create_dir_all(&cfg.data_dir).await.map_err(|e| BackendError::Db(e.to_string()))?;
         }
+        let sealer = cfg.sealer().map_err(|e| BackendError::Key(e.to_string()))?;
         let db = Db::connect(&cfg.database_url_or_embedded()).await.map_err(|e| BackendError::Db(e.to_string()))?;
         let queue: Arc<dyn JobQueue> = match &cfg.amqp_url {
             None => Arc::new(DbQueue::new(db.clone(), DbQueueConfig::default())),
@@ -72,7 +77,7 @@ impl Backends {
             backoff_base: Duration::from_secs(1),
             backoff_cap: Duration::from_secs(60),
         };
-        Ok(Self { db, queue, blob, relay, worker })
+        Ok(Self { db, queue, blob, relay, worker, sealer })
     }
 }
 

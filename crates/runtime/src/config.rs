@@ -127,6 +127,11 @@ pub struct Config {
     /// After this long a delivery that never succeeded is given up (`GLIMVID_WEBHOOK_GIVE_UP_S`,
     /// a day by default).
     pub webhook_give_up: Duration,
+    // secrets at rest
+    /// The key that seals secrets kept in the database (signing seeds, webhook secrets): 32 bytes,
+    /// base64 (`GLIMVID_ENCRYPTION_KEY`). Unset → in the embedded mode a key file created once in
+    /// the data folder (`keys/encryption.key`); required in the distributed mode.
+    pub encryption_key: Option<Secret>,
 }
 
 // limits and accounts
@@ -244,6 +249,7 @@ impl Default for Config {
             webhook_retry_base: Duration::from_secs(10),
             webhook_timeout: Duration::from_secs(10),
             webhook_give_up: Duration::from_secs(24 * 3600),
+            encryption_key: None,
         }
     }
 }
@@ -292,6 +298,8 @@ const KNOWN: &[&str] = &[
     "WEBHOOK_RETRY_BASE_S",
     "WEBHOOK_TIMEOUT_S",
     "WEBHOOK_GIVE_UP_S",
+    // secrets at rest
+    "ENCRYPTION_KEY",
 ];
 
 impl Config {
@@ -446,7 +454,27 @@ impl Config {
             c.webhook_give_up = Duration::from_secs(parse::<u64>("GLIMVID_WEBHOOK_GIVE_UP_S", &v)?.max(1));
         }
         c.billing_webhook_secret = get("GLIMVID_BILLING_WEBHOOK_SECRET").map(Secret::new);
+        c.encryption_key = get("GLIMVID_ENCRYPTION_KEY").map(Secret::new);
+        if let Some(k) = &c.encryption_key {
+            crate::seal::Sealer::from_base64(k.expose())
+                .map_err(|e| ConfigError::Invalid { var: "GLIMVID_ENCRYPTION_KEY".into(), message: e.to_string() })?;
+        } else if c.database_url.is_some() {
+            return Err(ConfigError::Invalid {
+                var: "GLIMVID_ENCRYPTION_KEY".into(),
+                message: "required with GLIMVID_DATABASE_URL: every service of a deployment seals and opens the \
+                          database's secrets with the same key (32 bytes, base64: `openssl rand -base64 32`)"
+                    .into(),
+            });
+        }
         Ok(c)
+    }
+
+    /// The sealer of secrets at rest: the configured key, or (embedded mode) the data folder's.
+    pub fn sealer(&self) -> Result<crate::seal::Sealer, crate::seal::SealError> {
+        match &self.encryption_key {
+            Some(k) => crate::seal::Sealer::from_base64(k.expose()),
+            None => crate::seal::Sealer::load_or_create(&self.data_dir.join("keys").join("encryption.key")),
+        }
     }
 
     /// The database URL: the configured one, or SQLite in the data folder.

@@ -3,11 +3,13 @@
 
 pub mod config;
 pub mod ops;
+pub mod seal;
 pub mod shutdown;
 pub mod telemetry;
 pub mod tls;
 pub mod trace;
 
 pub use config::{Config, ConfigError, Secret};
+pub use seal::{SealError, Sealer};
 pub use shutdown::Shutdown;
 pub use tls::TlsSettings;
