@@ -17,6 +17,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let fds = protox::compile(files.iter().map(|f| root.join(f)), [&root])?;
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
     std::fs::write(out.join("glimvid_descriptor.bin"), prost::Message::encode_to_vec(&fds))?;
+    // What the partner port's reflection may tell: the partner API's own file and its imports,
+    // nothing of the internal services.
+    let partner = protox::compile([root.join("glimvid/jobs/v1/jobs.proto")], [&root])?;
+    std::fs::write(out.join("partner_descriptor.bin"), prost::Message::encode_to_vec(&partner))?;
     tonic_prost_build::configure().compile_fds(fds)?;
     Ok(())
 }

@@ -109,6 +109,8 @@ impl RealRun {
             ("GLIMVID_S3_SECRET_ACCESS_KEY", self.real_s3.2.as_str()),
             // Every service of one deployment seals and opens the database's secrets with one key.
             ("GLIMVID_ENCRYPTION_KEY", "dGVzdC1vbmx5LWVuY3J5cHRpb24ta2V5LTMyYnl0ZXM="),
+            // The gateway proves itself to the auth service with tokens signed by this secret.
+            ("GLIMVID_INTERNAL_SECRET", "test-only-internal-secret-of-32-characters-or-more"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))

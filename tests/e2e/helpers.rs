@@ -35,6 +35,9 @@ pub struct TestApp {
     /// `http://127.0.0.1:<port>` of the gRPC listener (all services in `glimvid up`; the
     /// gateway's partner API in a distributed run).
     pub grpc_address: String,
+    /// `http://127.0.0.1:<port>` of the internal gRPC services (auth, script, enhance): the
+    /// loopback internal port of `glimvid up`, the auth service's port in a distributed run.
+    pub internal_grpc_address: String,
     pub client: Client,
     child: Child,
     data_dir: tempfile::TempDir,
@@ -85,8 +88,18 @@ pub async fn spawn_app_with(env: &[(&str, &str)]) -> TestApp {
 pub async fn spawn_app_with_client(env: &[(&str, &str)], client: Client) -> TestApp {
     let data_dir = tempfile::Builder::new().prefix("glimvid-e2e-").tempdir().expect("temp data folder");
     let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    let (child, address, grpc_address) = start(data_dir.path(), &env).await;
-    let app = TestApp { address, grpc_address, client, child, data_dir, env, others: Vec::new(), log_dir: None };
+    let (child, [address, grpc_address, internal_grpc_address]) = start(data_dir.path(), &env).await;
+    let app = TestApp {
+        address,
+        grpc_address,
+        internal_grpc_address,
+        client,
+        child,
+        data_dir,
+        env,
+        others: Vec::new(),
+        log_dir: None,
+    };
     app.wait_healthy().await;
     app
 }
@@ -183,6 +196,7 @@ pub async fn spawn_distributed_logged(env: &[(&str, &str)], log_dir: Option<&Pat
     let app = TestApp {
         address: format!("http://{http}"),
         grpc_address: format!("http://{gateway_grpc}"),
+        internal_grpc_address: format!("http://{grpc}"),
         client,
         child,
         data_dir,
@@ -202,9 +216,9 @@ pub async fn spawn_distributed_logged(env: &[(&str, &str)], log_dir: Option<&Pat
     app
 }
 
-/// Starts `glimvid up` on port 0 (REST and gRPC) and returns the REST and gRPC addresses it
-/// printed.
-async fn start(data_dir: &Path, env: &[(String, String)]) -> (Child, String, String) {
+/// Starts `glimvid up` on port 0 (REST, partner gRPC, internal gRPC) and returns the three
+/// addresses it printed.
+async fn start(data_dir: &Path, env: &[(String, String)]) -> (Child, [String; 3]) {
     let log = std::env::var_os("TEST_LOG").is_some();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_glimvid"));
     cmd.arg("up");
@@ -227,12 +241,12 @@ async fn start(data_dir: &Path, env: &[(String, String)]) -> (Child, String, Str
         .kill_on_drop(true);
     let mut child = cmd.spawn().expect("start the glimvid binary");
     let stdout = child.stdout.take().expect("piped stdout");
-    let (tx, rx) = oneshot::channel::<(String, String)>();
+    let (tx, rx) = oneshot::channel::<[String; 3]>();
     // Keeps draining stdout for the child's whole life (a full pipe would block its logging).
     tokio::spawn(async move {
         let mut lines = BufReader::new(stdout).lines();
         let mut tx = Some(tx);
-        let (mut rest, mut grpc) = (None, None);
+        let (mut rest, mut grpc, mut internal) = (None, None, None);
         while let Ok(Some(line)) = lines.next_line().await {
             if log {
                 eprintln!("[glimvid] {line}");
@@ -243,14 +257,17 @@ async fn start(data_dir: &Path, env: &[(String, String)]) -> (Child, String, Str
             if let Some(addr) = line.strip_prefix("glimvid: gRPC listening on ") {
                 grpc = Some(addr.trim().to_owned());
             }
-            if let (Some(r), Some(g)) = (&rest, &grpc)
+            if let Some(addr) = line.strip_prefix("glimvid: internal gRPC listening on ") {
+                internal = Some(addr.trim().to_owned());
+            }
+            if let (Some(r), Some(g), Some(i)) = (&rest, &grpc, &internal)
                 && let Some(tx) = tx.take()
             {
-                let _ = tx.send((r.clone(), g.clone()));
+                let _ = tx.send([r.clone(), g.clone(), i.clone()]);
             }
         }
     });
-    let (address, grpc_address) = match tokio::time::timeout(START_TIMEOUT, rx).await {
+    let addresses = match tokio::time::timeout(START_TIMEOUT, rx).await {
         Ok(Ok(a)) => a,
         Ok(Err(_)) => {
             let status = child.wait().await;
@@ -258,7 +275,7 @@ async fn start(data_dir: &Path, env: &[(String, String)]) -> (Child, String, Str
         }
         Err(_) => panic!("glimvid did not print its REST and gRPC addresses within {START_TIMEOUT:?}"),
     };
-    (child, address, grpc_address)
+    (child, addresses)
 }
 
 impl TestApp {
@@ -287,10 +304,11 @@ impl TestApp {
         self.child.start_kill().expect("SIGKILL the child");
         let status = self.child.wait().await.expect("reap the child");
         assert!(!status.success(), "the killed child reported success: {status:?}");
-        let (child, address, grpc_address) = start(self.data_dir.path(), &self.env).await;
+        let (child, [address, grpc_address, internal_grpc_address]) = start(self.data_dir.path(), &self.env).await;
         self.child = child;
         self.address = address;
         self.grpc_address = grpc_address;
+        self.internal_grpc_address = internal_grpc_address;
         self.wait_healthy().await;
     }
 

@@ -18,6 +18,7 @@ mod privacy;
 mod providers;
 mod render;
 mod review;
+mod security_grpc;
 mod tls;
 mod videos_api;
 mod webhooks;

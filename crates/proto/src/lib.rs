@@ -26,7 +26,11 @@ pub mod pipeline {
     }
 }
 
-/// The encoded file descriptor set of every service, for gRPC server reflection.
+/// The encoded file descriptor set of every service, for the internal port's server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("glimvid_descriptor");
+
+/// The encoded file descriptor set of the partner API alone (`glimvid.jobs.v1`), for the partner
+/// port's server reflection: it names no internal service.
+pub const PARTNER_FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("partner_descriptor");
 
 pub mod status;

@@ -132,6 +132,15 @@ pub struct Config {
     /// base64 (`GLIMVID_ENCRYPTION_KEY`). Unset → in the embedded mode a key file created once in
     /// the data folder (`keys/encryption.key`); required in the distributed mode.
     pub encryption_key: Option<Secret>,
+    // internal services
+    /// Where `glimvid up` serves the internal gRPC services (auth, script, enhance) for its own
+    /// gateway (`GLIMVID_INTERNAL_GRPC_ADDR`); loopback and an ephemeral port by default. The
+    /// partner port (`GLIMVID_GRPC_ADDR`) never serves them.
+    pub internal_grpc_addr: String,
+    /// The secret that signs the service tokens internal gRPC calls carry
+    /// (`GLIMVID_INTERNAL_SECRET`, at least 32 characters). Required by the auth service and the
+    /// gateway when they run apart; `glimvid up` makes a random one per process when unset.
+    pub internal_secret: Option<Secret>,
 }
 
 // limits and accounts
@@ -250,6 +259,8 @@ impl Default for Config {
             webhook_timeout: Duration::from_secs(10),
             webhook_give_up: Duration::from_secs(24 * 3600),
             encryption_key: None,
+            internal_grpc_addr: "127.0.0.1:0".into(),
+            internal_secret: None,
         }
     }
 }
@@ -300,6 +311,9 @@ const KNOWN: &[&str] = &[
     "WEBHOOK_GIVE_UP_S",
     // secrets at rest
     "ENCRYPTION_KEY",
+    // internal services
+    "INTERNAL_GRPC_ADDR",
+    "INTERNAL_SECRET",
 ];
 
 impl Config {
@@ -466,7 +480,31 @@ impl Config {
                     .into(),
             });
         }
+        if let Some(v) = get("GLIMVID_INTERNAL_GRPC_ADDR") {
+            c.internal_grpc_addr = v;
+        }
+        c.internal_secret = get("GLIMVID_INTERNAL_SECRET").map(Secret::new);
+        if let Some(s) = &c.internal_secret {
+            crate::service_token::ServiceKey::new(s.expose())
+                .map_err(|message| ConfigError::Invalid { var: "GLIMVID_INTERNAL_SECRET".into(), message })?;
+        }
         Ok(c)
+    }
+
+    /// The key of internal service tokens: the configured secret; or, when `required` is false
+    /// (one process that calls only itself), a random one.
+    pub fn service_key(&self, required: bool) -> Result<crate::service_token::ServiceKey, ConfigError> {
+        match &self.internal_secret {
+            Some(s) => crate::service_token::ServiceKey::new(s.expose())
+                .map_err(|message| ConfigError::Invalid { var: "GLIMVID_INTERNAL_SECRET".into(), message }),
+            None if !required => Ok(crate::service_token::ServiceKey::random()),
+            None => Err(ConfigError::Invalid {
+                var: "GLIMVID_INTERNAL_SECRET".into(),
+                message: "required when the auth service and the gateway run apart: both sign and check internal \
+                          calls with it (at least 32 characters: `openssl rand -base64 32`)"
+                    .into(),
+            }),
+        }
     }
 
     /// The sealer of secrets at rest: the configured key, or (embedded mode) the data folder's.

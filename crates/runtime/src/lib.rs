@@ -4,6 +4,7 @@
 pub mod config;
 pub mod ops;
 pub mod seal;
+pub mod service_token;
 pub mod shutdown;
 pub mod telemetry;
 pub mod tls;
@@ -11,5 +12,6 @@ pub mod trace;
 
 pub use config::{Config, ConfigError, Secret};
 pub use seal::{SealError, Sealer};
+pub use service_token::{AttachServiceToken, RequireServiceToken, ServiceKey};
 pub use shutdown::Shutdown;
 pub use tls::TlsSettings;

@@ -96,7 +96,7 @@ impl Sealer {
         rand::rng().fill_bytes(&mut nonce);
         let ct = self
             .cipher
-            .encrypt(XNonce::from_slice(&nonce), Payload { msg: plain, aad: context.as_bytes() })
+            .encrypt(&XNonce::from(nonce), Payload { msg: plain, aad: context.as_bytes() })
             .expect("XChaCha20-Poly1305 encrypts any message that fits in memory");
         let mut out = Vec::with_capacity(NONCE_LEN + ct.len());
         out.extend_from_slice(&nonce);
@@ -112,8 +112,9 @@ impl Sealer {
             return Err(SealError::NotSealed);
         }
         let (nonce, ct) = bytes.split_at(NONCE_LEN);
+        let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| SealError::NotSealed)?;
         self.cipher
-            .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad: context.as_bytes() })
+            .decrypt(&XNonce::from(nonce), Payload { msg: ct, aad: context.as_bytes() })
             .map_err(|_| SealError::Open)
     }
 

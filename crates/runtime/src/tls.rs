@@ -98,17 +98,25 @@ pub fn grpc_server(tls: Option<&TlsSettings>) -> Result<tonic::transport::Server
 
 /// Adds server reflection for the services in `descriptors` to a gRPC router, in both versions
 /// of the protocol: `v1`, and `v1alpha`, which many partners' tools still speak (grpcurl before
-/// 1.9, Postman, evans).
+/// 1.9, Postman, evans). With `guard`, reflection itself answers only our own callers (the
+/// internal port), so that it lists nothing to an outsider.
 pub fn with_reflection(
     router: tonic::transport::server::Router,
-    descriptors: &[u8],
+    descriptors: &[&[u8]],
+    guard: Option<crate::RequireServiceToken>,
 ) -> Result<tonic::transport::server::Router, tonic_reflection::server::Error> {
-    let v1 =
-        tonic_reflection::server::Builder::configure().register_encoded_file_descriptor_set(descriptors).build_v1()?;
-    let v1alpha = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(descriptors)
-        .build_v1alpha()?;
-    Ok(router.add_service(v1).add_service(v1alpha))
+    let builder = || {
+        descriptors
+            .iter()
+            .fold(tonic_reflection::server::Builder::configure(), |b, d| b.register_encoded_file_descriptor_set(d))
+    };
+    let (v1, v1alpha) = (builder().build_v1()?, builder().build_v1alpha()?);
+    Ok(match guard {
+        None => router.add_service(v1).add_service(v1alpha),
+        Some(g) => router
+            .add_service(tonic::service::interceptor::InterceptedService::new(v1, g.clone()))
+            .add_service(tonic::service::interceptor::InterceptedService::new(v1alpha, g)),
+    })
 }
 
 /// The client TLS settings for calling our own services over `https://`: the configured CA

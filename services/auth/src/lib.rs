@@ -7,17 +7,19 @@ pub mod grpc;
 
 use std::sync::Arc;
 
-use glimvid_runtime::{Shutdown, TlsSettings};
+use glimvid_runtime::{RequireServiceToken, ServiceKey, Shutdown, TlsSettings};
 use tokio::net::TcpListener;
 
 pub use app::{AuthApp, AuthSettings};
 
 /// Serves the auth gRPC API (with health and reflection) on `listener` until shutdown, over TLS
-/// when `tls` serves a certificate.
+/// when `tls` serves a certificate. Every call but health needs a service token signed with
+/// `key`: the auth service is internal, only the gateway calls it.
 pub async fn run(
     listener: TcpListener,
     app: Arc<AuthApp>,
     tls: Option<&TlsSettings>,
+    key: ServiceKey,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
@@ -25,9 +27,16 @@ pub async fn run(
         .set_serving::<glimvid_proto::auth::v1::auth_service_server::AuthServiceServer<grpc::AuthGrpc>>()
         .await;
     let incoming = tonic::transport::server::TcpIncoming::from(listener);
-    let router = glimvid_runtime::tls::grpc_server(tls)?.add_service(health_service).add_service(grpc::server(app));
-    glimvid_runtime::tls::with_reflection(router, glimvid_proto::FILE_DESCRIPTOR_SET)?
-        .serve_with_incoming_shutdown(incoming, async move { shutdown.wait().await })
-        .await?;
+    let guard = RequireServiceToken(key);
+    let router = glimvid_runtime::tls::grpc_server(tls)?
+        .add_service(health_service)
+        .add_service(tonic::service::interceptor::InterceptedService::new(grpc::server(app), guard.clone()));
+    glimvid_runtime::tls::with_reflection(
+        router,
+        &[glimvid_proto::FILE_DESCRIPTOR_SET, tonic_health::pb::FILE_DESCRIPTOR_SET],
+        Some(guard),
+    )?
+    .serve_with_incoming_shutdown(incoming, async move { shutdown.wait().await })
+    .await?;
     Ok(())
 }

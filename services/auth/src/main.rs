@@ -28,5 +28,7 @@ async fn main() -> anyhow::Result<()> {
     tracing::info!(addr = %listener.local_addr()?, "auth service listening (gRPC)");
     let shutdown = Shutdown::new();
     shutdown.trigger_on_signals();
-    glimvid_auth_service::run(listener, app, tls.as_ref(), shutdown).await
+    // Only the gateway calls the auth service: every call proves it with a signed service token.
+    let key = cfg.service_key(true)?;
+    glimvid_auth_service::run(listener, app, tls.as_ref(), key, shutdown).await
 }

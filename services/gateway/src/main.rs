@@ -15,8 +15,11 @@ async fn main() -> anyhow::Result<()> {
         .auth_grpc_url
         .clone()
         .ok_or_else(|| anyhow::anyhow!("GLIMVID_AUTH_GRPC_URL is required for the gateway"))?;
-    let auth =
-        glimvid_gateway::auth_client::connect(&auth_url, Some(glimvid_runtime::tls::grpc_client_tls(tls.as_ref())))?;
+    let auth = glimvid_gateway::auth_client::connect(
+        &auth_url,
+        Some(glimvid_runtime::tls::grpc_client_tls(tls.as_ref())),
+        cfg.service_key(true)?,
+    )?;
     let listener = std::net::TcpListener::bind(&cfg.http_addr)?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "gateway listening (REST)");
@@ -44,11 +47,15 @@ async fn main() -> anyhow::Result<()> {
         .add_service(health_service)
         .add_service(glimvid_gateway::grpc::server(state.clone()));
     let grpc = tokio::spawn(
-        glimvid_runtime::tls::with_reflection(router, glimvid_proto::FILE_DESCRIPTOR_SET)?
-            .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(grpc_listener), {
-                let s = shutdown.clone();
-                async move { s.wait().await }
-            }),
+        glimvid_runtime::tls::with_reflection(
+            router,
+            &[glimvid_proto::PARTNER_FILE_DESCRIPTOR_SET, tonic_health::pb::FILE_DESCRIPTOR_SET],
+            None,
+        )?
+        .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(grpc_listener), {
+            let s = shutdown.clone();
+            async move { s.wait().await }
+        }),
     );
     let webhooks = tokio::spawn(glimvid_gateway::webhooks::run_dispatcher(state.clone(), shutdown.clone()));
     let housekeeping = tokio::spawn(glimvid_gateway::housekeeping::run(state.backends.clone(), shutdown.clone()));

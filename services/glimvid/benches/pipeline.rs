@@ -304,6 +304,7 @@ async fn distributed(a: &Args, real: &Real, run: &str) -> Outcome {
         ("GLIMVID_S3_BUCKET", run.replace('_', "-")),
         ("GLIMVID_S3_REGION", "us-east-1".into()),
         ("GLIMVID_ENCRYPTION_KEY", "dGVzdC1vbmx5LWVuY3J5cHRpb24ta2V5LTMyYnl0ZXM=".into()),
+        ("GLIMVID_INTERNAL_SECRET", "bench-only-internal-secret-of-32-characters-or-more".into()),
     ] {
         e.push((k.into(), v));
     }

@@ -76,7 +76,10 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
         )?;
     let upload = UploadLimits { max_pixels: cfg.max_photo_pixels, ..UploadLimits::default() };
 
-    // gRPC: auth, script and enhance previews, health, reflection — one port.
+    // Two gRPC ports. The partner port (GLIMVID_GRPC_ADDR) serves only the partner API, health
+    // and reflection of those. The internal services (auth, script and enhance previews) listen
+    // on their own port, loopback by default, and answer only calls signed with this process's
+    // service key: nothing internal is reachable from the public port.
     let auth = Arc::new(
         AuthApp::new(
             backends.db.clone(),
@@ -89,16 +92,21 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
         .await?
         .with_blob(backends.blob.clone()),
     );
+    let service_key = cfg.service_key(false)?;
+    let guard = glimvid_runtime::RequireServiceToken(service_key.clone());
+    let internal_listener = tokio::net::TcpListener::bind(&cfg.internal_grpc_addr).await?;
+    let internal_addr = internal_listener.local_addr()?;
     let grpc_listener = tokio::net::TcpListener::bind(&cfg.grpc_addr).await?;
     let grpc_addr = grpc_listener.local_addr()?;
-    let (health, health_service) = tonic_health::server::health_reporter();
-    health.set_serving::<glimvid_proto::auth::v1::auth_service_server::AuthServiceServer<glimvid_auth_service::grpc::AuthGrpc>>().await;
-    health.set_serving::<glimvid_proto::script::v1::script_service_server::ScriptServiceServer<glimvid_script_service::grpc::ScriptGrpc>>().await;
-    health
+    let (internal_health, internal_health_service) = tonic_health::server::health_reporter();
+    internal_health.set_serving::<glimvid_proto::auth::v1::auth_service_server::AuthServiceServer<glimvid_auth_service::grpc::AuthGrpc>>().await;
+    internal_health.set_serving::<glimvid_proto::script::v1::script_service_server::ScriptServiceServer<glimvid_script_service::grpc::ScriptGrpc>>().await;
+    internal_health
         .set_serving::<glimvid_proto::enhance::v1::enhance_service_server::EnhanceServiceServer<
             glimvid_enhance_service::grpc::EnhanceGrpc,
         >>()
         .await;
+    let (health, health_service) = tonic_health::server::health_reporter();
 
     // The gateway reaches auth through its gRPC API, exactly as when the services run apart.
     // With TLS on, the in-process call goes over it too, checked against the configured CA (or
@@ -110,11 +118,11 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
             let client = tonic::transport::ClientTlsConfig::new()
                 .ca_certificate(tonic::transport::Certificate::from_pem(ca))
                 .domain_name("localhost");
-            (format!("https://localhost:{}", grpc_addr.port()), Some(client))
+            (format!("https://localhost:{}", internal_addr.port()), Some(client))
         }
-        (None, _) => (format!("http://{grpc_addr}"), None),
+        (None, _) => (format!("http://{internal_addr}"), None),
     };
-    let auth_client = glimvid_gateway::auth_client::connect(&auth_url, client_tls)?;
+    let auth_client = glimvid_gateway::auth_client::connect(&auth_url, client_tls, service_key)?;
     let http_listener = std::net::TcpListener::bind(&cfg.http_addr)?;
     let http_addr = http_listener.local_addr()?;
     let settings = GatewaySettings {
@@ -127,17 +135,40 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
     let state =
         glimvid_gateway::state(backends.clone(), auth_client, cfg.public_base(&http_addr.to_string()), settings);
     glimvid_gateway::grpc::mark_serving(&health).await;
+    let guarded = |svc| tonic::service::interceptor::InterceptedService::new(svc, guard.clone());
+    let internal_router = glimvid_runtime::tls::grpc_server(tls.as_ref())?
+        .add_service(internal_health_service)
+        .add_service(tonic::service::interceptor::InterceptedService::new(
+            glimvid_auth_service::grpc::server(auth.clone()),
+            guard.clone(),
+        ))
+        .add_service(tonic::service::interceptor::InterceptedService::new(
+            glimvid_script_service::grpc::server(writer.clone()),
+            guard.clone(),
+        ))
+        .add_service(guarded(glimvid_enhance_service::grpc::server(enhancer.clone(), upload)));
+    let internal = glimvid_runtime::tls::with_reflection(
+        internal_router,
+        &[glimvid_proto::FILE_DESCRIPTOR_SET, tonic_health::pb::FILE_DESCRIPTOR_SET],
+        Some(guard.clone()),
+    )?
+    .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(internal_listener), {
+        let s = shutdown.clone();
+        async move { s.wait().await }
+    });
+    let internal = tokio::spawn(internal);
     let router = glimvid_runtime::tls::grpc_server(tls.as_ref())?
         .add_service(health_service)
-        .add_service(glimvid_auth_service::grpc::server(auth.clone()))
-        .add_service(glimvid_script_service::grpc::server(writer.clone()))
-        .add_service(glimvid_enhance_service::grpc::server(enhancer.clone(), upload))
         .add_service(glimvid_gateway::grpc::server(state.clone()));
-    let grpc = glimvid_runtime::tls::with_reflection(router, glimvid_proto::FILE_DESCRIPTOR_SET)?
-        .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(grpc_listener), {
-            let s = shutdown.clone();
-            async move { s.wait().await }
-        });
+    let grpc = glimvid_runtime::tls::with_reflection(
+        router,
+        &[glimvid_proto::PARTNER_FILE_DESCRIPTOR_SET, tonic_health::pb::FILE_DESCRIPTOR_SET],
+        None,
+    )?
+    .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(grpc_listener), {
+        let s = shutdown.clone();
+        async move { s.wait().await }
+    });
     let grpc = tokio::spawn(grpc);
     let webhooks = tokio::spawn(glimvid_gateway::webhooks::run_dispatcher(state.clone(), shutdown.clone()));
     let gateway = tokio::spawn({
@@ -164,13 +195,14 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
     let scheme = if serves_tls { "https" } else { "http" };
     println!("glimvid: REST listening on {scheme}://{http_addr}");
     println!("glimvid: gRPC listening on {scheme}://{grpc_addr}");
+    println!("glimvid: internal gRPC listening on {scheme}://{internal_addr}");
     tracing::info!(%http_addr, %grpc_addr, "glimvid is up");
 
     shutdown.wait().await;
     tracing::info!("shutting down: finishing tasks in progress");
     let _ = gateway.await;
     let _ = tokio::join!(script, enhance, render, relay, housekeeping, webhooks);
-    let _ = grpc.await;
+    let _ = tokio::join!(grpc, internal);
     backends.db.close().await;
     Ok(())
 }
