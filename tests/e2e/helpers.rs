@@ -38,6 +38,9 @@ pub struct TestApp {
     /// `http://127.0.0.1:<port>` of the internal gRPC services (auth, script, enhance): the
     /// loopback internal port of `glimvid up`, the auth service's port in a distributed run.
     pub internal_grpc_address: String,
+    /// `http://127.0.0.1:<port>` of the operations endpoints (health, readiness, metrics) of
+    /// `glimvid up`, or of the gateway in a distributed run.
+    pub ops_address: String,
     pub client: Client,
     child: Child,
     data_dir: tempfile::TempDir,
@@ -88,11 +91,12 @@ pub async fn spawn_app_with(env: &[(&str, &str)]) -> TestApp {
 pub async fn spawn_app_with_client(env: &[(&str, &str)], client: Client) -> TestApp {
     let data_dir = tempfile::Builder::new().prefix("glimvid-e2e-").tempdir().expect("temp data folder");
     let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    let (child, [address, grpc_address, internal_grpc_address]) = start(data_dir.path(), &env).await;
+    let (child, [address, grpc_address, internal_grpc_address, ops_address]) = start(data_dir.path(), &env).await;
     let app = TestApp {
         address,
         grpc_address,
         internal_grpc_address,
+        ops_address,
         client,
         child,
         data_dir,
@@ -169,6 +173,7 @@ pub async fn spawn_distributed_logged(env: &[(&str, &str)], log_dir: Option<&Pat
     let grpc = format!("127.0.0.1:{}", free_port());
     let http = format!("127.0.0.1:{}", free_port());
     let gateway_grpc = format!("127.0.0.1:{}", free_port());
+    let gateway_ops = format!("127.0.0.1:{}", free_port());
     let with = |extra: &[(&str, String)]| {
         let mut e = base.clone();
         e.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
@@ -188,6 +193,7 @@ pub async fn spawn_distributed_logged(env: &[(&str, &str)], log_dir: Option<&Pat
         &with(&[
             ("GLIMVID_HTTP_ADDR", http.clone()),
             ("GLIMVID_GRPC_ADDR", gateway_grpc.clone()),
+            ("GLIMVID_OPS_ADDR", gateway_ops.clone()),
             ("GLIMVID_AUTH_GRPC_URL", format!("http://{grpc}")),
         ]),
         log_dir,
@@ -197,6 +203,7 @@ pub async fn spawn_distributed_logged(env: &[(&str, &str)], log_dir: Option<&Pat
         address: format!("http://{http}"),
         grpc_address: format!("http://{gateway_grpc}"),
         internal_grpc_address: format!("http://{grpc}"),
+        ops_address: format!("http://{gateway_ops}"),
         client,
         child,
         data_dir,
@@ -216,9 +223,9 @@ pub async fn spawn_distributed_logged(env: &[(&str, &str)], log_dir: Option<&Pat
     app
 }
 
-/// Starts `glimvid up` on port 0 (REST, partner gRPC, internal gRPC) and returns the three
-/// addresses it printed.
-async fn start(data_dir: &Path, env: &[(String, String)]) -> (Child, [String; 3]) {
+/// Starts `glimvid up` on port 0 (REST, partner gRPC, internal gRPC, operations) and returns the
+/// four addresses it printed.
+async fn start(data_dir: &Path, env: &[(String, String)]) -> (Child, [String; 4]) {
     let log = std::env::var_os("TEST_LOG").is_some();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_glimvid"));
     cmd.arg("up");
@@ -241,12 +248,12 @@ async fn start(data_dir: &Path, env: &[(String, String)]) -> (Child, [String; 3]
         .kill_on_drop(true);
     let mut child = cmd.spawn().expect("start the glimvid binary");
     let stdout = child.stdout.take().expect("piped stdout");
-    let (tx, rx) = oneshot::channel::<[String; 3]>();
+    let (tx, rx) = oneshot::channel::<[String; 4]>();
     // Keeps draining stdout for the child's whole life (a full pipe would block its logging).
     tokio::spawn(async move {
         let mut lines = BufReader::new(stdout).lines();
         let mut tx = Some(tx);
-        let (mut rest, mut grpc, mut internal) = (None, None, None);
+        let (mut rest, mut grpc, mut internal, mut ops) = (None, None, None, None);
         while let Ok(Some(line)) = lines.next_line().await {
             if log {
                 eprintln!("[glimvid] {line}");
@@ -260,10 +267,13 @@ async fn start(data_dir: &Path, env: &[(String, String)]) -> (Child, [String; 3]
             if let Some(addr) = line.strip_prefix("glimvid: internal gRPC listening on ") {
                 internal = Some(addr.trim().to_owned());
             }
-            if let (Some(r), Some(g), Some(i)) = (&rest, &grpc, &internal)
+            if let Some(addr) = line.strip_prefix("glimvid: operations listening on ") {
+                ops = Some(addr.trim().to_owned());
+            }
+            if let (Some(r), Some(g), Some(i), Some(o)) = (&rest, &grpc, &internal, &ops)
                 && let Some(tx) = tx.take()
             {
-                let _ = tx.send([r.clone(), g.clone(), i.clone()]);
+                let _ = tx.send([r.clone(), g.clone(), i.clone(), o.clone()]);
             }
         }
     });
@@ -304,8 +314,10 @@ impl TestApp {
         self.child.start_kill().expect("SIGKILL the child");
         let status = self.child.wait().await.expect("reap the child");
         assert!(!status.success(), "the killed child reported success: {status:?}");
-        let (child, [address, grpc_address, internal_grpc_address]) = start(self.data_dir.path(), &self.env).await;
+        let (child, [address, grpc_address, internal_grpc_address, ops_address]) =
+            start(self.data_dir.path(), &self.env).await;
         self.child = child;
+        self.ops_address = ops_address;
         self.address = address;
         self.grpc_address = grpc_address;
         self.internal_grpc_address = internal_grpc_address;

@@ -36,9 +36,20 @@ async fn health_readiness_and_metrics() {
     assert_eq!(r.status(), StatusCode::OK);
     let body: Value = r.json().await.expect("readyz JSON");
     assert_eq!(body["status"], "ok", "{body}");
+    // Metrics are for operators: not on the public REST port, on the operations address.
+    let r = app.get("/metrics", None).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND, "/metrics must not be served on the public port");
+    let host = app.ops_address.trim_start_matches("http://").rsplit_once(':').expect("host:port").0;
+    assert_eq!(host, "127.0.0.1", "the operations address is loopback by default");
+    let ops = |path: &str| app.client.get(format!("{}{path}", app.ops_address)).send();
+    assert_eq!(ops("/healthz").await.expect("GET ops healthz").status(), StatusCode::OK);
+    let r = ops("/readyz").await.expect("GET ops readyz");
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: Value = r.json().await.expect("ops readyz JSON");
+    assert_eq!(body["checks"]["auth"], true, "{body}");
     // A request or two to count, then the counter is there.
     let _ = app.get("/api/v1/nope", None).await;
-    let r = app.get("/metrics", None).await;
+    let r = ops("/metrics").await.expect("GET ops metrics");
     assert_eq!(r.status(), StatusCode::OK);
     let text = r.text().await.expect("metrics text");
     assert!(text.contains("glimvid_http_requests_total"), "no request counter in /metrics:\n{text}");

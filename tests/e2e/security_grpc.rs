@@ -11,7 +11,8 @@ use tonic_reflection::pb::v1::{
     server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
 };
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::distributed::{REAL_BACKENDS, RealRun, real_backends};
+use crate::helpers::{TestApp, TestUser, spawn_app, spawn_distributed};
 
 async fn channel(url: &str) -> Channel {
     Channel::from_shared(url.to_owned()).expect("URL").connect().await.expect("gRPC connect")
@@ -79,15 +80,16 @@ async fn the_partner_port_serves_only_the_partner_api() {
     assert_eq!(api_key_count(&app, &victim.access_token).await, 0, "no key was created");
 }
 
-#[tokio::test]
-async fn the_internal_port_is_loopback_and_refuses_callers_without_a_service_token() {
-    let app = spawn_app().await;
-    let victim = app.register_user().await;
-    let host = app.internal_grpc_address.trim_start_matches("http://").rsplit_once(':').expect("host:port").0;
-    assert_eq!(host, "127.0.0.1", "the internal port listens on loopback by default");
-
+/// An outsider on the internal port: no token, a forged token, reflection — all UNAUTHENTICATED,
+/// and nothing created.
+async fn outsider_is_refused_on_the_internal_port(app: &TestApp, victim: &TestUser) {
     let mut auth = AuthServiceClient::new(channel(&app.internal_grpc_address).await);
     let err = auth.create_api_key(takeover(&victim.id)).await.expect_err("no token, no call");
+    assert_eq!(err.code(), Code::Unauthenticated, "{err:?}");
+    let err = auth
+        .delete_account(Request::new(auth_pb::DeleteAccountRequest { user_id: victim.id.clone() }))
+        .await
+        .expect_err("no token, no deletion");
     assert_eq!(err.code(), Code::Unauthenticated, "{err:?}");
 
     // A token of the right shape signed with a guessed secret.
@@ -99,7 +101,18 @@ async fn the_internal_port_is_loopback_and_refuses_callers_without_a_service_tok
 
     let err = listed_services(&app.internal_grpc_address).await.expect_err("reflection is internal too");
     assert_eq!(err.code(), Code::Unauthenticated, "{err:?}");
-    assert_eq!(api_key_count(&app, &victim.access_token).await, 0, "no key was created");
+    assert_eq!(api_key_count(app, &victim.access_token).await, 0, "no key was created");
+    let r = app.client.get(app.url("/api/v1/account")).bearer_auth(&victim.access_token).send().await.expect("GET");
+    assert_eq!(r.status(), reqwest::StatusCode::OK, "the account still exists");
+}
+
+#[tokio::test]
+async fn the_internal_port_is_loopback_and_refuses_callers_without_a_service_token() {
+    let app = spawn_app().await;
+    let victim = app.register_user().await;
+    let host = app.internal_grpc_address.trim_start_matches("http://").rsplit_once(':').expect("host:port").0;
+    assert_eq!(host, "127.0.0.1", "the internal port listens on loopback by default");
+    outsider_is_refused_on_the_internal_port(&app, &victim).await;
 
     // Our own gateway still reaches auth through that port: the REST API works end to end.
     let r = app
@@ -112,4 +125,31 @@ async fn the_internal_port_is_loopback_and_refuses_callers_without_a_service_tok
         .expect("POST api-keys");
     assert_eq!(r.status(), reqwest::StatusCode::CREATED);
     assert_eq!(api_key_count(&app, &victim.access_token).await, 1);
+}
+
+/// The five services apart: the auth service's port answers only the gateway (service tokens
+/// signed with the deployment's secret); the gateway's gRPC port serves only the partner API.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_the_distributed_mode_only_the_gateway_reaches_auth() {
+    let Some(real) = real_backends() else {
+        eprintln!("skipped: set GLIMVID_TEST_DATABASE_URL, GLIMVID_TEST_AMQP_URL and GLIMVID_TEST_S3_* to run");
+        return;
+    };
+    let _serial = REAL_BACKENDS.lock().await;
+    let run = RealRun::create(&real, None).await;
+    let env = run.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let app = spawn_distributed(&env).await;
+    let victim = app.register_user().await;
+    outsider_is_refused_on_the_internal_port(&app, &victim).await;
+    let err = AuthServiceClient::new(channel(&app.grpc_address).await)
+        .create_api_key(takeover(&victim.id))
+        .await
+        .expect_err("the gateway's partner port must not serve AuthService");
+    assert_eq!(err.code(), Code::Unimplemented, "{err:?}");
+    assert_eq!(app.get("/metrics", None).await.status(), reqwest::StatusCode::NOT_FOUND);
+    let r = app.client.get(format!("{}/metrics", app.ops_address)).send().await.expect("GET ops metrics");
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    drop(app);
+    run.cleanup().await;
 }

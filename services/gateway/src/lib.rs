@@ -1,4 +1,5 @@
-//! The gateway: the REST API of Glimvid (`/api/v1`), public video links, health and metrics.
+//! The gateway: the REST API of Glimvid (`/api/v1`), public video links and health; metrics on
+//! the operations address.
 //! It verifies access tokens locally, calls the auth service over gRPC, and turns submissions
 //! into jobs whose first tasks leave through the outbox.
 
@@ -13,6 +14,7 @@ pub mod grpc;
 pub mod housekeeping;
 pub mod limits;
 pub mod openapi;
+pub mod ops;
 pub mod page;
 pub mod review;
 pub mod routes;

@@ -59,7 +59,11 @@ async fn main() -> anyhow::Result<()> {
     );
     let webhooks = tokio::spawn(glimvid_gateway::webhooks::run_dispatcher(state.clone(), shutdown.clone()));
     let housekeeping = tokio::spawn(glimvid_gateway::housekeeping::run(state.backends.clone(), shutdown.clone()));
+    // Health, readiness and metrics for probes and Prometheus, not on the public REST port.
+    let ops_listener = std::net::TcpListener::bind(cfg.ops_addr.as_deref().unwrap_or("127.0.0.1:0"))?;
+    tracing::info!(addr = %ops_listener.local_addr()?, "gateway operations endpoints (health, readiness, metrics)");
+    let ops = glimvid_gateway::ops::spawn(state.clone(), ops_listener, tls.clone(), shutdown.clone());
     glimvid_gateway::run(listener, state, tls.as_ref(), shutdown).await?;
-    let _ = tokio::join!(relay, webhooks, housekeeping, grpc);
+    let _ = tokio::join!(relay, webhooks, housekeeping, grpc, ops);
     Ok(())
 }

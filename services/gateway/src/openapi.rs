@@ -145,7 +145,7 @@ impl OpenApiFactory for Endpoint {
         (name = "videos", description = "Video jobs: submit photos, follow the job, fetch the result"),
         (name = "public", description = "Public video links (no authentication)"),
         (name = "billing", description = "The payment provider's webhook"),
-        (name = "ops", description = "Health, readiness, metrics and this document"),
+        (name = "ops", description = "Health, readiness and this document"),
     )
 )]
 struct Base;

@@ -56,6 +56,5 @@ pub fn register(cfg: &mut ServiceConfig) {
     .service(op(public::__path_video, public::video))
     .service(op(ops::__path_healthz, ops::healthz))
     .service(op(ops::__path_readyz, ops::readyz))
-    .service(op(ops::__path_metrics, ops::metrics))
     .service(op(openapi::__path_docs, openapi::docs));
 }

@@ -171,6 +171,11 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
     });
     let grpc = tokio::spawn(grpc);
     let webhooks = tokio::spawn(glimvid_gateway::webhooks::run_dispatcher(state.clone(), shutdown.clone()));
+    // Health, readiness and metrics for operators, apart from the public ports (loopback unless
+    // GLIMVID_OPS_ADDR says otherwise).
+    let ops_listener = std::net::TcpListener::bind(cfg.ops_addr.as_deref().unwrap_or("127.0.0.1:0"))?;
+    let ops_addr = ops_listener.local_addr()?;
+    let ops = glimvid_gateway::ops::spawn(state.clone(), ops_listener, tls.clone(), shutdown.clone());
     let gateway = tokio::spawn({
         let shutdown = shutdown.clone();
         let tls = tls.clone();
@@ -191,18 +196,19 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
     ));
     let housekeeping = tokio::spawn(glimvid_gateway::housekeeping::run(backends.clone(), shutdown.clone()));
 
-    // Tests and scripts read these two lines to find the ports.
+    // Tests and scripts read these lines to find the ports.
     let scheme = if serves_tls { "https" } else { "http" };
     println!("glimvid: REST listening on {scheme}://{http_addr}");
     println!("glimvid: gRPC listening on {scheme}://{grpc_addr}");
     println!("glimvid: internal gRPC listening on {scheme}://{internal_addr}");
+    println!("glimvid: operations listening on {scheme}://{ops_addr}");
     tracing::info!(%http_addr, %grpc_addr, "glimvid is up");
 
     shutdown.wait().await;
     tracing::info!("shutting down: finishing tasks in progress");
     let _ = gateway.await;
     let _ = tokio::join!(script, enhance, render, relay, housekeeping, webhooks);
-    let _ = tokio::join!(grpc, internal);
+    let _ = tokio::join!(grpc, internal, ops);
     backends.db.close().await;
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! Liveness, readiness and metrics.
+//! Liveness and readiness on the REST port (metrics are on the operations address: `crate::ops`).
 
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
@@ -65,21 +65,4 @@ pub async fn readyz(state: web::Data<SharedState>) -> HttpResponse {
         checks: ReadinessChecks { database: db, queue, object_store: blob, auth },
     };
     if ok { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
-}
-
-/// Prometheus metrics.
-#[utoipa::path(
-    get,
-    path = "/metrics",
-    tag = "ops",
-    operation_id = "metrics",
-    responses((status = 200, description = "The Prometheus text format", content_type = "text/plain", body = String)),
-)]
-pub async fn metrics(state: web::Data<SharedState>) -> HttpResponse {
-    for stage in glimvid_domain::Stage::ALL {
-        if let Ok(d) = state.backends.queue.depth(stage.queue()).await {
-            metrics::gauge!("glimvid_queue_depth", "queue" => stage.queue()).set(d as f64);
-        }
-    }
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(state.metrics.render())
 }
