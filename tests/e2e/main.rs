@@ -6,6 +6,7 @@ mod auth;
 mod bad_inputs;
 mod crash;
 mod credits;
+mod deploy_manifests;
 mod distributed;
 mod examples;
 mod faults;
