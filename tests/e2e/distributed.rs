@@ -1,4 +1,4 @@
-//! The five services as separate processes on PostgreSQL, RabbitMQ and S3 (DESIGN.md section 2,
+//! The five services as separate processes on PostgreSQL, RabbitMQ and S3 (docs/architecture.md,
 //! distributed mode), driven over REST only. Each run gets its own database, RabbitMQ vhost and
 //! bucket, removed afterwards.
 

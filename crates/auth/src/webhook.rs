@@ -1,4 +1,4 @@
-//! Signed webhooks (DESIGN.md section 6): `Glimvid-Signature: t=<unix seconds>,v1=<hex
+//! Signed webhooks (docs/partner-api.md): `Glimvid-Signature: t=<unix seconds>,v1=<hex
 //! HMAC-SHA256(secret, "<t>.<raw body>")>`. Used to check the payment provider's events and to
 //! sign the events Glimvid sends to partners.
 

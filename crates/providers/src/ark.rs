@@ -126,7 +126,7 @@ impl ArkClient {
             .await
     }
 
-    /// Maps an Ark error answer (DESIGN.md section 7).
+    /// Maps an Ark error answer (docs/providers.md).
     fn error(&self, status: StatusCode, body: Option<&Value>, what: &str) -> ProviderError {
         let err = body.map(|b| &b["error"]);
         let code = err.and_then(|e| e["code"].as_str()).unwrap_or("");

@@ -1,4 +1,4 @@
-//! The payment provider's webhook: a signed event (DESIGN.md section 6) that grants purchased
+//! The payment provider's webhook: a signed event (docs/rest-api.md, account endpoints) that grants purchased
 //! credits, once per event id. One application function, [`apply_webhook`], for any edge.
 
 use glimvid_auth::webhook::{self, SignatureError};

@@ -6,7 +6,7 @@
 //! over half of what another has left). Every run of consecutive frames an encoder is given is a
 //! chunk that starts with an IDR frame; the chunks' Annex-B access units are put back in frame
 //! order and muxed with the index first (faststart).
-//! Settings follow the pitfalls measured in BUILD_NOTES.md: an explicit bitrate in bitrate mode,
+//! Settings follow the pitfalls measured for docs/media-engine.md: an explicit bitrate in bitrate mode,
 //! no frame skipping, the real frame rate, camera-video usage.
 
 use std::{fs::File, io::BufWriter, path::Path, sync::Mutex};
