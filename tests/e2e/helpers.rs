@@ -308,6 +308,20 @@ impl TestApp {
         }
     }
 
+    /// The data folder of `glimvid up` (its SQLite database, blobs and key file).
+    pub fn data_dir(&self) -> &Path {
+        self.data_dir.path()
+    }
+
+    /// Changes one `GLIMVID_*` setting for the next [`TestApp::kill_and_restart`] (`None`
+    /// removes it).
+    pub fn set_env(&mut self, key: &str, value: Option<&str>) {
+        self.env.retain(|(k, _)| k != key);
+        if let Some(v) = value {
+            self.env.push((key.to_owned(), v.to_owned()));
+        }
+    }
+
     /// SIGKILL (no chance to finish anything), then start the binary again on the same data
     /// folder and settings. The new process listens on new ports: use [`TestApp::address`].
     pub async fn kill_and_restart(&mut self) {

@@ -42,7 +42,13 @@ async fn job_events_reach_a_failing_receiver_signed_and_retried() {
         .mount(&receiver)
         .await;
 
-    let app = spawn_app_with(&[("GLIMVID_WEBHOOK_RETRY_BASE_S", "1"), ("GLIMVID_WEBHOOK_TIMEOUT_S", "1")]).await;
+    let app = spawn_app_with(&[
+        ("GLIMVID_WEBHOOK_RETRY_BASE_S", "1"),
+        ("GLIMVID_WEBHOOK_TIMEOUT_S", "1"),
+        // The mock receiver listens on loopback.
+        ("GLIMVID_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8"),
+    ])
+    .await;
     let user = app.register_user().await;
     let t = &user.access_token;
     let post = |body: Value| {

@@ -8,7 +8,12 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Initial), Box::new(M0002Accounts), Box::new(M0003Webhooks)]
+        vec![
+            Box::new(M0001Initial),
+            Box::new(M0002Accounts),
+            Box::new(M0003Webhooks),
+            Box::new(M0005SealedWebhookSecrets),
+        ]
     }
 }
 
@@ -379,6 +384,35 @@ impl MigrationTrait for M0003Webhooks {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table("webhook_deliveries").if_exists().take()).await?;
         m.drop_table(Table::drop().table("webhooks").if_exists().take()).await?;
+        Ok(())
+    }
+}
+
+/// Room for sealed webhook secrets (`sealed.v1.` and the base64 of nonce, secret and tag: 136
+/// characters for a `whsec_` secret). SQLite does not enforce a text column's length, so only
+/// PostgreSQL's column is widened; the raw secrets of older rows are sealed by the gateway.
+struct M0005SealedWebhookSecrets;
+
+impl MigrationName for M0005SealedWebhookSecrets {
+    fn name(&self) -> &str {
+        "m0005_sealed_webhook_secrets"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0005SealedWebhookSecrets {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        if m.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+            m.alter_table(
+                Table::alter().table("webhooks").modify_column(col("secret").string_len(512).not_null()).take(),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {
+        // Narrowing the column again would cut sealed secrets: kept as wide.
         Ok(())
     }
 }

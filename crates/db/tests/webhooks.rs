@@ -20,7 +20,9 @@ async fn deliveries_are_made_once_claimed_once_and_recorded() {
         let stranger = user(&db, 5).await;
         // An event before the registration is not delivered.
         let before = jobs::create_with(&db, common::new_job(owner), &Admission::default()).await.unwrap();
-        let hook = webhooks::create(&db, owner, "https://partner.example/hook", "whsec_x", now).await.unwrap();
+        let hook = webhooks::create(&db, uuid::Uuid::new_v4(), owner, "https://partner.example/hook", "whsec_x", now)
+            .await
+            .unwrap();
         let job = jobs::create_with(&db, common::new_job(owner), &Admission::default()).await.unwrap();
         for n in ["cropped around the subject", "levels stretched", "white balance corrected"] {
             jobs::note(&db, job.job.id, Stage::Enhance, n).await.unwrap();

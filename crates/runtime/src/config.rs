@@ -127,6 +127,10 @@ pub struct Config {
     /// After this long a delivery that never succeeded is given up (`GLIMVID_WEBHOOK_GIVE_UP_S`,
     /// a day by default).
     pub webhook_give_up: Duration,
+    /// Networks webhooks may reach although they are not public, as CIDRs
+    /// (`GLIMVID_WEBHOOK_ALLOWED_NETWORKS`, comma-separated, e.g. `127.0.0.0/8` for a local
+    /// receiver); empty → public addresses only.
+    pub webhook_allowed_networks: Vec<IpNet>,
     // secrets at rest
     /// The key that seals secrets kept in the database (signing seeds, webhook secrets): 32 bytes,
     /// base64 (`GLIMVID_ENCRYPTION_KEY`). Unset → in the embedded mode a key file created once in
@@ -258,6 +262,7 @@ impl Default for Config {
             webhook_retry_base: Duration::from_secs(10),
             webhook_timeout: Duration::from_secs(10),
             webhook_give_up: Duration::from_secs(24 * 3600),
+            webhook_allowed_networks: Vec::new(),
             encryption_key: None,
             internal_grpc_addr: "127.0.0.1:0".into(),
             internal_secret: None,
@@ -309,6 +314,7 @@ const KNOWN: &[&str] = &[
     "WEBHOOK_RETRY_BASE_S",
     "WEBHOOK_TIMEOUT_S",
     "WEBHOOK_GIVE_UP_S",
+    "WEBHOOK_ALLOWED_NETWORKS",
     // secrets at rest
     "ENCRYPTION_KEY",
     // internal services
@@ -467,6 +473,13 @@ impl Config {
         if let Some(v) = get("GLIMVID_WEBHOOK_GIVE_UP_S") {
             c.webhook_give_up = Duration::from_secs(parse::<u64>("GLIMVID_WEBHOOK_GIVE_UP_S", &v)?.max(1));
         }
+        if let Some(v) = get("GLIMVID_WEBHOOK_ALLOWED_NETWORKS") {
+            c.webhook_allowed_networks = v
+                .split(',')
+                .filter(|p| !p.trim().is_empty())
+                .map(|p| parse("GLIMVID_WEBHOOK_ALLOWED_NETWORKS", p))
+                .collect::<Result<_, _>>()?;
+        }
         c.billing_webhook_secret = get("GLIMVID_BILLING_WEBHOOK_SECRET").map(Secret::new);
         c.encryption_key = get("GLIMVID_ENCRYPTION_KEY").map(Secret::new);
         if let Some(k) = &c.encryption_key {
@@ -563,6 +576,18 @@ mod tests {
         let printed = format!("{c:?}");
         assert!(!printed.contains("sk-very-secret"), "{printed}");
         assert!(printed.contains("[redacted]"));
+    }
+
+    #[test]
+    fn webhook_allowed_networks_parse_or_stop_the_start() {
+        assert!(Config::from_vars(vars(&[])).unwrap().webhook_allowed_networks.is_empty());
+        let c = Config::from_vars(vars(&[("GLIMVID_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8, fd00::/8")])).unwrap();
+        assert_eq!(c.webhook_allowed_networks.len(), 2);
+        assert!(c.webhook_allowed_networks[0].contains(&"127.1.2.3".parse().unwrap()));
+        for bad in ["127.0.0.0/33", "localhost", "10.0.0.0/8,nope"] {
+            let e = Config::from_vars(vars(&[("GLIMVID_WEBHOOK_ALLOWED_NETWORKS", bad)])).unwrap_err();
+            assert!(e.to_string().starts_with("GLIMVID_WEBHOOK_ALLOWED_NETWORKS"), "{bad}: {e}");
+        }
     }
 
     #[test]

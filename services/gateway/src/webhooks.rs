@@ -7,13 +7,20 @@
 //! posts due deliveries with `Glimvid-Signature` and `Glimvid-Event-Id`. A failure or a timeout
 //! is retried with exponential backoff and jitter until the delivery is a day old; every
 //! attempt's outcome is on the delivery row, which the partner can list.
+//!
+//! Receivers must be public addresses ([`target`]), checked at registration and again on every
+//! connection; a failure that is not an HTTP answer is recorded as one generic message, so the
+//! deliveries list cannot be used to map ports. Signing secrets are sealed at rest
+//! (`webhook:<id>`).
+
+pub mod target;
 
 use std::{sync::Arc, time::Duration};
 
 use futures::StreamExt;
 use glimvid_db::repo::webhooks::{self as repo, Attempt, Claimed, Delivery, Webhook};
 use glimvid_domain::{DomainError, ErrorCode};
-use glimvid_runtime::Shutdown;
+use glimvid_runtime::{Sealer, Shutdown};
 use rand::Rng;
 use uuid::Uuid;
 
@@ -23,18 +30,30 @@ use crate::{error::ApiError, state::GatewayState, view::event_json};
 pub const MAX_WEBHOOKS: usize = 10;
 /// Events older than this are not delivered to a webhook registered later (nor after a gap).
 const EVENT_HORIZON_MS: i64 = 24 * 3600 * 1000;
+/// How long resolving a receiver's host name may take.
+const DNS_TIMEOUT: Duration = Duration::from_secs(3);
+/// What the deliveries list says of an attempt that got no HTTP answer, whatever the cause
+/// (refused by the address rule, no route, connection refused or reset, timeout): telling them
+/// apart would tell a prober which ports are open.
+pub const DELIVERY_FAILED: &str = "delivery failed";
 
-/// How deliveries are retried (from the configuration).
-#[derive(Debug, Clone, Copy)]
+/// How deliveries are retried and where they may go (from the configuration).
+#[derive(Debug, Clone)]
 pub struct WebhookSettings {
     pub retry_base: Duration,
     pub timeout: Duration,
     pub give_up: Duration,
+    pub policy: target::TargetPolicy,
 }
 
 impl WebhookSettings {
     pub fn from_config(c: &glimvid_runtime::Config) -> Self {
-        Self { retry_base: c.webhook_retry_base, timeout: c.webhook_timeout, give_up: c.webhook_give_up }
+        Self {
+            retry_base: c.webhook_retry_base,
+            timeout: c.webhook_timeout,
+            give_up: c.webhook_give_up,
+            policy: target::TargetPolicy::new(&c.webhook_allowed_networks),
+        }
     }
 }
 
@@ -82,9 +101,17 @@ pub fn parse_url(url: &str) -> Result<String, DomainError> {
     Ok(parsed.to_string())
 }
 
+/// The place a webhook's sealed secret belongs to.
+fn secret_context(id: Uuid) -> String {
+    format!("webhook:{id}")
+}
+
 /// Registers `url` for the account's job events from now on and makes its signing secret.
+/// The URL must lead to public addresses only.
 pub async fn register(state: &GatewayState, user_id: Uuid, url: &str) -> Result<Registered, ApiError> {
     let url = parse_url(url)?;
+    let parsed = reqwest::Url::parse(&url).map_err(|_| DomainError::invalid("url", "not a valid URL"))?;
+    state.settings.webhooks.policy.check_url(&parsed, DNS_TIMEOUT).await?;
     let db = &state.backends.db;
     if repo::list(db, user_id).await?.len() >= MAX_WEBHOOKS {
         return Err(DomainError::new(
@@ -96,7 +123,9 @@ pub async fn register(state: &GatewayState, user_id: Uuid, url: &str) -> Result<
     let mut raw = [0u8; 24];
     rand::rng().fill(&mut raw);
     let secret = format!("whsec_{}", hex::encode(raw));
-    let webhook = repo::create(db, user_id, &url, &secret, glimvid_db::now_ms()).await?;
+    let id = Uuid::new_v4();
+    let sealed = state.backends.sealer.seal(secret.as_bytes(), &secret_context(id));
+    let webhook = repo::create(db, id, user_id, &url, &sealed, glimvid_db::now_ms()).await?;
     tracing::info!(webhook_id = %webhook.id, "webhook registered");
     Ok(Registered { webhook, secret })
 }
@@ -147,13 +176,12 @@ pub fn payload(e: &glimvid_db::repo::jobs::JobEvent) -> String {
 /// The dispatcher: creates missing deliveries and posts due ones until shutdown. Several gateway
 /// replicas may run it at once.
 pub async fn run_dispatcher(state: Arc<GatewayState>, shutdown: Shutdown) {
-    let client = match reqwest::Client::builder()
-        .timeout(state.settings.webhooks.timeout)
-        .connect_timeout(state.settings.webhooks.timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("Glimvid-Webhooks/", env!("CARGO_PKG_VERSION")))
-        .build()
-    {
+    match seal_raw_secrets(&state.backends.db, &state.backends.sealer).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(count = n, "sealed webhook secrets kept in the clear"),
+        Err(e) => tracing::warn!(error = %e, "could not seal the webhook secrets kept in the clear"),
+    }
+    let client = match delivery_client(&state.settings.webhooks) {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "webhook dispatcher could not start");
@@ -176,6 +204,39 @@ pub async fn run_dispatcher(state: Arc<GatewayState>, shutdown: Shutdown) {
     }
 }
 
+/// The client deliveries go through: every name is resolved by the address rule's resolver
+/// (the connection goes only to the addresses it let through, so a name cannot rebind between
+/// the check and the connection), no proxy from the environment, no redirects.
+pub fn delivery_client(settings: &WebhookSettings) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(settings.timeout)
+        .connect_timeout(settings.timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .dns_resolver(Arc::new(target::PolicyResolver {
+            policy: settings.policy.clone(),
+            timeout: DNS_TIMEOUT.min(settings.timeout),
+        }))
+        .user_agent(concat!("Glimvid-Webhooks/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+/// Seals the secrets of webhooks registered before secrets were sealed. Returns how many.
+pub async fn seal_raw_secrets(db: &glimvid_db::Db, sealer: &Sealer) -> Result<usize, glimvid_db::DbError> {
+    let mut n = 0;
+    for (id, secret) in repo::secrets(db).await? {
+        if Sealer::is_sealed(&secret) {
+            continue;
+        }
+        let sealed = sealer.seal(secret.as_bytes(), &secret_context(id));
+        // Only if still the raw value: another replica may have sealed it meanwhile.
+        if repo::replace_secret(db, id, &secret, &sealed).await? {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
 /// One round: fan events out into deliveries, then send what is due. Returns the work done.
 pub async fn tick(state: &GatewayState, client: &reqwest::Client) -> Result<usize, ApiError> {
     let db = &state.backends.db;
@@ -187,7 +248,7 @@ pub async fn tick(state: &GatewayState, client: &reqwest::Client) -> Result<usiz
             work += 1;
         }
     }
-    let settings = state.settings.webhooks;
+    let settings = &state.settings.webhooks;
     // A lease longer than one attempt can take, so a slow receiver is not posted to twice.
     let lease_ms = (settings.timeout.as_millis() as i64) * 2 + 5_000;
     let due = repo::claim_due(db, now, lease_ms, 64).await?;
@@ -195,7 +256,7 @@ pub async fn tick(state: &GatewayState, client: &reqwest::Client) -> Result<usiz
     futures::stream::iter(due)
         .for_each_concurrent(16, |c| async move {
             let id = c.delivery.id;
-            let attempt = send(client, &c, settings).await;
+            let attempt = send(client, &c, settings, &state.backends.sealer).await;
             if let Err(e) = repo::record_attempt(&state.backends.db, id, attempt, glimvid_db::now_ms()).await {
                 // The lease runs out and the delivery is tried again: a duplicate at worst.
                 tracing::warn!(error = %e, delivery_id = id, "could not record a webhook attempt");
@@ -205,20 +266,51 @@ pub async fn tick(state: &GatewayState, client: &reqwest::Client) -> Result<usiz
     Ok(work)
 }
 
+/// Before connecting: the URL's literal address (which skips the resolver) against the rule, and
+/// the opened secret. The `Err` is a cause for the logs.
+fn prepare(c: &Claimed, settings: &WebhookSettings, sealer: &Sealer) -> Result<Vec<u8>, String> {
+    let url = reqwest::Url::parse(&c.url).map_err(|_| "bad stored URL".to_owned())?;
+    let host = url.host_str().unwrap_or_default();
+    let literal = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    if let Ok(ip) = literal.parse::<std::net::IpAddr>() {
+        settings.policy.check(ip).map_err(|r| format!("refused: {} address", r.why))?;
+    }
+    if Sealer::is_sealed(&c.secret) {
+        sealer.open(&c.secret, &secret_context(c.delivery.webhook_id)).map_err(|e| format!("secret: {e}"))
+    } else {
+        // Registered before sealing and not sealed yet (the dispatcher seals them at start).
+        Ok(c.secret.as_bytes().to_vec())
+    }
+}
+
 /// Posts one delivery, signed now, and says what came of it.
-async fn send(client: &reqwest::Client, c: &Claimed, settings: WebhookSettings) -> Attempt {
+async fn send(client: &reqwest::Client, c: &Claimed, settings: &WebhookSettings, sealer: &Sealer) -> Attempt {
     let d = &c.delivery;
     let now_s = glimvid_db::now_ms() / 1000;
-    let signature = glimvid_auth::webhook::sign(c.secret.as_bytes(), now_s, d.payload.as_bytes());
-    let result = client
-        .post(&c.url)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .header(glimvid_auth::webhook::HEADER, signature)
-        .header("Glimvid-Event-Id", d.event_id.to_string())
-        .header("Glimvid-Delivery-Attempt", (d.attempts + 1).to_string())
-        .body(d.payload.clone())
-        .send()
-        .await;
+    let result = match prepare(c, settings, sealer) {
+        Ok(secret) => {
+            let signature = glimvid_auth::webhook::sign(&secret, now_s, d.payload.as_bytes());
+            client
+                .post(&c.url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .header(glimvid_auth::webhook::HEADER, signature)
+                .header("Glimvid-Event-Id", d.event_id.to_string())
+                .header("Glimvid-Delivery-Attempt", (d.attempts + 1).to_string())
+                .body(d.payload.clone())
+                .send()
+                .await
+                .map_err(|e| {
+                    if e.is_timeout() {
+                        "timeout".to_owned()
+                    } else if e.is_connect() {
+                        "connect".to_owned()
+                    } else {
+                        "request".to_owned()
+                    }
+                })
+        }
+        Err(why) => Err(why),
+    };
     let (status_code, error) = match result {
         Ok(r) if r.status().is_success() => {
             metrics::counter!("glimvid_webhook_deliveries_total", "outcome" => "delivered").increment(1);
@@ -231,9 +323,11 @@ async fn send(client: &reqwest::Client, c: &Claimed, settings: WebhookSettings) 
             return Attempt::Delivered { status_code: r.status().as_u16() };
         }
         Ok(r) => (Some(r.status().as_u16()), format!("the receiver answered {}", r.status())),
-        Err(e) if e.is_timeout() => (None, format!("no answer within {} s", settings.timeout.as_secs())),
-        Err(e) if e.is_connect() => (None, "could not connect to the receiver".to_owned()),
-        Err(_) => (None, "the request to the receiver failed".to_owned()),
+        Err(why) => {
+            // The cause is for our logs only (it never names the address).
+            tracing::info!(delivery_id = d.id, cause = %why, "webhook delivery got no answer");
+            (None, DELIVERY_FAILED.to_owned())
+        }
     };
     let attempts = d.attempts as u32 + 1;
     let wait = backoff(settings.retry_base, attempts, rand::rng().random_range(-1.0..=1.0));

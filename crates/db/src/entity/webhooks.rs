@@ -7,7 +7,8 @@ pub struct Model {
     pub id: Uuid,
     pub user_id: Uuid,
     pub url: String,
-    /// The signing secret: kept as is, since every delivery is signed with it.
+    /// The signing secret, sealed for `webhook:<id>` (rows of older versions hold it raw until
+    /// the dispatcher seals them at start).
     pub secret: String,
     /// Job events with a greater id are delivered.
     pub after_event_id: i64,

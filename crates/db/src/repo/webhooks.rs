@@ -29,8 +29,9 @@ pub mod status {
     pub const FAILED: &str = "failed";
 }
 
-/// Registers `url` for the user's job events from now on.
-pub async fn create(db: &Db, user_id: Uuid, url: &str, secret: &str, now: i64) -> Result<Webhook, DbError> {
+/// Registers `url` as webhook `id` for the user's job events from now on. `secret` is stored as
+/// given: the caller seals it (the id is part of the seal's context, hence chosen by the caller).
+pub async fn create(db: &Db, id: Uuid, user_id: Uuid, url: &str, secret: &str, now: i64) -> Result<Webhook, DbError> {
     let c = db.conn();
     let backend = c.get_database_backend();
     let row =
@@ -40,7 +41,7 @@ pub async fn create(db: &Db, user_id: Uuid, url: &str, secret: &str, now: i64) -
         None => 0,
     };
     let m = webhooks::ActiveModel {
-        id: Set(Uuid::new_v4()),
+        id: Set(id),
         user_id: Set(user_id),
         url: Set(url.to_owned()),
         secret: Set(secret.to_owned()),
@@ -88,6 +89,28 @@ pub async fn delete_for_user(c: &impl ConnectionTrait, user_id: Uuid) -> Result<
     webhook_deliveries::Entity::delete_many().filter(webhook_deliveries::Column::UserId.eq(user_id)).exec(c).await?;
     webhooks::Entity::delete_many().filter(webhooks::Column::UserId.eq(user_id)).exec(c).await?;
     Ok(())
+}
+
+/// Every webhook's id and stored secret (to seal those kept in the clear by older versions).
+pub async fn secrets(db: &Db) -> Result<Vec<(Uuid, String)>, DbError> {
+    Ok(webhooks::Entity::find()
+        .select_only()
+        .column(webhooks::Column::Id)
+        .column(webhooks::Column::Secret)
+        .into_tuple()
+        .all(db.conn())
+        .await?)
+}
+
+/// Replaces webhook `id`'s secret by `new` if it is still `old`. Returns whether it was.
+pub async fn replace_secret(db: &Db, id: Uuid, old: &str, new: &str) -> Result<bool, DbError> {
+    let res = webhooks::Entity::update_many()
+        .col_expr(webhooks::Column::Secret, sea_orm::sea_query::Expr::value(new.to_owned()))
+        .filter(webhooks::Column::Id.eq(id))
+        .filter(webhooks::Column::Secret.eq(old))
+        .exec(db.conn())
+        .await?;
+    Ok(res.rows_affected == 1)
 }
 
 /// A job event that a webhook has not been given yet.
