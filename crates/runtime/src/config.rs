@@ -94,6 +94,16 @@ pub struct Config {
     pub access_token_ttl: Duration,
     /// Refresh token lifetime (`GLIMVID_REFRESH_TOKEN_TTL_S`).
     pub refresh_token_ttl: Duration,
+    /// Password hashes (scrypt, 128 MiB each) running at once in this process
+    /// (`GLIMVID_PASSWORD_HASH_CONCURRENCY`). Unset: `password_hash_memory_mb` / 128, at least 1.
+    /// Bounded because a burst of logins would otherwise allocate 128 MiB per request.
+    pub password_hash_concurrency: Option<usize>,
+    /// Memory the password hashes of this process may use together, MiB
+    /// (`GLIMVID_PASSWORD_HASH_MEMORY_MB`); sizes the pool when no concurrency is given.
+    pub password_hash_memory_mb: u64,
+    /// How long a request waits for a free hashing slot before it is answered 503 with
+    /// `Retry-After` (`GLIMVID_PASSWORD_HASH_WAIT_MS`).
+    pub password_hash_wait: Duration,
     /// Tasks a worker runs at once per stage (`GLIMVID_WORKER_CONCURRENCY`).
     pub worker_concurrency: usize,
     /// Deliveries of one task before it is dead-lettered (`GLIMVID_TASK_MAX_ATTEMPTS`).
@@ -248,6 +258,9 @@ impl Default for Config {
             max_photo_pixels: 40_000_000,
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
+            password_hash_concurrency: None,
+            password_hash_memory_mb: DEFAULT_PASSWORD_HASH_MEMORY_MB,
+            password_hash_wait: Duration::from_millis(2000),
             worker_concurrency: 1,
             task_max_attempts: 5,
             log_json: false,
@@ -272,7 +285,25 @@ impl Default for Config {
 
 /// Every setting's variable name. The TOML file uses the same names in lower case without the
 /// prefix (`http_addr = "0.0.0.0:8080"`); an unknown key there is an error, not a silent typo.
+/// Two scrypt hashes at the OWASP parameters (128 MiB each).
+pub const DEFAULT_PASSWORD_HASH_MEMORY_MB: u64 = 256;
+
+/// Memory one scrypt hash takes at N=2^17, r=8 (128 · r · N bytes).
+pub const SCRYPT_MEMORY_MB: u64 = 128;
+
+impl Config {
+    /// Hashing slots of the password pool: the explicit concurrency, or what the memory budget
+    /// allows, never fewer than one.
+    pub fn password_hash_slots(&self) -> usize {
+        self.password_hash_concurrency
+            .unwrap_or_else(|| (self.password_hash_memory_mb / SCRYPT_MEMORY_MB).max(1) as usize)
+    }
+}
+
 const KNOWN: &[&str] = &[
+    "PASSWORD_HASH_CONCURRENCY",
+    "PASSWORD_HASH_MEMORY_MB",
+    "PASSWORD_HASH_WAIT_MS",
     "HTTP_ADDR",
     "GRPC_ADDR",
     "OPS_ADDR",
@@ -420,6 +451,15 @@ impl Config {
         }
         if let Some(v) = get("GLIMVID_REFRESH_TOKEN_TTL_S") {
             c.refresh_token_ttl = Duration::from_secs(parse("GLIMVID_REFRESH_TOKEN_TTL_S", &v)?);
+        }
+        if let Some(v) = get("GLIMVID_PASSWORD_HASH_CONCURRENCY") {
+            c.password_hash_concurrency = Some(parse::<usize>("GLIMVID_PASSWORD_HASH_CONCURRENCY", &v)?.clamp(1, 1024));
+        }
+        if let Some(v) = get("GLIMVID_PASSWORD_HASH_MEMORY_MB") {
+            c.password_hash_memory_mb = parse("GLIMVID_PASSWORD_HASH_MEMORY_MB", &v)?;
+        }
+        if let Some(v) = get("GLIMVID_PASSWORD_HASH_WAIT_MS") {
+            c.password_hash_wait = Duration::from_millis(parse("GLIMVID_PASSWORD_HASH_WAIT_MS", &v)?);
         }
         if let Some(v) = get("GLIMVID_WORKER_CONCURRENCY") {
             c.worker_concurrency = parse::<usize>("GLIMVID_WORKER_CONCURRENCY", &v)?.clamp(1, 64);
@@ -588,6 +628,25 @@ mod tests {
             let e = Config::from_vars(vars(&[("GLIMVID_WEBHOOK_ALLOWED_NETWORKS", bad)])).unwrap_err();
             assert!(e.to_string().starts_with("GLIMVID_WEBHOOK_ALLOWED_NETWORKS"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn password_hash_pool_is_sized_by_concurrency_or_memory() {
+        let c = Config::from_vars(vars(&[])).unwrap();
+        assert_eq!(c.password_hash_slots(), 2);
+        assert_eq!(c.password_hash_wait, Duration::from_millis(2000));
+        let c = Config::from_vars(vars(&[("GLIMVID_PASSWORD_HASH_MEMORY_MB", "1024")])).unwrap();
+        assert_eq!(c.password_hash_slots(), 8);
+        let c = Config::from_vars(vars(&[("GLIMVID_PASSWORD_HASH_MEMORY_MB", "64")])).unwrap();
+        assert_eq!(c.password_hash_slots(), 1);
+        let c = Config::from_vars(vars(&[
+            ("GLIMVID_PASSWORD_HASH_CONCURRENCY", "3"),
+            ("GLIMVID_PASSWORD_HASH_MEMORY_MB", "1024"),
+            ("GLIMVID_PASSWORD_HASH_WAIT_MS", "50"),
+        ]))
+        .unwrap();
+        assert_eq!(c.password_hash_slots(), 3);
+        assert_eq!(c.password_hash_wait, Duration::from_millis(50));
     }
 
     #[test]

@@ -15,6 +15,8 @@ use glimvid_db::{
 };
 use glimvid_domain::{DomainError, ErrorCode, Language};
 use tokio::sync::RwLock;
+
+use crate::password_pool::PasswordPool;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Copy)]
@@ -22,6 +24,10 @@ pub struct AuthSettings {
     pub free_trials: i64,
     pub access_ttl: Duration,
     pub refresh_ttl: Duration,
+    /// Password hashes that may run at once (see [`PasswordPool`]).
+    pub password_hash_slots: usize,
+    /// How long a login or registration waits for a hashing slot before it is refused as busy.
+    pub password_hash_wait: Duration,
 }
 
 /// The account as clients see it.
@@ -50,6 +56,8 @@ pub struct AuthApp {
     keys: RwLock<Arc<KeySet>>,
     /// Where the user's objects live: account deletion removes them.
     blob: Option<Arc<dyn BlobStore>>,
+    /// Every password hash and verification of this process runs here, bounded.
+    pool: PasswordPool,
 }
 
 /// An API key as its owner sees it (never the secret, except once at creation).
@@ -105,7 +113,8 @@ impl AuthApp {
         let keys = Self::load_keys(&db).await?;
         // Warm the dummy hash now so that the first unknown-email login is not faster.
         tokio::task::spawn_blocking(password::dummy_hash).await.ok();
-        Ok(Self { db, settings, keys: RwLock::new(Arc::new(keys)), blob: None })
+        let pool = PasswordPool::new(settings.password_hash_slots, settings.password_hash_wait);
+        Ok(Self { db, settings, keys: RwLock::new(Arc::new(keys)), blob: None, pool })
     }
 
     /// The object store holding users' uploads and outputs (needed for account deletion).
@@ -170,7 +179,7 @@ impl AuthApp {
                 "you must confirm that you are 16 or over to use Glimvid",
             ));
         }
-        let hash = hash_off_executor(password_plain.to_owned()).await?;
+        let hash = self.hash(password_plain.to_owned()).await?;
         let user = users::create_user(
             &self.db,
             NewUser { email: &email, password_hash: &hash, language: language.as_str() },
@@ -191,10 +200,8 @@ impl AuthApp {
         let stored =
             live.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| password::dummy_hash().to_owned());
         let pw = password_plain.to_owned();
-        let check = tokio::task::spawn_blocking(move || password::verify_password(&pw, &stored))
-            .await
-            .map_err(|_| DomainError::new(ErrorCode::Internal, "password check failed"))?
-            .unwrap_or(PasswordCheck::Mismatch);
+        let check =
+            self.pool.run(move || password::verify_password(&pw, &stored)).await?.unwrap_or(PasswordCheck::Mismatch);
         let Some(user) = live.clone().filter(|_| check.is_match()) else {
             // The owner sees failed attempts on their account in their usage log.
             let owner = live.map(|u| u.id);
@@ -203,7 +210,7 @@ impl AuthApp {
         };
         self.note_usage(Some(user.id), client_ip, action::LOGIN, "/api/v1/auth/login", 200).await;
         if check == PasswordCheck::MatchNeedsRehash {
-            let fresh = hash_off_executor(password_plain.to_owned()).await?;
+            let fresh = self.hash(password_plain.to_owned()).await?;
             users::set_password_hash(&self.db, user.id, &fresh).await.map_err(db_err)?;
             tracing::info!(user_id = %user.id, "password re-hashed with current parameters");
         }
@@ -340,6 +347,15 @@ impl AuthApp {
         })
     }
 
+    /// scrypt at N=2^17 costs ~0.1–0.3 s of CPU and 128 MiB: run it in the bounded pool, never
+    /// on the executor.
+    async fn hash(&self, plain: String) -> Result<String, DomainError> {
+        self.pool
+            .run(move || password::hash_password(&plain))
+            .await?
+            .map_err(|_| DomainError::new(ErrorCode::Internal, "password hashing failed"))
+    }
+
     async fn access_token(&self, user_id: Uuid) -> String {
         self.keys.read().await.sign(user_id, now_ms() / 1000, self.settings.access_ttl.as_secs() as i64)
     }
@@ -365,12 +381,4 @@ impl AuthApp {
             account,
         })
     }
-}
-
-/// scrypt at N=2^17 costs ~0.1–0.3 s of CPU: run it on the blocking pool, never on the executor.
-async fn hash_off_executor(plain: String) -> Result<String, DomainError> {
-    tokio::task::spawn_blocking(move || password::hash_password(&plain))
-        .await
-        .map_err(|_| DomainError::new(ErrorCode::Internal, "password hashing failed"))?
-        .map_err(|_| DomainError::new(ErrorCode::Internal, "password hashing failed"))
 }

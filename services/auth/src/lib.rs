@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod grpc;
+pub mod password_pool;
 
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use glimvid_runtime::{RequireServiceToken, ServiceKey, Shutdown, TlsSettings};
 use tokio::net::TcpListener;
 
 pub use app::{AuthApp, AuthSettings};
+pub use password_pool::PasswordPool;
 
 /// Serves the auth gRPC API (with health and reflection) on `listener` until shutdown, over TLS
 /// when `tls` serves a certificate. Every call but health needs a service token signed with

@@ -12,7 +12,13 @@ use glimvid_db::{
 use glimvid_domain::ErrorCode;
 
 fn settings() -> AuthSettings {
-    AuthSettings { free_trials: 1, access_ttl: Duration::from_secs(60), refresh_ttl: Duration::from_secs(3600) }
+    AuthSettings {
+        free_trials: 1,
+        access_ttl: Duration::from_secs(60),
+        refresh_ttl: Duration::from_secs(3600),
+        password_hash_slots: 2,
+        password_hash_wait: Duration::from_secs(30),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

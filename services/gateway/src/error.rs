@@ -175,6 +175,12 @@ impl ResponseError for ApiError {
                 actix_web::http::header::HeaderValue::from_static("Bearer"),
             );
         }
+        // Every 503 is momentary (a full password-hashing pool, a backend that is down): tell
+        // clients when to come back instead of letting them retry in a tight loop.
+        if self.0.code == ErrorCode::Unavailable {
+            resp.headers_mut()
+                .insert(actix_web::http::header::RETRY_AFTER, actix_web::http::header::HeaderValue::from_static("2"));
+        }
         resp
     }
 }

@@ -87,6 +87,8 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
                 free_trials: cfg.free_trials,
                 access_ttl: cfg.access_token_ttl,
                 refresh_ttl: cfg.refresh_token_ttl,
+                password_hash_slots: cfg.password_hash_slots(),
+                password_hash_wait: cfg.password_hash_wait,
             },
         )
         .await?
