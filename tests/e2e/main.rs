@@ -20,6 +20,7 @@ mod providers;
 mod render;
 mod review;
 mod security_grpc;
+mod security_streams;
 mod tls;
 mod videos_api;
 mod webhooks;
