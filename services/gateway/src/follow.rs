@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use futures::Stream;
 use glimvid_db::repo::jobs::{self, JobEvent};
 use glimvid_domain::{DomainError, ErrorCode, JobStatus};
@@ -19,9 +21,16 @@ pub enum Followed {
     Idle,
 }
 
+/// The first wait after an empty poll; each further empty poll doubles it up to `POLL_MAX`, so a
+/// quiet stream costs about one read a second instead of four.
 const POLL: Duration = Duration::from_millis(250);
-/// `Idle` after this many empty polls (15 s).
-const IDLE_EVERY: u32 = 60;
+const POLL_MAX: Duration = Duration::from_secs(2);
+/// `Idle` (an SSE keep-alive) after this long without an event.
+const IDLE_EVERY: Duration = Duration::from_secs(15);
+/// No stream outlives this: a client that still wants events reconnects with its last event id.
+const STREAM_MAX: Duration = Duration::from_secs(3600);
+/// A job awaiting review may wait for days: its stream ends after this long without an event.
+const STREAM_IDLE: Duration = Duration::from_secs(600);
 
 /// Whether `e` ends the job (its last event).
 pub fn is_final(e: &JobEvent) -> bool {
@@ -29,16 +38,31 @@ pub fn is_final(e: &JobEvent) -> bool {
 }
 
 /// The events of `job_id` after event id `after`, until the job's final event (included), the
-/// job's deletion, or an error (yielded once, then the end).
+/// job's end when `after` is already past its final event (a resumed stream), the job's
+/// deletion, `STREAM_MAX`, `STREAM_IDLE` without an event while the job awaits review, or an
+/// error (yielded once, then the end).
 pub fn events(state: SharedState, job_id: Uuid, after: i64) -> impl Stream<Item = Result<Followed, ApiError>> {
     struct Cursor {
         state: SharedState,
         after: i64,
         done: bool,
-        idle: u32,
+        wait: Duration,
+        started: Instant,
+        last_event: Instant,
+        last_idle: Instant,
         buffered: std::collections::VecDeque<JobEvent>,
     }
-    let cursor = Cursor { state, after, done: false, idle: 0, buffered: Default::default() };
+    let now = Instant::now();
+    let cursor = Cursor {
+        state,
+        after,
+        done: false,
+        wait: POLL,
+        started: now,
+        last_event: now,
+        last_idle: now,
+        buffered: Default::default(),
+    };
     futures::stream::unfold(cursor, move |mut c| async move {
         loop {
             if let Some(e) = c.buffered.pop_front() {
@@ -62,19 +86,31 @@ pub fn events(state: SharedState, job_id: Uuid, after: i64) -> impl Stream<Item 
             };
             if let Some(last) = batch.last() {
                 c.after = last.id;
-                c.idle = 0;
+                c.wait = POLL;
+                c.last_event = Instant::now();
+                c.last_idle = c.last_event;
                 c.buffered.extend(batch);
                 continue;
             }
-            c.idle += 1;
-            // The job may have been deleted: end the stream then.
-            if c.idle % 20 == 0 && jobs::get(&c.state.backends.db, job_id).await.is_err() {
+            if c.started.elapsed() >= STREAM_MAX {
                 return None;
             }
-            if c.idle % IDLE_EVERY == 0 {
+            // Nothing after `after`: the job may have been deleted, or have ended before this
+            // (resumed) stream began, so its final event is behind the cursor; either ends it.
+            match jobs::get(&c.state.backends.db, job_id).await {
+                Err(_) => return None,
+                Ok(v) => match v.job.status.parse::<JobStatus>() {
+                    Ok(s) if s.is_final() => return None,
+                    Ok(JobStatus::AwaitingReview) if c.last_event.elapsed() >= STREAM_IDLE => return None,
+                    _ => {}
+                },
+            }
+            if c.last_idle.elapsed() >= IDLE_EVERY {
+                c.last_idle = Instant::now();
                 return Some((Ok(Followed::Idle), c));
             }
-            tokio::time::sleep(POLL).await;
+            tokio::time::sleep(c.wait).await;
+            c.wait = (c.wait * 2).min(POLL_MAX);
         }
     })
 }
