@@ -68,18 +68,7 @@ async fn internal_addresses_are_refused_at_registration_on_rest_and_grpc() {
     assert!(hooks(&app, t).await.is_empty(), "a refused webhook was created");
 
     // The same rule over gRPC.
-    let key: Value = app
-        .client
-        .post(app.url("/api/v1/account/api-keys"))
-        .bearer_auth(t)
-        .json(&json!({"name": "partner", "scopes": ["videos:read", "videos:write"], "current_password": user.password}))
-        .send()
-        .await
-        .expect("POST api-keys")
-        .json()
-        .await
-        .expect("key JSON");
-    let key = key["key"].as_str().expect("key").to_owned();
+    let key = crate::partner_grpc::api_key(&app, t, &["videos:read", "videos:write"]).await;
     let mut c = VideoJobServiceClient::connect(app.grpc_address.clone()).await.expect("gRPC connect");
     for url in ["http://169.254.169.254/", "http://[::1]:5672/", "http://localhost:6379/"] {
         let mut req = Request::new(pb::CreateWebhookRequest { url: url.into() });
