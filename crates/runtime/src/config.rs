@@ -125,6 +125,14 @@ pub struct Config {
     /// Free trial uses per client IP per UTC day, on top of the per-account trials
     /// (`GLIMVID_TRIALS_PER_IP_PER_DAY`; 0 = no limit).
     pub trials_per_ip_per_day: u32,
+    /// The longest a job's event stream stays open (`GLIMVID_STREAM_MAX_S`, an hour).
+    pub stream_max: Duration,
+    /// A stream of a job awaiting review ends after this long without an event
+    /// (`GLIMVID_STREAM_IDLE_S`, ten minutes).
+    pub stream_idle: Duration,
+    /// Event streams (SSE and `WatchVideoJob`) one account may have open at once in a process
+    /// (`GLIMVID_MAX_STREAMS_PER_ACCOUNT`; 0 = no limit).
+    pub max_streams_per_account: u32,
     /// HMAC secret of the payment provider's webhook (`GLIMVID_BILLING_WEBHOOK_SECRET`); unset →
     /// the webhook refuses every event.
     pub billing_webhook_secret: Option<Secret>,
@@ -271,6 +279,9 @@ impl Default for Config {
             rate_limit_submit: RateRule { limit: 30, window: Duration::from_secs(60) },
             max_jobs_in_flight: 5,
             trials_per_ip_per_day: 3,
+            stream_max: Duration::from_secs(3600),
+            stream_idle: Duration::from_secs(600),
+            max_streams_per_account: 5,
             billing_webhook_secret: None,
             webhook_retry_base: Duration::from_secs(10),
             webhook_timeout: Duration::from_secs(10),
@@ -340,6 +351,9 @@ const KNOWN: &[&str] = &[
     "RATE_LIMIT_SUBMIT",
     "MAX_JOBS_IN_FLIGHT",
     "TRIALS_PER_IP_PER_DAY",
+    "STREAM_MAX_S",
+    "STREAM_IDLE_S",
+    "MAX_STREAMS_PER_ACCOUNT",
     "BILLING_WEBHOOK_SECRET",
     // partner webhooks
     "WEBHOOK_RETRY_BASE_S",
@@ -502,6 +516,15 @@ impl Config {
         if let Some(v) = get("GLIMVID_TRIALS_PER_IP_PER_DAY") {
             c.trials_per_ip_per_day = parse("GLIMVID_TRIALS_PER_IP_PER_DAY", &v)?;
         }
+        if let Some(v) = get("GLIMVID_STREAM_MAX_S") {
+            c.stream_max = Duration::from_secs(parse::<u64>("GLIMVID_STREAM_MAX_S", &v)?.max(1));
+        }
+        if let Some(v) = get("GLIMVID_STREAM_IDLE_S") {
+            c.stream_idle = Duration::from_secs(parse::<u64>("GLIMVID_STREAM_IDLE_S", &v)?.max(1));
+        }
+        if let Some(v) = get("GLIMVID_MAX_STREAMS_PER_ACCOUNT") {
+            c.max_streams_per_account = parse("GLIMVID_MAX_STREAMS_PER_ACCOUNT", &v)?;
+        }
         // partner webhooks
         if let Some(v) = get("GLIMVID_WEBHOOK_RETRY_BASE_S") {
             c.webhook_retry_base =
@@ -647,6 +670,20 @@ mod tests {
         .unwrap();
         assert_eq!(c.password_hash_slots(), 3);
         assert_eq!(c.password_hash_wait, Duration::from_millis(50));
+    }
+
+    #[test]
+    fn stream_limits_parse() {
+        let d = Config::from_vars(vars(&[])).unwrap();
+        assert_eq!((d.stream_max.as_secs(), d.stream_idle.as_secs(), d.max_streams_per_account), (3600, 600, 5));
+        let c = Config::from_vars(vars(&[
+            ("GLIMVID_STREAM_MAX_S", "60"),
+            ("GLIMVID_STREAM_IDLE_S", "2"),
+            ("GLIMVID_MAX_STREAMS_PER_ACCOUNT", "0"),
+        ]))
+        .unwrap();
+        assert_eq!((c.stream_max.as_secs(), c.stream_idle.as_secs(), c.max_streams_per_account), (60, 2, 0));
+        assert!(Config::from_vars(vars(&[("GLIMVID_STREAM_IDLE_S", "soon")])).is_err());
     }
 
     #[test]

@@ -181,6 +181,11 @@ impl ResponseError for ApiError {
             resp.headers_mut()
                 .insert(actix_web::http::header::RETRY_AFTER, actix_web::http::header::HeaderValue::from_static("2"));
         }
+        // A 429 that the rate limiter did not annotate (a cap on open streams): a short wait.
+        if self.0.code == ErrorCode::RateLimited && !resp.headers().contains_key(actix_web::http::header::RETRY_AFTER) {
+            resp.headers_mut()
+                .insert(actix_web::http::header::RETRY_AFTER, actix_web::http::header::HeaderValue::from_static("5"));
+        }
         resp
     }
 }

@@ -27,10 +27,58 @@ const POLL: Duration = Duration::from_millis(250);
 const POLL_MAX: Duration = Duration::from_secs(2);
 /// `Idle` (an SSE keep-alive) after this long without an event.
 const IDLE_EVERY: Duration = Duration::from_secs(15);
-/// No stream outlives this: a client that still wants events reconnects with its last event id.
-const STREAM_MAX: Duration = Duration::from_secs(3600);
-/// A job awaiting review may wait for days: its stream ends after this long without an event.
-const STREAM_IDLE: Duration = Duration::from_secs(600);
+// No stream outlives `GLIMVID_STREAM_MAX_S`: a client that still wants events reconnects with
+// its last event id. A job awaiting review may wait for days: its stream ends after
+// `GLIMVID_STREAM_IDLE_S` without an event.
+
+/// The event streams each account has open in this process, so that one account cannot hold
+/// more than `GLIMVID_MAX_STREAMS_PER_ACCOUNT` database pollers.
+#[derive(Debug, Default)]
+pub struct StreamSlots {
+    open: std::sync::Mutex<std::collections::HashMap<Uuid, u32>>,
+}
+
+/// One open stream of an account; dropped with the stream (its end, or the client going away).
+#[derive(Debug)]
+pub struct StreamSlot {
+    slots: std::sync::Arc<StreamSlots>,
+    user_id: Uuid,
+}
+
+impl StreamSlots {
+    /// A slot for one more stream of `user_id`, or 429 when the account has `max` open (0 = no
+    /// limit).
+    pub fn open(self: &std::sync::Arc<Self>, user_id: Uuid, max: u32) -> Result<StreamSlot, ApiError> {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let n = open.entry(user_id).or_insert(0);
+        if max > 0 && *n >= max {
+            return Err(DomainError::new(
+                ErrorCode::RateLimited,
+                format!("at most {max} event streams may be open at once per account; close one first"),
+            )
+            .into());
+        }
+        *n += 1;
+        Ok(StreamSlot { slots: self.clone(), user_id })
+    }
+
+    /// Streams `user_id` has open.
+    pub fn count(&self, user_id: Uuid) -> u32 {
+        self.open.lock().unwrap_or_else(|p| p.into_inner()).get(&user_id).copied().unwrap_or(0)
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.slots.open.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = open.get_mut(&self.user_id) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.user_id);
+            }
+        }
+    }
+}
 
 /// Whether `e` ends the job (its last event).
 pub fn is_final(e: &JobEvent) -> bool {
@@ -39,10 +87,16 @@ pub fn is_final(e: &JobEvent) -> bool {
 
 /// The events of `job_id` after event id `after`, until the job's final event (included), the
 /// job's end when `after` is already past its final event (a resumed stream), the job's
-/// deletion, `STREAM_MAX`, `STREAM_IDLE` without an event while the job awaits review, or an
-/// error (yielded once, then the end).
-pub fn events(state: SharedState, job_id: Uuid, after: i64) -> impl Stream<Item = Result<Followed, ApiError>> {
+/// deletion, the stream maximum, the idle limit while the job awaits review, or an error
+/// (yielded once, then the end). `slot` is held for as long as the stream lives.
+pub fn events(
+    state: SharedState,
+    job_id: Uuid,
+    after: i64,
+    slot: StreamSlot,
+) -> impl Stream<Item = Result<Followed, ApiError>> {
     struct Cursor {
+        _slot: StreamSlot,
         state: SharedState,
         after: i64,
         done: bool,
@@ -54,6 +108,7 @@ pub fn events(state: SharedState, job_id: Uuid, after: i64) -> impl Stream<Item 
     }
     let now = Instant::now();
     let cursor = Cursor {
+        _slot: slot,
         state,
         after,
         done: false,
@@ -92,7 +147,7 @@ pub fn events(state: SharedState, job_id: Uuid, after: i64) -> impl Stream<Item 
                 c.buffered.extend(batch);
                 continue;
             }
-            if c.started.elapsed() >= STREAM_MAX {
+            if c.started.elapsed() >= c.state.settings.accounts.stream_max {
                 return None;
             }
             // Nothing after `after`: the job may have been deleted, or have ended before this
@@ -101,7 +156,11 @@ pub fn events(state: SharedState, job_id: Uuid, after: i64) -> impl Stream<Item 
                 Err(_) => return None,
                 Ok(v) => match v.job.status.parse::<JobStatus>() {
                     Ok(s) if s.is_final() => return None,
-                    Ok(JobStatus::AwaitingReview) if c.last_event.elapsed() >= STREAM_IDLE => return None,
+                    Ok(JobStatus::AwaitingReview)
+                        if c.last_event.elapsed() >= c.state.settings.accounts.stream_idle =>
+                    {
+                        return None;
+                    }
                     _ => {}
                 },
             }

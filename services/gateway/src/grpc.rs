@@ -327,16 +327,20 @@ impl VideoJobService for VideoJobGrpc {
             if r.after_event_id < 0 {
                 return Err(DomainError::invalid("after_event_id", "after_event_id must be 0 or more").into());
             }
-            videos::get(&self.state, user_id, &r.id).await
+            let view = videos::get(&self.state, user_id, &r.id).await?;
+            let slot = self.state.streams.open(user_id, self.state.settings.accounts.max_streams_per_account)?;
+            Ok((view, slot))
         })
         .await?;
-        let events = follow::events(self.state.clone(), view.job.id, r.after_event_id).filter_map(|f| async move {
-            match f {
-                Ok(Followed::Event(e)) => Some(Ok(event(&e))),
-                Ok(Followed::Idle) => None,
-                Err(e) => Some(Err(status(e))),
-            }
-        });
+        let (view, slot) = view;
+        let events =
+            follow::events(self.state.clone(), view.job.id, r.after_event_id, slot).filter_map(|f| async move {
+                match f {
+                    Ok(Followed::Event(e)) => Some(Ok(event(&e))),
+                    Ok(Followed::Idle) => None,
+                    Err(e) => Some(Err(status(e))),
+                }
+            });
         let stream: EventStream = match deadline(&md) {
             Some(d) => {
                 let end = tokio::time::Instant::now() + d;

@@ -164,6 +164,7 @@ pub fn state(
         keys: Default::default(),
         public_base,
         settings,
+        streams: Default::default(),
         metrics: glimvid_runtime::telemetry::metrics(),
     })
 }

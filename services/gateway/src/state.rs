@@ -22,6 +22,12 @@ pub struct AccountSettings {
     pub max_jobs_in_flight: u32,
     /// 0 = no limit.
     pub trials_per_ip_per_day: u32,
+    /// The longest an event stream stays open.
+    pub stream_max: std::time::Duration,
+    /// How long a stream of a job awaiting review waits for an event before it ends.
+    pub stream_idle: std::time::Duration,
+    /// Event streams an account may have open at once; 0 = no limit.
+    pub max_streams_per_account: u32,
     pub billing_webhook_secret: Option<glimvid_runtime::Secret>,
 }
 
@@ -34,6 +40,9 @@ impl AccountSettings {
             rate_limit_submit: c.rate_limit_submit,
             max_jobs_in_flight: c.max_jobs_in_flight,
             trials_per_ip_per_day: c.trials_per_ip_per_day,
+            stream_max: c.stream_max,
+            stream_idle: c.stream_idle,
+            max_streams_per_account: c.max_streams_per_account,
             billing_webhook_secret: c.billing_webhook_secret.clone(),
         }
     }
@@ -75,6 +84,8 @@ pub struct GatewayState {
     /// How public links begin, e.g. `https://glimvid.com`.
     pub public_base: String,
     pub settings: GatewaySettings,
+    /// The event streams open per account in this process.
+    pub streams: Arc<crate::follow::StreamSlots>,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
 }
 

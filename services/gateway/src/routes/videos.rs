@@ -303,6 +303,7 @@ pub async fn asset(
             (schema `#/components/schemas/Event`); the stream ends after the job's final status", content_type = "text/event-stream", body = String),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such job of this user", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "The account has `GLIMVID_MAX_STREAMS_PER_ACCOUNT` streams open", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 pub async fn events(
@@ -319,7 +320,8 @@ pub async fn events(
         .and_then(|v| v.to_str().ok())
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(0);
-    let stream = crate::follow::events(state.get_ref().clone(), job_id, after).map(|f| {
+    let slot = state.streams.open(user.user_id, state.settings.accounts.max_streams_per_account)?;
+    let stream = crate::follow::events(state.get_ref().clone(), job_id, after, slot).map(|f| {
         Ok::<Bytes, actix_web::Error>(match f {
             Ok(Followed::Event(e)) => {
                 let data = serde_json::to_string(&event_json(&e)).unwrap_or_default();
