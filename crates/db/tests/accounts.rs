@@ -67,7 +67,7 @@ where
 async fn free_trials_are_capped_per_ip_per_day_and_credits_still_pay() {
     each_backend(|db| async move {
         let ip = format!("198.51.100.{}", rand_octet());
-        let adm = Admission { client_ip: Some(ip.clone()), trials_per_ip_per_day: Some(2), max_in_flight: None };
+        let adm = Admission { client_ip: Some(ip.clone()), trials_per_ip_per_day: Some(2), ..Admission::default() };
         // Three accounts with a trial each, one network: two trials pass.
         let (a, b, c) = (user(&db, 1).await, user(&db, 1).await, user(&db, 1).await);
         jobs::create_with(&db, new_job(a), &adm).await.unwrap();

@@ -274,7 +274,7 @@ async fn cancel_gives_back_exactly_what_was_paid() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn jobs_awaiting_review_are_not_in_flight_but_their_render_is() {
+async fn jobs_awaiting_review_count_in_flight_and_their_render_keeps_their_place() {
     each_backend(|db| async move {
         let u = user(&db, 5).await;
         let adm = Admission { max_in_flight: Some(1), ..Admission::default() };
@@ -282,15 +282,43 @@ async fn jobs_awaiting_review_are_not_in_flight_but_their_render_is() {
         let busy = jobs::create_with(&db, review_job(u), &adm).await;
         assert!(matches!(busy, Err(DbError::RateLimited { .. })), "script and enhance are in flight: {busy:?}");
         finish_script_and_enhance(&db, first).await;
-        // Waiting for its owner, the job holds no worker: another may start.
-        let second = jobs::create_with(&db, common::new_job(u), &adm).await.unwrap().job.id;
-        let r = jobs::request_render(&db, u, first, &adm, render_task()).await;
-        assert!(matches!(r, Err(DbError::RateLimited { .. })), "the render would be one too many: {r:?}");
-        assert_eq!(status(&db, first).await, "awaiting_review");
-        assert_eq!(credits::reserved_by_job(db.conn(), first).await.unwrap(), None, "a refused render charged");
-        jobs::cancel(&db, u, second).await.unwrap();
+        // Waiting for its owner, the job still holds the account's place: review jobs cannot
+        // pile up for free.
+        let blocked = jobs::create_with(&db, common::new_job(u), &adm).await;
+        assert!(matches!(blocked, Err(DbError::RateLimited { .. })), "a job awaiting review is in flight: {blocked:?}");
+        // Its render takes the place it already holds.
         jobs::request_render(&db, u, first, &adm, render_task()).await.unwrap();
         assert_eq!(status(&db, first).await, "queued");
+        let still = jobs::create_with(&db, common::new_job(u), &adm).await;
+        assert!(matches!(still, Err(DbError::RateLimited { .. })), "{still:?}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn review_jobs_have_a_daily_allowance_per_network_and_per_account() {
+    each_backend(|db| async move {
+        let (u, v) = (user(&db, 5).await, user(&db, 5).await);
+        let net = |ip: &str| Admission { client_ip: Some(ip.into()), reviews_per_day: Some(2), ..Admission::default() };
+        for _ in 0..2 {
+            jobs::create_with(&db, review_job(u), &net("198.51.100.9")).await.unwrap();
+        }
+        match jobs::create_with(&db, review_job(u), &net("198.51.100.9")).await {
+            Err(DbError::RateLimited { limit, retry_after_s, .. }) => {
+                assert_eq!(limit, 2);
+                assert!((1..=86_400).contains(&retry_after_s), "until midnight UTC: {retry_after_s}");
+            }
+            other => panic!("a third review job the same day: {other:?}"),
+        }
+        // The allowance is for review jobs only: a paid job goes through.
+        jobs::create_with(&db, common::new_job(u), &net("198.51.100.9")).await.unwrap();
+        // Another account on the spent network is refused; from another network it is not.
+        let same_net = jobs::create_with(&db, review_job(v), &net("198.51.100.9")).await;
+        assert!(matches!(same_net, Err(DbError::RateLimited { .. })), "{same_net:?}");
+        jobs::create_with(&db, review_job(v), &net("203.0.113.20")).await.unwrap();
+        // The spent account is refused from a fresh network too.
+        let same_account = jobs::create_with(&db, review_job(u), &net("192.0.2.44")).await;
+        assert!(matches!(same_account, Err(DbError::RateLimited { .. })), "{same_account:?}");
     })
     .await;
 }

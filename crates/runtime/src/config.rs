@@ -125,6 +125,9 @@ pub struct Config {
     /// Free trial uses per client IP per UTC day, on top of the per-account trials
     /// (`GLIMVID_TRIALS_PER_IP_PER_DAY`; 0 = no limit).
     pub trials_per_ip_per_day: u32,
+    /// Jobs with review per client network, and per account, per UTC day
+    /// (`GLIMVID_REVIEWS_PER_IP_PER_DAY`; 0 = no limit).
+    pub reviews_per_ip_per_day: u32,
     /// The longest a job's event stream stays open (`GLIMVID_STREAM_MAX_S`, an hour).
     pub stream_max: Duration,
     /// A stream of a job awaiting review ends after this long without an event
@@ -279,6 +282,7 @@ impl Default for Config {
             rate_limit_submit: RateRule { limit: 30, window: Duration::from_secs(60) },
             max_jobs_in_flight: 5,
             trials_per_ip_per_day: 3,
+            reviews_per_ip_per_day: 5,
             stream_max: Duration::from_secs(3600),
             stream_idle: Duration::from_secs(600),
             max_streams_per_account: 5,
@@ -351,6 +355,7 @@ const KNOWN: &[&str] = &[
     "RATE_LIMIT_SUBMIT",
     "MAX_JOBS_IN_FLIGHT",
     "TRIALS_PER_IP_PER_DAY",
+    "REVIEWS_PER_IP_PER_DAY",
     "STREAM_MAX_S",
     "STREAM_IDLE_S",
     "MAX_STREAMS_PER_ACCOUNT",
@@ -516,6 +521,9 @@ impl Config {
         if let Some(v) = get("GLIMVID_TRIALS_PER_IP_PER_DAY") {
             c.trials_per_ip_per_day = parse("GLIMVID_TRIALS_PER_IP_PER_DAY", &v)?;
         }
+        if let Some(v) = get("GLIMVID_REVIEWS_PER_IP_PER_DAY") {
+            c.reviews_per_ip_per_day = parse("GLIMVID_REVIEWS_PER_IP_PER_DAY", &v)?;
+        }
         if let Some(v) = get("GLIMVID_STREAM_MAX_S") {
             c.stream_max = Duration::from_secs(parse::<u64>("GLIMVID_STREAM_MAX_S", &v)?.max(1));
         }
@@ -676,6 +684,7 @@ mod tests {
     fn stream_limits_parse() {
         let d = Config::from_vars(vars(&[])).unwrap();
         assert_eq!((d.stream_max.as_secs(), d.stream_idle.as_secs(), d.max_streams_per_account), (3600, 600, 5));
+        assert_eq!(d.reviews_per_ip_per_day, 5);
         let c = Config::from_vars(vars(&[
             ("GLIMVID_STREAM_MAX_S", "60"),
             ("GLIMVID_STREAM_IDLE_S", "2"),

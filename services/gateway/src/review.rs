@@ -77,6 +77,7 @@ pub async fn request_render(
         client_ip: client_ip.map(|ip| ip.to_string()),
         trials_per_ip_per_day: (acc.trials_per_ip_per_day > 0).then_some(acc.trials_per_ip_per_day),
         max_in_flight: (acc.max_jobs_in_flight > 0).then_some(acc.max_jobs_in_flight),
+        reviews_per_day: (acc.reviews_per_ip_per_day > 0).then_some(acc.reviews_per_ip_per_day),
     };
     let trace = TaskTrace::for_request(&crate::error::current_request_id());
     let task = NewTask { queue: Stage::Render.queue(), payload: encode_task(job_id, Stage::Render, &trace) };

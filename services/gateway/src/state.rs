@@ -22,6 +22,8 @@ pub struct AccountSettings {
     pub max_jobs_in_flight: u32,
     /// 0 = no limit.
     pub trials_per_ip_per_day: u32,
+    /// Review jobs per network and per account per UTC day; 0 = no limit.
+    pub reviews_per_ip_per_day: u32,
     /// The longest an event stream stays open.
     pub stream_max: std::time::Duration,
     /// How long a stream of a job awaiting review waits for an event before it ends.
@@ -40,6 +42,7 @@ impl AccountSettings {
             rate_limit_submit: c.rate_limit_submit,
             max_jobs_in_flight: c.max_jobs_in_flight,
             trials_per_ip_per_day: c.trials_per_ip_per_day,
+            reviews_per_ip_per_day: c.reviews_per_ip_per_day,
             stream_max: c.stream_max,
             stream_idle: c.stream_idle,
             max_streams_per_account: c.max_streams_per_account,

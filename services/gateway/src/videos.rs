@@ -35,6 +35,9 @@ pub async fn create(state: &GatewayState, user_id: Uuid, sub: Submission) -> Res
 
 /// [`create`] for a client at `client_ip`: the account's limit of jobs in flight and the free
 /// trials per IP per day apply, and the usage log records the generation.
+/// The field of the 429 of the daily allowance of review jobs.
+pub const REVIEW_ALLOWANCE_FIELD: &str = "options.review";
+
 pub async fn create_from(
     state: &GatewayState,
     user_id: Uuid,
@@ -132,6 +135,7 @@ pub async fn create_from(
         client_ip: client_ip.map(|ip| ip.to_string()),
         trials_per_ip_per_day: (acc.trials_per_ip_per_day > 0).then_some(acc.trials_per_ip_per_day),
         max_in_flight: (acc.max_jobs_in_flight > 0).then_some(acc.max_jobs_in_flight),
+        reviews_per_day: (acc.reviews_per_ip_per_day > 0).then_some(acc.reviews_per_ip_per_day),
     };
     let created = jobs::create_with(
         &state.backends.db,
@@ -169,6 +173,14 @@ pub async fn create_from(
             let _ = state.backends.blob.delete_prefix(&keys::job_prefix(user_id, job_id.0)).await;
             match e {
                 glimvid_db::DbError::PaymentRequired => Err(no_credits_with_ip_cap(acc.trials_per_ip_per_day)),
+                // The daily allowance of review jobs (a window of a day, not of seconds): the
+                // field tells the route to answer with `Retry-After` until midnight UTC.
+                glimvid_db::DbError::RateLimited { message, retry_after_s, .. } if retry_after_s > 60 => {
+                    Err(ApiError(DomainError {
+                        field: Some(REVIEW_ALLOWANCE_FIELD.into()),
+                        ..DomainError::new(ErrorCode::RateLimited, message)
+                    }))
+                }
                 glimvid_db::DbError::Conflict(_) if sub.idempotency_key.is_some() => {
                     // A concurrent request with the same key won the race: replay its answer.
                     let key = sub.idempotency_key.as_deref().unwrap_or_default();

@@ -94,9 +94,12 @@ pub struct Admission {
     pub client_ip: Option<String>,
     /// Free trial uses per IP address per UTC day; `None` means unlimited.
     pub trials_per_ip_per_day: Option<u32>,
-    /// Jobs of one account queued or running at once; `None` means unlimited. Jobs waiting for
-    /// their owner's review do not count (see [`JobStatus::in_flight`]).
+    /// Jobs of one account queued, running or awaiting review at once; `None` means unlimited.
+    /// Review jobs count: their script and enhanced photos cost providers as much as any job's.
     pub max_in_flight: Option<u32>,
+    /// Jobs with review (paid only when rendered) one client network and one account may submit
+    /// per UTC day; `None` means unlimited. Without it, submit-review-delete would be free work.
+    pub reviews_per_day: Option<u32>,
 }
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
@@ -121,11 +124,12 @@ pub async fn create_with(db: &Db, new: NewJob, admission: &Admission) -> Result<
         return Err(DbError::NotFound("account"));
     }
     let now = now_ms();
-    check_in_flight(&tx, new.user_id, admission).await?;
+    check_in_flight(&tx, new.user_id, admission, None).await?;
     let review = JobOptions::review_of(&new.options_json);
     let currency = if review {
         let bal = credits::balances(&tx, new.user_id).await?;
         choose_payment(bal.trials, bal.credits).ok_or(DbError::PaymentRequired)?;
+        count_review(&tx, new.user_id, admission, now).await?;
         None
     } else {
         Some(pay_with(&tx, new.user_id, admission, now).await?)
@@ -200,15 +204,53 @@ pub async fn create_with(db: &Db, new: NewJob, admission: &Admission) -> Result<
     get(db, new.id).await
 }
 
-/// `RateLimited` when the account already has `admission.max_in_flight` jobs queued or running.
-async fn check_in_flight(tx: &DatabaseTransaction, user_id: Uuid, admission: &Admission) -> Result<(), DbError> {
+/// The counter keys of review jobs per client network and per account (per UTC day).
+pub fn review_keys(ip: Option<&str>, user_id: Uuid) -> Vec<String> {
+    let mut keys = vec![format!("review:user:{user_id}")];
+    if let Some(ip) = ip {
+        keys.push(format!("review:ip:{ip}"));
+    }
+    keys
+}
+
+/// Counts one review job against the network's and the account's daily allowance; beyond it
+/// `RateLimited` until the next UTC midnight.
+async fn count_review(tx: &DatabaseTransaction, user_id: Uuid, admission: &Admission, now: i64) -> Result<(), DbError> {
+    let Some(limit) = admission.reviews_per_day else { return Ok(()) };
+    for key in review_keys(admission.client_ip.as_deref(), user_id) {
+        let d = super::limits::hit(tx, &key, super::limits::Rule { limit, window_ms: DAY_MS }, now).await?;
+        if !d.allowed {
+            let retry_after_s = std::cmp::max((DAY_MS - now.rem_euclid(DAY_MS)) / 1000, 1) as u64;
+            return Err(DbError::RateLimited {
+                message: format!(
+                    "at most {limit} videos with review may be started per day from one account or network; \
+                     try again after midnight UTC, or submit without review"
+                ),
+                limit,
+                retry_after_s,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `RateLimited` when the account already has `admission.max_in_flight` jobs queued, running or
+/// awaiting review (`except` is not counted: the job being sent on from review).
+async fn check_in_flight(
+    tx: &DatabaseTransaction,
+    user_id: Uuid,
+    admission: &Admission,
+    except: Option<Uuid>,
+) -> Result<(), DbError> {
     let Some(max) = admission.max_in_flight else { return Ok(()) };
-    let in_flight_states = [JobStatus::Queued, JobStatus::Running].map(|s| s.as_str());
-    let in_flight = jobs::Entity::find()
+    let in_flight_states = [JobStatus::Queued, JobStatus::Running, JobStatus::AwaitingReview].map(|s| s.as_str());
+    let mut q = jobs::Entity::find()
         .filter(jobs::Column::UserId.eq(user_id))
-        .filter(jobs::Column::Status.is_in(in_flight_states))
-        .count(tx)
-        .await?;
+        .filter(jobs::Column::Status.is_in(in_flight_states));
+    if let Some(id) = except {
+        q = q.filter(jobs::Column::Id.ne(id));
+    }
+    let in_flight = q.count(tx).await?;
     if in_flight >= max as u64 {
         return Err(DbError::RateLimited {
             message: format!("at most {max} videos may be in progress at once; wait for one to finish"),
@@ -675,7 +717,7 @@ pub async fn request_render(
     }
     awaiting_review(&tx, user_id, job_id).await?;
     let now = now_ms();
-    check_in_flight(&tx, user_id, admission).await?;
+    check_in_flight(&tx, user_id, admission, Some(job_id)).await?;
     let currency = pay_with(&tx, user_id, admission, now).await?;
     reserve(&tx, user_id, job_id, currency).await?;
     jobs::Entity::update_many()

@@ -155,6 +155,15 @@ pub async fn create(
     let (view, replayed) = match videos::create_from(&state, user.user_id, sub, ip.0).await {
         Ok(Created::New(v)) => (v, false),
         Ok(Created::Replayed(v)) => (v, true),
+        Err(e)
+            if e.0.code == ErrorCode::RateLimited && e.0.field.as_deref() == Some(videos::REVIEW_ALLOWANCE_FIELD) =>
+        {
+            let now_s = glimvid_db::now_ms() / 1000;
+            let until_midnight = (86_400 - now_s.rem_euclid(86_400)).max(1);
+            let mut resp = actix_web::ResponseError::error_response(&e);
+            resp.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(until_midnight));
+            return Ok(resp);
+        }
         Err(e) if e.0.code == ErrorCode::RateLimited => {
             return Ok(crate::limits::in_flight_response(&e, state.settings.accounts.max_jobs_in_flight));
         }
