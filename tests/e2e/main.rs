@@ -23,6 +23,7 @@ mod security_auth;
 mod security_grpc;
 mod security_review;
 mod security_streams;
+mod security_uploads;
 mod security_webhooks;
 mod tls;
 mod videos_api;

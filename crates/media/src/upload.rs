@@ -54,6 +54,14 @@ pub enum UploadError {
         megapixels(*max_pixels)
     )]
     TooManyPixels { width: u32, height: u32, max_pixels: u64 },
+    /// Within the pixel limit but too deep (e.g. 16-bit RGBA): its decoded pixels alone would
+    /// take more memory than a photo may.
+    #[error(
+        "the photo is {width}x{height} pixels of {bytes_per_pixel} bytes each: {} MB once decoded, more than the {} MB a photo may take",
+        mebibytes(*width as u64 * *height as u64 * *bytes_per_pixel as u64),
+        mebibytes(*limit)
+    )]
+    TooMuchMemory { width: u32, height: u32, bytes_per_pixel: u16, limit: u64 },
     #[error("the photo is only {width}x{height} pixels; it must be at least {min_side}x{min_side}")]
     TooSmall { width: u32, height: u32, min_side: u32 },
     /// `detail` is the decoder's reason, for logs; the message shown stays generic.
@@ -61,6 +69,10 @@ pub enum UploadError {
     Corrupt { detail: String },
     #[error("the photo could not be processed")]
     Internal { detail: String },
+}
+
+fn mebibytes(b: u64) -> u64 {
+    b.div_ceil(1024 * 1024)
 }
 
 fn megapixels(px: u64) -> String {
@@ -73,7 +85,7 @@ impl UploadError {
         match self {
             Self::UnsupportedType => ErrorCode::UnsupportedMediaType,
             Self::TooManyPixels { .. } => ErrorCode::PayloadTooLarge,
-            Self::Corrupt { .. } | Self::TooSmall { .. } => ErrorCode::Validation,
+            Self::Corrupt { .. } | Self::TooSmall { .. } | Self::TooMuchMemory { .. } => ErrorCode::Validation,
             Self::Internal { .. } => ErrorCode::Internal,
         }
     }
@@ -99,8 +111,55 @@ pub fn sniff(bytes: &[u8]) -> Option<ImageFormat> {
 /// JPEG quality of re-encoded opaque photos: visually lossless, and the enhancer re-encodes later.
 const JPEG_QUALITY: u8 = 92;
 
+/// What decoding a photo will cost, read from its header alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodePlan {
+    pub width: u32,
+    pub height: u32,
+    /// The decoded pixel buffer: width × height × channels × bytes per channel.
+    pub decoded_bytes: u64,
+    /// The most memory [`sanitize`] holds at once for this photo: the compressed input, the
+    /// decoded buffer, and one more buffer for turning it upright or into 8-bit (whichever is
+    /// larger). Decoders' own scratch (a few rows, or a progressive JPEG's coefficients) comes on top.
+    pub peak_bytes: u64,
+}
+
+/// Bytes per pixel a photo of `limits` may decode to: 8-bit RGBA at the pixel limit. Deeper
+/// photos (16-bit) must have proportionally fewer pixels.
+const MAX_DECODED_BYTES_PER_PIXEL: u64 = 4;
+
+/// Reads the header only and says what decoding would cost, refusing what the limits forbid:
+/// unknown types, too many pixels, too small, or too much memory (a small 16-bit RGBA PNG can
+/// claim hundreds of megabytes). No pixel buffer is allocated.
+pub fn plan(bytes: &[u8], limits: &UploadLimits) -> Result<DecodePlan, UploadError> {
+    let format = sniff(bytes).ok_or(UploadError::UnsupportedType)?;
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    reader.no_limits();
+    let decoder = reader.into_decoder().map_err(UploadError::corrupt)?;
+    check_header(&decoder, bytes.len() as u64, limits)
+}
+
+fn check_header(decoder: &impl ImageDecoder, input_len: u64, limits: &UploadLimits) -> Result<DecodePlan, UploadError> {
+    let (width, height) = decoder.dimensions();
+    let pixels = width as u64 * height as u64;
+    if pixels > limits.max_pixels {
+        return Err(UploadError::TooManyPixels { width, height, max_pixels: limits.max_pixels });
+    }
+    if width < limits.min_side || height < limits.min_side {
+        return Err(UploadError::TooSmall { width, height, min_side: limits.min_side });
+    }
+    let bytes_per_pixel = decoder.color_type().bytes_per_pixel();
+    let decoded_bytes = pixels * bytes_per_pixel as u64;
+    let limit = limits.max_pixels.saturating_mul(MAX_DECODED_BYTES_PER_PIXEL);
+    if decoded_bytes > limit {
+        return Err(UploadError::TooMuchMemory { width, height, bytes_per_pixel: bytes_per_pixel as u16, limit });
+    }
+    let peak_bytes = input_len + decoded_bytes + decoded_bytes.max(pixels * MAX_DECODED_BYTES_PER_PIXEL);
+    Ok(DecodePlan { width, height, decoded_bytes, peak_bytes })
+}
+
 /// Checks, decodes, orients and re-encodes an uploaded photo. CPU-bound (tens of milliseconds for
-/// a phone photo): call it from a blocking task.
+/// a phone photo): call it from a blocking task, after reserving [`DecodePlan::peak_bytes`].
 pub fn sanitize(bytes: &[u8], limits: &UploadLimits) -> Result<SanitizedImage, UploadError> {
     let format = sniff(bytes).ok_or(UploadError::UnsupportedType)?;
     if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
@@ -111,13 +170,7 @@ pub fn sanitize(bytes: &[u8], limits: &UploadLimits) -> Result<SanitizedImage, U
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.no_limits();
     let mut decoder = reader.into_decoder().map_err(UploadError::corrupt)?;
-    let (width, height) = decoder.dimensions();
-    if width as u64 * height as u64 > limits.max_pixels {
-        return Err(UploadError::TooManyPixels { width, height, max_pixels: limits.max_pixels });
-    }
-    if width < limits.min_side || height < limits.min_side {
-        return Err(UploadError::TooSmall { width, height, min_side: limits.min_side });
-    }
+    let DecodePlan { width, height, .. } = check_header(&decoder, bytes.len() as u64, limits)?;
 
     let mut decode_limits = Limits::default();
     decode_limits.max_image_width = Some(width);

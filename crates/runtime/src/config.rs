@@ -90,6 +90,9 @@ pub struct Config {
     pub max_photo_bytes: u64,
     /// Largest accepted photo, pixels, checked before decoding (`GLIMVID_MAX_PHOTO_PIXELS`).
     pub max_photo_pixels: u64,
+    /// Largest partner gRPC message, bytes (`GLIMVID_GRPC_MAX_MESSAGE_BYTES`); 0 → six photos
+    /// of `max_photo_bytes` and 1 MiB for the rest.
+    pub grpc_max_message_bytes: u64,
     /// Access token lifetime (`GLIMVID_ACCESS_TOKEN_TTL_S`).
     pub access_token_ttl: Duration,
     /// Refresh token lifetime (`GLIMVID_REFRESH_TOKEN_TTL_S`).
@@ -267,6 +270,7 @@ impl Default for Config {
             free_trials: 3,
             max_photo_bytes: 20 * 1024 * 1024,
             max_photo_pixels: 40_000_000,
+            grpc_max_message_bytes: 0,
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             password_hash_concurrency: None,
@@ -343,6 +347,7 @@ const KNOWN: &[&str] = &[
     "FREE_TRIALS",
     "MAX_PHOTO_BYTES",
     "MAX_PHOTO_PIXELS",
+    "GRPC_MAX_MESSAGE_BYTES",
     "ACCESS_TOKEN_TTL_S",
     "REFRESH_TOKEN_TTL_S",
     "WORKER_CONCURRENCY",
@@ -464,6 +469,9 @@ impl Config {
         }
         if let Some(v) = get("GLIMVID_MAX_PHOTO_PIXELS") {
             c.max_photo_pixels = parse("GLIMVID_MAX_PHOTO_PIXELS", &v)?;
+        }
+        if let Some(v) = get("GLIMVID_GRPC_MAX_MESSAGE_BYTES") {
+            c.grpc_max_message_bytes = parse("GLIMVID_GRPC_MAX_MESSAGE_BYTES", &v)?;
         }
         if let Some(v) = get("GLIMVID_ACCESS_TOKEN_TTL_S") {
             c.access_token_ttl = Duration::from_secs(parse("GLIMVID_ACCESS_TOKEN_TTL_S", &v)?);

@@ -53,6 +53,20 @@ pub fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// The key a client's limits are counted under (rate limits, free trials per network): an IPv4
+/// address as is (IPv4-mapped IPv6 too), an IPv6 address by its /64 — one subscriber's whole
+/// allocation, so that rotating through its 2^64 addresses buys nothing.
+pub fn network_key(ip: IpAddr) -> String {
+    match canonical(ip) {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            let net = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+            format!("{net}/64")
+        }
+    }
+}
+
 /// The client address of a request (see the module's rules).
 pub fn of_request(req: &HttpRequest, trusted: &[IpNet]) -> Option<IpAddr> {
     let xff: Vec<&str> = req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok()).collect();
@@ -115,5 +129,17 @@ mod tests {
         // Nothing trusted: the peer, whatever the header says.
         assert_eq!(resolve(ip("10.0.0.2"), &["198.51.100.7"], &[]), ip("10.0.0.2"));
         assert_eq!(canonical("::ffff:1.2.3.4".parse().unwrap()), "1.2.3.4".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn ipv6_clients_share_a_key_per_64() {
+        let key = |s: &str| network_key(s.parse().unwrap());
+        assert_eq!(key("2001:db8:1:2::1"), "2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:2:ffff:eeee:dddd:cccc"), "2001:db8:1:2::/64");
+        assert_ne!(key("2001:db8:1:3::1"), key("2001:db8:1:2::1"));
+        // IPv4, bare or mapped, is one address per key.
+        assert_eq!(key("198.51.100.7"), "198.51.100.7");
+        assert_eq!(key("::ffff:198.51.100.7"), "198.51.100.7");
+        assert_ne!(key("198.51.100.7"), key("198.51.100.8"));
     }
 }

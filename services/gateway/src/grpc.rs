@@ -2,9 +2,12 @@
 //! the API key in the metadata, converts the message, and calls the same application function
 //! as the REST handler ([`crate::videos`], [`crate::webhooks`], [`crate::follow`]); errors go
 //! through the one code table (`glimvid_proto::status`), so a partner sees the code a REST
-//! client would see. A client's `grpc-timeout` bounds the work done for it.
+//! client would see. A client's `grpc-timeout` bounds the work done for it. The API key is
+//! checked before the message is read ([`guard`]).
 
-use std::{net::IpAddr, pin::Pin, time::Duration};
+mod guard;
+
+use std::{pin::Pin, time::Duration};
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
@@ -14,14 +17,13 @@ use glimvid_db::repo::{
 };
 use glimvid_domain::{DomainError, ErrorCode};
 use glimvid_proto::jobs::v1::{self as pb, video_job_service_server::VideoJobService};
-use tonic::{Request, Response, Status, metadata::MetadataMap};
+use tonic::{Request, Response, Status, codegen::http, metadata::MetadataMap};
 use uuid::Uuid;
 
 use crate::{
     error::{ApiError, REQUEST_ID},
     follow::{self, Followed},
-    limits,
-    state::SharedState,
+    state::{GatewayState, SharedState},
     videos::{self, Created, Submission},
     view::{job_json, rfc3339},
 };
@@ -35,13 +37,41 @@ pub struct VideoJobGrpc {
     state: SharedState,
 }
 
-/// The tonic server of the service, with a message limit that fits the largest submission.
-pub fn server(state: SharedState) -> pb::video_job_service_server::VideoJobServiceServer<VideoJobGrpc> {
+pub use guard::{CallerIp, Guarded, Principal};
+
+/// The partner service as the partner port serves it: the API key (and for `CreateVideoJob` the
+/// rate limit, credits and jobs in flight) checked from the headers before the message is read,
+/// and a message limit that fits the largest submission (`GLIMVID_GRPC_MAX_MESSAGE_BYTES`;
+/// beyond it `OUT_OF_RANGE`, refused from the length prefix, before the message is buffered).
+pub fn partner_service(
+    state: SharedState,
+) -> Guarded<pb::video_job_service_server::VideoJobServiceServer<VideoJobGrpc>> {
     let s = &state.settings;
-    let max = s.max_photos * s.max_photo_bytes as usize + 1024 * 1024;
-    pb::video_job_service_server::VideoJobServiceServer::new(VideoJobGrpc { state })
+    let max = match s.grpc_max_message_bytes {
+        0 => s.max_photos as u64 * s.max_photo_bytes + 1024 * 1024,
+        n => n,
+    };
+    let max = usize::try_from(max).unwrap_or(usize::MAX);
+    let server = pb::video_job_service_server::VideoJobServiceServer::new(VideoJobGrpc { state: state.clone() })
         .max_decoding_message_size(max)
-        .max_encoding_message_size(16 * 1024 * 1024)
+        .max_encoding_message_size(16 * 1024 * 1024);
+    Guarded::new(server, state)
+}
+
+/// HTTP/2 flow-control windows of the partner port. What a connection may send before the
+/// server reads it is buffered by the server: small windows keep a refused or stalled upload
+/// from holding much memory (at most the connection window per connection).
+pub const PARTNER_CONNECTION_WINDOW: u32 = 1024 * 1024;
+pub const PARTNER_STREAM_WINDOW: u32 = 256 * 1024;
+/// Calls at once on one partner connection.
+pub const PARTNER_MAX_STREAMS: u32 = 32;
+
+/// The partner port's transport settings (windows, streams, header size) on a server builder.
+pub fn partner_transport(b: tonic::transport::Server) -> tonic::transport::Server {
+    b.initial_connection_window_size(PARTNER_CONNECTION_WINDOW)
+        .initial_stream_window_size(PARTNER_STREAM_WINDOW)
+        .max_concurrent_streams(PARTNER_MAX_STREAMS)
+        .http2_max_header_list_size(16 * 1024)
 }
 
 /// Reports the service as serving on a gRPC port's health service.
@@ -60,7 +90,12 @@ fn status(e: ApiError) -> Status {
 
 /// The request id the client sent (`x-request-id`), or a new one.
 fn request_id(md: &MetadataMap) -> String {
-    md.get("x-request-id")
+    request_id_of(md.as_ref())
+}
+
+fn request_id_of(headers: &http::HeaderMap) -> String {
+    headers
+        .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .filter(|s| glimvid_runtime::trace::is_valid_request_id(s))
         .map(str::to_owned)
@@ -102,22 +137,33 @@ async fn scoped<T>(md: &MetadataMap, work: impl Future<Output = Result<T, ApiErr
         .await
 }
 
-impl VideoJobGrpc {
-    /// The account the API key in `authorization: Bearer <key>` speaks for, if it has `scope`.
-    async fn principal(&self, md: &MetadataMap, scope: &str) -> Result<Uuid, ApiError> {
-        let unauth = |m: &str| ApiError(DomainError::new(ErrorCode::Unauthenticated, m));
-        let header = md
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| unauth("an API key is required (metadata `authorization: Bearer <key>`)"))?;
-        let key = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-            .ok_or_else(|| unauth("the authorization metadata must be `Bearer <API key>`"))?
-            .trim();
-        Ok(crate::account::verify_api_key(&self.state, key, scope).await?.user_id)
-    }
+/// The account the API key in `authorization: Bearer <key>` speaks for, if it has `scope`.
+async fn principal_of(state: &GatewayState, header: Option<&str>, scope: &str) -> Result<Uuid, ApiError> {
+    let unauth = |m: &str| ApiError(DomainError::new(ErrorCode::Unauthenticated, m));
+    let header = header.ok_or_else(|| unauth("an API key is required (metadata `authorization: Bearer <key>`)"))?;
+    let key = header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .ok_or_else(|| unauth("the authorization metadata must be `Bearer <API key>`"))?
+        .trim();
+    Ok(crate::account::verify_api_key(state, key, scope).await?.user_id)
+}
 
+/// The account the guard admitted the call for.
+fn principal(ext: &tonic::Extensions) -> Result<Uuid, ApiError> {
+    ext.get::<Principal>().map(|p| p.user_id).ok_or_else(|| {
+        ApiError(DomainError::new(
+            ErrorCode::Unauthenticated,
+            "an API key is required (metadata `authorization: Bearer <key>`)",
+        ))
+    })
+}
+
+fn caller_ip(ext: &tonic::Extensions) -> Option<std::net::IpAddr> {
+    ext.get::<CallerIp>().and_then(|c| c.0)
+}
+
+impl VideoJobGrpc {
     fn job(&self, v: &JobView, replayed: bool) -> pb::VideoJob {
         let j = job_json(&self.state, v);
         pb::VideoJob {
@@ -163,16 +209,6 @@ impl VideoJobGrpc {
         let view = videos::get(&self.state, user_id, job).await?;
         let asset = view.assets.iter().find(|a| a.kind == kind && a.idx == n).ok_or_else(bad)?;
         Ok(self.state.backends.blob.get(&asset.blob_key).await?)
-    }
-
-    fn client_ip<T>(&self, req: &Request<T>) -> Option<IpAddr> {
-        let forwarded: Vec<&str> =
-            req.metadata().get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
-        crate::client_ip::resolve(
-            req.remote_addr().map(|a| a.ip()),
-            &forwarded,
-            &self.state.settings.accounts.trusted_proxies,
-        )
     }
 }
 
@@ -246,13 +282,11 @@ impl VideoJobService for VideoJobGrpc {
         &self,
         req: Request<pb::CreateVideoJobRequest>,
     ) -> Result<Response<pb::VideoJob>, Status> {
-        let ip = self.client_ip(&req);
-        let (md, _, r) = req.into_parts();
+        let (md, ext, r) = req.into_parts();
+        let ip = caller_ip(&ext);
         let v = scoped(&md, async {
-            let user_id = self.principal(&md, WRITE).await?;
-            if let Err(limited) = limits::check(&self.state, limits::Action::SubmitVideo, ip).await {
-                return Err(limited.error().into());
-            }
+            // The rate limit, credits and jobs in flight were checked before the message was read.
+            let user_id = principal(&ext)?;
             let s = &self.state.settings;
             if r.photos.len() > s.max_photos {
                 return Err(DomainError::invalid("photos", format!("at most {} photos per video", s.max_photos)).into());
@@ -290,9 +324,9 @@ impl VideoJobService for VideoJobGrpc {
     }
 
     async fn get_video_job(&self, req: Request<pb::GetVideoJobRequest>) -> Result<Response<pb::VideoJob>, Status> {
-        let (md, _, r) = req.into_parts();
+        let (md, ext, r) = req.into_parts();
         let v = scoped(&md, async {
-            let user_id = self.principal(&md, READ).await?;
+            let user_id = principal(&ext)?;
             videos::get(&self.state, user_id, &r.id).await
         })
         .await?;
@@ -303,9 +337,9 @@ impl VideoJobService for VideoJobGrpc {
         &self,
         req: Request<pb::ListVideoJobsRequest>,
     ) -> Result<Response<pb::ListVideoJobsResponse>, Status> {
-        let (md, _, r) = req.into_parts();
+        let (md, ext, r) = req.into_parts();
         let (views, next) = scoped(&md, async {
-            let user_id = self.principal(&md, READ).await?;
+            let user_id = principal(&ext)?;
             videos::page(&self.state, user_id, Some(&r.page_token), page_size(r.page_size)).await
         })
         .await?;
@@ -321,9 +355,9 @@ impl VideoJobService for VideoJobGrpc {
         &self,
         req: Request<pb::WatchVideoJobRequest>,
     ) -> Result<Response<Self::WatchVideoJobStream>, Status> {
-        let (md, _, r) = req.into_parts();
+        let (md, ext, r) = req.into_parts();
         let view = scoped(&md, async {
-            let user_id = self.principal(&md, READ).await?;
+            let user_id = principal(&ext)?;
             if r.after_event_id < 0 {
                 return Err(DomainError::invalid("after_event_id", "after_event_id must be 0 or more").into());
             }
@@ -355,9 +389,9 @@ impl VideoJobService for VideoJobGrpc {
         &self,
         req: Request<pb::CancelVideoJobRequest>,
     ) -> Result<Response<pb::VideoJob>, Status> {
-        let (md, _, r) = req.into_parts();
+        let (md, ext, r) = req.into_parts();
         let v = scoped(&md, async {
-            let user_id = self.principal(&md, WRITE).await?;
+            let user_id = principal(&ext)?;
             videos::cancel(&self.state, user_id, &r.id).await
         })
         .await?;
@@ -368,9 +402,9 @@ impl VideoJobService for VideoJobGrpc {
         &self,
         req: Request<pb::DeleteVideoJobRequest>,
     ) -> Result<Response<pb::DeleteVideoJobResponse>, Status> {
-        let (md, _, r) = req.into_parts();
+        let (md, ext, r) = req.into_parts();
         scoped(&md, async {
-            let user_id = self.principal(&md, WRITE).await?;
+            let user_id = principal(&ext)?;
             videos::delete(&self.state, user_id, &r.id).await
         })
         .await?;
@@ -381,9 +415,9 @@ impl VideoJobService for VideoJobGrpc {
         &self,
         req: Request<pb::UpdateVideoScriptRequest>,
     ) -> Result<Response<pb::VideoJob>, Status> {
-        let (md, _, r) = req.into_parts();
+        let (md, ext, r) = req.into_parts();
         let v = scoped(&md, async {
-            let user_id = self.principal(&md, WRITE).await?;
+            let user_id = principal(&ext)?;
             crate::review::replace_script(&self.state, user_id, &r.id, r.script_json.as_bytes()).await
         })
         .await?;
@@ -394,10 +428,10 @@ impl VideoJobService for VideoJobGrpc {
         &self,
         req: Request<pb::RenderVideoJobRequest>,
     ) -> Result<Response<pb::VideoJob>, Status> {
-        let ip = self.client_ip(&req);
-        let (md, _, r) = req.into_parts();
+        let (md, ext, r) = req.into_parts();
+        let ip = caller_ip(&ext);
         let v = scoped(&md, async {
-            let user_id = self.principal(&md, WRITE).await?;
+            let user_id = principal(&ext)?;
             crate::review::request_render(&self.state, user_id, &r.id, ip).await
         })
         .await?;
@@ -408,9 +442,9 @@ impl VideoJobService for VideoJobGrpc {
         &self,
         req: Request<pb::CreateWebhookRequest>,
     ) -> Result<Response<pb::CreateWebhookResponse>, Status> {
-        let (md, _, r) = req.into_parts();
+        let (md, ext, r) = req.into_parts();
         let reg = scoped(&md, async {
-            let user_id = self.principal(&md, WRITE).await?;
+            let user_id = principal(&ext)?;
             crate::webhooks::register(&self.state, user_id, &r.url).await
         })
         .await?;
@@ -421,9 +455,9 @@ impl VideoJobService for VideoJobGrpc {
         &self,
         req: Request<pb::ListWebhooksRequest>,
     ) -> Result<Response<pb::ListWebhooksResponse>, Status> {
-        let (md, _, _) = req.into_parts();
+        let (md, ext, _) = req.into_parts();
         let hooks = scoped(&md, async {
-            let user_id = self.principal(&md, READ).await?;
+            let user_id = principal(&ext)?;
             crate::webhooks::list(&self.state, user_id).await
         })
         .await?;
@@ -434,9 +468,9 @@ impl VideoJobService for VideoJobGrpc {
         &self,
         req: Request<pb::DeleteWebhookRequest>,
     ) -> Result<Response<pb::DeleteWebhookResponse>, Status> {
-        let (md, _, r) = req.into_parts();
+        let (md, ext, r) = req.into_parts();
         scoped(&md, async {
-            let user_id = self.principal(&md, WRITE).await?;
+            let user_id = principal(&ext)?;
             crate::webhooks::delete(&self.state, user_id, &r.id).await
         })
         .await?;
@@ -447,9 +481,9 @@ impl VideoJobService for VideoJobGrpc {
         &self,
         req: Request<pb::ListWebhookDeliveriesRequest>,
     ) -> Result<Response<pb::ListWebhookDeliveriesResponse>, Status> {
-        let (md, _, r) = req.into_parts();
+        let (md, ext, r) = req.into_parts();
         let (rows, next) = scoped(&md, async {
-            let user_id = self.principal(&md, READ).await?;
+            let user_id = principal(&ext)?;
             let limit = page_size(r.page_size);
             crate::webhooks::deliveries(&self.state, user_id, &r.webhook_id, Some(&r.page_token), limit).await
         })

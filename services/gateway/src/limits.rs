@@ -75,7 +75,7 @@ pub async fn check(state: &GatewayState, action: Action, ip: Option<IpAddr>) -> 
     if rule.limit == 0 {
         return Ok(None);
     }
-    let ip = ip.map(|i| i.to_string()).unwrap_or_else(|| "unknown".into());
+    let ip = ip.map(crate::client_ip::network_key).unwrap_or_else(|| "unknown".into());
     let key = format!("{}:ip:{ip}", action.as_str());
     let window_ms = rule.window.as_millis() as i64;
     match limits::hit_db(&state.backends.db, &key, Rule { limit: rule.limit, window_ms }, glimvid_db::now_ms()).await {

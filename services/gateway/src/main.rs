@@ -26,6 +26,7 @@ async fn main() -> anyhow::Result<()> {
     let settings = GatewaySettings {
         max_photo_bytes: cfg.max_photo_bytes,
         upload: UploadLimits { max_pixels: cfg.max_photo_pixels, ..UploadLimits::default() },
+        grpc_max_message_bytes: cfg.grpc_max_message_bytes,
         accounts: glimvid_gateway::AccountSettings::from_config(&cfg),
         webhooks: glimvid_gateway::webhooks::WebhookSettings::from_config(&cfg),
         ..GatewaySettings::default()
@@ -43,9 +44,9 @@ async fn main() -> anyhow::Result<()> {
     tracing::info!(addr = %grpc_listener.local_addr()?, "gateway listening (gRPC partner API)");
     let (health, health_service) = tonic_health::server::health_reporter();
     glimvid_gateway::grpc::mark_serving(&health).await;
-    let router = glimvid_runtime::tls::grpc_server(tls.as_ref())?
+    let router = glimvid_gateway::grpc::partner_transport(glimvid_runtime::tls::grpc_server(tls.as_ref())?)
         .add_service(health_service)
-        .add_service(glimvid_gateway::grpc::server(state.clone()));
+        .add_service(glimvid_gateway::grpc::partner_service(state.clone()));
     let grpc = tokio::spawn(
         glimvid_runtime::tls::with_reflection(
             router,

@@ -74,7 +74,7 @@ pub async fn request_render(
     let job_id: JobId = id.parse()?;
     let acc = &state.settings.accounts;
     let admission = Admission {
-        client_ip: client_ip.map(|ip| ip.to_string()),
+        client_ip: client_ip.map(crate::client_ip::network_key),
         trials_per_ip_per_day: (acc.trials_per_ip_per_day > 0).then_some(acc.trials_per_ip_per_day),
         max_in_flight: (acc.max_jobs_in_flight > 0).then_some(acc.max_jobs_in_flight),
         reviews_per_day: (acc.reviews_per_ip_per_day > 0).then_some(acc.reviews_per_ip_per_day),

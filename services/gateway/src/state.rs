@@ -64,6 +64,9 @@ pub struct GatewaySettings {
     /// Bytes per photo.
     pub max_photo_bytes: u64,
     pub upload: UploadLimits,
+    /// The largest partner gRPC message, bytes; 0: room for `max_photos` photos of
+    /// `max_photo_bytes` and 1 MiB for the rest.
+    pub grpc_max_message_bytes: u64,
     pub accounts: AccountSettings,
     pub webhooks: crate::webhooks::WebhookSettings,
 }
@@ -74,6 +77,7 @@ impl Default for GatewaySettings {
             max_photos: 6,
             max_photo_bytes: 20 * 1024 * 1024,
             upload: UploadLimits::default(),
+            grpc_max_message_bytes: 0,
             accounts: AccountSettings::default(),
             webhooks: crate::webhooks::WebhookSettings::default(),
         }

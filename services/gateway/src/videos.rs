@@ -132,7 +132,7 @@ pub async fn create_from(
         .collect();
     let acc = &s.accounts;
     let admission = jobs::Admission {
-        client_ip: client_ip.map(|ip| ip.to_string()),
+        client_ip: client_ip.map(crate::client_ip::network_key),
         trials_per_ip_per_day: (acc.trials_per_ip_per_day > 0).then_some(acc.trials_per_ip_per_day),
         max_in_flight: (acc.max_jobs_in_flight > 0).then_some(acc.max_jobs_in_flight),
         reviews_per_day: (acc.reviews_per_ip_per_day > 0).then_some(acc.reviews_per_ip_per_day),
@@ -192,6 +192,26 @@ pub async fn create_from(
                 other => Err(other.into()),
             }
         }
+    }
+}
+
+/// The cheap refusal of a submission before its body is read (REST and gRPC): too many jobs in
+/// flight (429) or nothing to pay with (402). Creating the job checks both again, atomically.
+pub async fn precheck(
+    state: &GatewayState,
+    user_id: Uuid,
+    client_ip: Option<std::net::IpAddr>,
+) -> Result<(), ApiError> {
+    let acc = &state.settings.accounts;
+    let admission = jobs::Admission {
+        client_ip: client_ip.map(crate::client_ip::network_key),
+        trials_per_ip_per_day: (acc.trials_per_ip_per_day > 0).then_some(acc.trials_per_ip_per_day),
+        max_in_flight: (acc.max_jobs_in_flight > 0).then_some(acc.max_jobs_in_flight),
+        reviews_per_day: None,
+    };
+    match jobs::precheck(&state.backends.db, user_id, &admission).await {
+        Err(glimvid_db::DbError::PaymentRequired) => Err(no_credits_with_ip_cap(acc.trials_per_ip_per_day)),
+        other => Ok(other?),
     }
 }
 

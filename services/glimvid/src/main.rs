@@ -130,6 +130,7 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
     let settings = GatewaySettings {
         max_photo_bytes: cfg.max_photo_bytes,
         upload,
+        grpc_max_message_bytes: cfg.grpc_max_message_bytes,
         accounts: glimvid_gateway::AccountSettings::from_config(&cfg),
         webhooks: glimvid_gateway::webhooks::WebhookSettings::from_config(&cfg),
         ..GatewaySettings::default()
@@ -159,9 +160,9 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
         async move { s.wait().await }
     });
     let internal = tokio::spawn(internal);
-    let router = glimvid_runtime::tls::grpc_server(tls.as_ref())?
+    let router = glimvid_gateway::grpc::partner_transport(glimvid_runtime::tls::grpc_server(tls.as_ref())?)
         .add_service(health_service)
-        .add_service(glimvid_gateway::grpc::server(state.clone()));
+        .add_service(glimvid_gateway::grpc::partner_service(state.clone()));
     let grpc = glimvid_runtime::tls::with_reflection(
         router,
         &[glimvid_proto::PARTNER_FILE_DESCRIPTOR_SET, tonic_health::pb::FILE_DESCRIPTOR_SET],

@@ -204,6 +204,18 @@ pub async fn create_with(db: &Db, new: NewJob, admission: &Admission) -> Result<
     get(db, new.id).await
 }
 
+/// The early refusal of a submission, before its photos are read: `RateLimited` at the limit of
+/// jobs in flight, `PaymentRequired` without credits or trials. It reserves nothing; the job's
+/// own transaction ([`create_with`]) checks again, atomically.
+pub async fn precheck(db: &Db, user_id: Uuid, admission: &Admission) -> Result<(), DbError> {
+    let tx = db.begin().await?;
+    check_in_flight(&tx, user_id, admission, None).await?;
+    let bal = credits::balances(&tx, user_id).await?;
+    choose_payment(bal.trials, bal.credits).ok_or(DbError::PaymentRequired)?;
+    tx.rollback().await?;
+    Ok(())
+}
+
 /// The counter keys of review jobs per client network and per account (per UTC day).
 pub fn review_keys(ip: Option<&str>, user_id: Uuid) -> Vec<String> {
     let mut keys = vec![format!("review:user:{user_id}")];

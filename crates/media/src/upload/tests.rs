@@ -230,3 +230,30 @@ fn real_fixture_photos_pass() {
         assert!(out.width >= 400 && out.height >= 400, "{name}");
     }
 }
+
+#[test]
+fn deep_png_within_the_pixel_limit_is_refused_from_its_header() {
+    // A 100-byte PNG that claims 7000x5700 16-bit RGBA: 40 MP (allowed) but 319 MB decoded.
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&7000u32.to_be_bytes());
+    ihdr.extend_from_slice(&5700u32.to_be_bytes());
+    ihdr.extend_from_slice(&[16, 6, 0, 0, 0]);
+    png_chunk(&mut png, b"IHDR", &ihdr);
+    png_chunk(&mut png, b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+    png_chunk(&mut png, b"IEND", &[]);
+
+    let started = Instant::now();
+    let limits = UploadLimits::default();
+    let e = plan(&png, &limits).unwrap_err();
+    assert_eq!(e, UploadError::TooMuchMemory { width: 7000, height: 5700, bytes_per_pixel: 8, limit: 160_000_000 });
+    assert_eq!(e.code(), ErrorCode::Validation);
+    assert_eq!(sanitize(&png, &limits).unwrap_err(), e);
+    assert!(started.elapsed().as_secs_f64() < 1.0);
+
+    // The same photo in 8-bit RGB passes the header check, with its cost spelled out.
+    let rgb = png_of(&RgbaImage::from_pixel(100, 80, Rgba([1, 2, 3, 255])));
+    let p = plan(&rgb, &limits).unwrap();
+    assert_eq!((p.width, p.height, p.decoded_bytes), (100, 80, 100 * 80 * 4));
+    assert_eq!(p.peak_bytes, rgb.len() as u64 + 2 * 100 * 80 * 4);
+}

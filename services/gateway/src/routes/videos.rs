@@ -150,6 +150,14 @@ pub async fn create(
         .map(|v| v.to_str().map(str::to_owned))
         .transpose()
         .map_err(|_| ApiError(DomainError::invalid("Idempotency-Key", "the key must be visible ASCII")))?;
+    // Before a byte of the photos is read: an account that could not pay, or has too many jobs
+    // in flight, is answered at once (the job's own transaction checks again).
+    match videos::precheck(&state, user.user_id, ip.0).await {
+        Err(e) if e.0.code == ErrorCode::RateLimited => {
+            return Ok(crate::limits::in_flight_response(&e, state.settings.accounts.max_jobs_in_flight));
+        }
+        other => other?,
+    }
     let form = Multipart::new(req.headers(), payload);
     let sub = read_submission(&state, form, key).await?;
     let (view, replayed) = match videos::create_from(&state, user.user_id, sub, ip.0).await {
