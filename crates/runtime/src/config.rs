@@ -93,6 +93,8 @@ pub struct Config {
     /// Largest partner gRPC message, bytes (`GLIMVID_GRPC_MAX_MESSAGE_BYTES`); 0 → six photos
     /// of `max_photo_bytes` and 1 MiB for the rest.
     pub grpc_max_message_bytes: u64,
+    /// Memory all photo decodes of a process share, MiB (`GLIMVID_DECODE_MEMORY_MB`, 512).
+    pub decode_memory_mb: u64,
     /// Access token lifetime (`GLIMVID_ACCESS_TOKEN_TTL_S`).
     pub access_token_ttl: Duration,
     /// Refresh token lifetime (`GLIMVID_REFRESH_TOKEN_TTL_S`).
@@ -271,6 +273,7 @@ impl Default for Config {
             max_photo_bytes: 20 * 1024 * 1024,
             max_photo_pixels: 40_000_000,
             grpc_max_message_bytes: 0,
+            decode_memory_mb: 512,
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             password_hash_concurrency: None,
@@ -348,6 +351,7 @@ const KNOWN: &[&str] = &[
     "MAX_PHOTO_BYTES",
     "MAX_PHOTO_PIXELS",
     "GRPC_MAX_MESSAGE_BYTES",
+    "DECODE_MEMORY_MB",
     "ACCESS_TOKEN_TTL_S",
     "REFRESH_TOKEN_TTL_S",
     "WORKER_CONCURRENCY",
@@ -472,6 +476,9 @@ impl Config {
         }
         if let Some(v) = get("GLIMVID_GRPC_MAX_MESSAGE_BYTES") {
             c.grpc_max_message_bytes = parse("GLIMVID_GRPC_MAX_MESSAGE_BYTES", &v)?;
+        }
+        if let Some(v) = get("GLIMVID_DECODE_MEMORY_MB") {
+            c.decode_memory_mb = parse("GLIMVID_DECODE_MEMORY_MB", &v)?;
         }
         if let Some(v) = get("GLIMVID_ACCESS_TOKEN_TTL_S") {
             c.access_token_ttl = Duration::from_secs(parse("GLIMVID_ACCESS_TOKEN_TTL_S", &v)?);

@@ -7,6 +7,7 @@ pub mod account;
 pub mod auth_client;
 pub mod billing;
 pub mod client_ip;
+pub mod decode_budget;
 pub mod error;
 pub mod extract;
 pub mod follow;
@@ -163,8 +164,10 @@ pub fn state(
         auth,
         keys: Default::default(),
         public_base,
+        decode: decode_budget::DecodeBudget::from_mb(settings.decode_memory_mb),
         settings,
         streams: Default::default(),
+
         metrics: glimvid_runtime::telemetry::metrics(),
     })
 }

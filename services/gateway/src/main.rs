@@ -27,6 +27,7 @@ async fn main() -> anyhow::Result<()> {
         max_photo_bytes: cfg.max_photo_bytes,
         upload: UploadLimits { max_pixels: cfg.max_photo_pixels, ..UploadLimits::default() },
         grpc_max_message_bytes: cfg.grpc_max_message_bytes,
+        decode_memory_mb: cfg.decode_memory_mb,
         accounts: glimvid_gateway::AccountSettings::from_config(&cfg),
         webhooks: glimvid_gateway::webhooks::WebhookSettings::from_config(&cfg),
         ..GatewaySettings::default()

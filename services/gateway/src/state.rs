@@ -67,6 +67,8 @@ pub struct GatewaySettings {
     /// The largest partner gRPC message, bytes; 0: room for `max_photos` photos of
     /// `max_photo_bytes` and 1 MiB for the rest.
     pub grpc_max_message_bytes: u64,
+    /// Memory all photo decodes of the process share, MiB.
+    pub decode_memory_mb: u64,
     pub accounts: AccountSettings,
     pub webhooks: crate::webhooks::WebhookSettings,
 }
@@ -78,6 +80,7 @@ impl Default for GatewaySettings {
             max_photo_bytes: 20 * 1024 * 1024,
             upload: UploadLimits::default(),
             grpc_max_message_bytes: 0,
+            decode_memory_mb: 512,
             accounts: AccountSettings::default(),
             webhooks: crate::webhooks::WebhookSettings::default(),
         }
@@ -93,6 +96,8 @@ pub struct GatewayState {
     pub settings: GatewaySettings,
     /// The event streams open per account in this process.
     pub streams: Arc<crate::follow::StreamSlots>,
+    /// The one memory budget of photo decodes in this process.
+    pub decode: crate::decode_budget::DecodeBudget,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
 }
 

@@ -78,14 +78,49 @@ pub async fn create_from(
     // Check every photo by content before storing anything (decoding is CPU work: off the
     // executor, all photos in parallel).
     let limits = s.upload;
-    let checks = sub
-        .photos
-        .into_iter()
-        .enumerate()
-        .map(|(i, bytes)| tokio::task::spawn_blocking(move || sanitize(&bytes, &limits).map_err(|e| (i, e))));
+    let checks = sub.photos.into_iter().enumerate().map(|(i, bytes)| {
+        let budget = state.decode.clone();
+        async move {
+            // What decoding will hold, from the header alone, reserved from the process's one
+            // decode budget before a pixel buffer exists.
+            let plan = glimvid_media::plan(&bytes, &limits).map_err(|e| (i, e))?;
+            let reservation = match budget.reserve(plan.peak_bytes).await {
+                Ok(r) => r,
+                Err(crate::decode_budget::BudgetError::TooLarge { needed, total }) => {
+                    return Err((
+                        i,
+                        glimvid_media::UploadError::TooMuchMemory {
+                            width: plan.width,
+                            height: plan.height,
+                            bytes_per_pixel: (plan.decoded_bytes / (plan.width as u64 * plan.height as u64).max(1))
+                                as u16,
+                            limit: total.min(needed),
+                        },
+                    ));
+                }
+                Err(crate::decode_budget::BudgetError::Busy { .. }) => return Ok(Err(())),
+            };
+            let out = tokio::task::spawn_blocking(move || sanitize(&bytes, &limits).map_err(|e| (i, e)))
+                .await
+                .map_err(|_| (i, glimvid_media::UploadError::Internal { detail: "photo check failed".into() }))?;
+            drop(reservation);
+            out.map(Ok)
+        }
+    });
     let mut clean = Vec::new();
     for r in futures::future::join_all(checks).await {
-        match r.map_err(|_| DomainError::new(ErrorCode::Internal, "photo check failed"))? {
+        let r = match r {
+            Ok(Err(())) => {
+                return Err(DomainError::new(
+                    ErrorCode::Unavailable,
+                    "the server is busy decoding other photos; try again in a few seconds",
+                )
+                .into());
+            }
+            Ok(Ok(img)) => Ok(Ok(img)),
+            Err(e) => Ok(Err(e)),
+        };
+        match r.map_err(|_: ()| DomainError::new(ErrorCode::Internal, "photo check failed"))? {
             Ok(img) => clean.push(img),
             Err((i, e)) => {
                 if let glimvid_media::UploadError::Corrupt { detail }

@@ -131,6 +131,7 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
         max_photo_bytes: cfg.max_photo_bytes,
         upload,
         grpc_max_message_bytes: cfg.grpc_max_message_bytes,
+        decode_memory_mb: cfg.decode_memory_mb,
         accounts: glimvid_gateway::AccountSettings::from_config(&cfg),
         webhooks: glimvid_gateway::webhooks::WebhookSettings::from_config(&cfg),
         ..GatewaySettings::default()
