@@ -53,3 +53,87 @@ fn the_ingress_is_a_trusted_proxy_and_the_secrets_are_shared() {
     let auth = compose.split("\n  auth:").nth(1).expect("an auth service").split("\n  gateway:").next().unwrap_or("");
     assert!(!auth.contains("ports:"), "the compose file must not publish the auth service's port");
 }
+
+/// What one process of a service may hold at worst, MiB, from the settings it runs with. The
+/// per-unit costs are measured and documented in docs/security.md ("Worst-case memory per
+/// service"); a setting raised in a manifest without raising the pod's limit fails here.
+mod worst_case {
+    /// The process itself: runtime, connection pools, TLS, buffers of idle connections.
+    pub const BASE_MB: u64 = 96;
+    /// One scrypt hash (N = 2^17, r = 8).
+    pub const HASH_MB: u64 = 128;
+    /// Enhancing one photo at the 40 MP upload limit: the stored photo (at most its raw size,
+    /// 160 MB, in practice 20 MB) plus 267 MB of decode and working buffers measured for a 40 MP
+    /// RGBA PNG (`cargo run --release -p glimvid-media --example worst_case_memory`), rounded up.
+    pub const ENHANCE_TASK_MB: u64 = 448;
+    /// Rendering a 60 s 1080x1920 video, libx264 through ffmpeg (the larger of the two encoders,
+    /// docs/media-engine.md), rounded up.
+    pub const RENDER_TASK_MB: u64 = 320;
+    /// Writing a script: a provider's answer (bounded) and the job's view.
+    pub const SCRIPT_TASK_MB: u64 = 16;
+    /// The gateway's upload path besides the decode budget: spooled parts hold only chunk buffers.
+    pub const UPLOAD_BUFFERS_MB: u64 = 64;
+}
+
+/// A manifest's `GLIMVID_*` setting (`- { name: X, value: "v" }`), if it sets one.
+fn env_value(manifest: &str, name: &str) -> Option<u64> {
+    let needle = format!("name: {name}, value: \"");
+    let start = manifest.find(&needle)? + needle.len();
+    manifest[start..].split('"').next()?.parse().ok()
+}
+
+/// The container's memory limit, MiB.
+fn memory_limit_mb(manifest: &str) -> u64 {
+    let line = manifest.lines().find(|l| l.contains("limits:") && l.contains("memory:")).expect("a memory limit");
+    let value = line.split("memory:").nth(1).unwrap().trim().trim_start_matches('"');
+    let value = value.split('"').next().unwrap();
+    if let Some(gi) = value.strip_suffix("Gi") {
+        gi.parse::<u64>().unwrap() * 1024
+    } else {
+        value.strip_suffix("Mi").expect("Mi or Gi").parse().unwrap()
+    }
+}
+
+#[test]
+fn every_pod_limit_covers_its_documented_worst_case() {
+    use worst_case::*;
+    // Each service's worst case from the settings its Deployment sets (defaults otherwise).
+    let worst_of = |service: &str, m: &str| -> u64 {
+        let tasks = env_value(m, "GLIMVID_WORKER_CONCURRENCY").unwrap_or(1);
+        match service {
+            "auth" => {
+                let slots = env_value(m, "GLIMVID_PASSWORD_HASH_CONCURRENCY").unwrap_or_else(|| {
+                    (env_value(m, "GLIMVID_PASSWORD_HASH_MEMORY_MB").unwrap_or(256) / HASH_MB).max(1)
+                });
+                BASE_MB + slots * HASH_MB
+            }
+            "gateway" => BASE_MB + env_value(m, "GLIMVID_DECODE_MEMORY_MB").unwrap_or(512) + UPLOAD_BUFFERS_MB,
+            "enhance" => BASE_MB + tasks * ENHANCE_TASK_MB,
+            "render" => BASE_MB + tasks * RENDER_TASK_MB,
+            _ => BASE_MB + tasks * SCRIPT_TASK_MB,
+        }
+    };
+    for service in ["auth", "gateway", "enhance", "render", "script"] {
+        let manifest = repo_file(&format!("deploy/k8s/{service}.yaml"));
+        let deployment = documents_with(&manifest, &["kind: Deployment"]);
+        assert_eq!(deployment.len(), 1, "{service}: one Deployment");
+        let (limit, worst) = (memory_limit_mb(deployment[0]), worst_of(service, deployment[0]));
+        assert!(limit >= worst, "{service}: the pod's limit {limit} MiB is below its worst case {worst} MiB");
+        // The settings that size the worst case are written in the manifest, not left implicit.
+        let knob = match service {
+            "auth" => "GLIMVID_PASSWORD_HASH_MEMORY_MB",
+            "gateway" => "GLIMVID_DECODE_MEMORY_MB",
+            _ => "GLIMVID_WORKER_CONCURRENCY",
+        };
+        assert!(env_value(deployment[0], knob).is_some(), "{service}: set {knob} explicitly next to the limit");
+    }
+}
+
+#[test]
+fn the_worst_case_arithmetic_reads_the_manifests() {
+    let m = "          env:\n            - { name: GLIMVID_WORKER_CONCURRENCY, value: \"3\" }\n          resources:\n            limits: { memory: \"2Gi\" }\n";
+    assert_eq!(env_value(m, "GLIMVID_WORKER_CONCURRENCY"), Some(3));
+    assert_eq!(env_value(m, "GLIMVID_DECODE_MEMORY_MB"), None);
+    assert_eq!(memory_limit_mb(m), 2048);
+    assert_eq!(memory_limit_mb("limits: { memory: \"768Mi\" }"), 768);
+}
