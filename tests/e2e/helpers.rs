@@ -313,6 +313,12 @@ impl TestApp {
         self.data_dir.path()
     }
 
+    /// The process id of `glimvid up` (or of the gateway in a distributed run), to read its
+    /// memory from `/proc`.
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("the child is running")
+    }
+
     /// Changes one `GLIMVID_*` setting for the next [`TestApp::kill_and_restart`] (`None`
     /// removes it).
     pub fn set_env(&mut self, key: &str, value: Option<&str>) {

@@ -23,4 +23,4 @@ pub use enhance::LocalEnhancer;
 pub use offline_writer::OfflineScriptWriter;
 pub use probe::{Mp4Info, probe_mp4};
 pub use render::LocalRenderer;
-pub use upload::{DecodePlan, SanitizedImage, UploadError, UploadLimits, plan, sanitize};
+pub use upload::{DecodePlan, SanitizedImage, UploadError, UploadLimits, plan, plan_header, sanitize, worst_case_peak};

@@ -132,11 +132,24 @@ const MAX_DECODED_BYTES_PER_PIXEL: u64 = 4;
 /// unknown types, too many pixels, too small, or too much memory (a small 16-bit RGBA PNG can
 /// claim hundreds of megabytes). No pixel buffer is allocated.
 pub fn plan(bytes: &[u8], limits: &UploadLimits) -> Result<DecodePlan, UploadError> {
-    let format = sniff(bytes).ok_or(UploadError::UnsupportedType)?;
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    plan_header(bytes, bytes.len() as u64, limits)
+}
+
+/// [`plan`] from the first bytes of a photo of `input_len` bytes (an upload spooled to disk is
+/// planned from a small prefix, without reading it whole). A prefix that ends before the header
+/// does is [`UploadError::Corrupt`]: plan from more, or assume the worst.
+pub fn plan_header(prefix: &[u8], input_len: u64, limits: &UploadLimits) -> Result<DecodePlan, UploadError> {
+    let format = sniff(prefix).ok_or(UploadError::UnsupportedType)?;
+    let mut reader = ImageReader::with_format(Cursor::new(prefix), format);
     reader.no_limits();
     let decoder = reader.into_decoder().map_err(UploadError::corrupt)?;
-    check_header(&decoder, bytes.len() as u64, limits)
+    check_header(&decoder, input_len.max(prefix.len() as u64), limits)
+}
+
+/// The most memory [`sanitize`] may hold for any photo of `input_len` bytes that `limits`
+/// accept: what to reserve when the header cannot be read from a prefix.
+pub fn worst_case_peak(input_len: u64, limits: &UploadLimits) -> u64 {
+    input_len + 2 * limits.max_pixels.saturating_mul(MAX_DECODED_BYTES_PER_PIXEL)
 }
 
 fn check_header(decoder: &impl ImageDecoder, input_len: u64, limits: &UploadLimits) -> Result<DecodePlan, UploadError> {

@@ -9,6 +9,7 @@
 pub mod backends;
 pub mod instant;
 pub mod keys;
+pub mod objects;
 pub mod process;
 pub mod providers;
 pub mod relay;
@@ -16,6 +17,7 @@ pub mod task;
 pub mod worker;
 
 pub use backends::{Backends, sha256_hex};
+pub use objects::{JobObjects, Swept};
 pub use relay::OutboxRelay;
 pub use task::{TaskTrace, decode_task, encode_task};
 pub use worker::{Handled, StageError, StageHandler, StageRun, Worker, WorkerConfig};

@@ -13,7 +13,7 @@ use glimvid_queue::{Delivery, JobQueue};
 use glimvid_runtime::Shutdown;
 use tracing::Instrument;
 
-use crate::{OutboxRelay, keys, task};
+use crate::{JobObjects, OutboxRelay, keys, task};
 
 /// Why a stage did not succeed. The message is shown to the user: no secrets, no internals.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -65,10 +65,33 @@ pub struct StageRun {
     pub view: JobView,
     pub attempt: i32,
     pub db: Db,
+    /// For reading; write the job's artifacts with [`StageRun::put`], so that they are removed
+    /// if the job is deleted while the stage runs.
     pub blob: Arc<dyn BlobStore>,
+    written: JobObjects,
 }
 
 impl StageRun {
+    pub fn new(view: JobView, attempt: i32, db: Db, blob: Arc<dyn BlobStore>) -> Self {
+        let written = JobObjects::new(blob.clone(), db.clone(), view.job.user_id, view.job.id);
+        Self { view, attempt, db, blob, written }
+    }
+
+    /// Stores an artifact of this job (see [`JobObjects`]).
+    pub async fn put(&self, key: &str, data: bytes::Bytes, content_type: &str) -> Result<(), StageError> {
+        Ok(self.written.put(key, data, content_type).await?)
+    }
+
+    /// Stores an artifact of this job from a file (see [`JobObjects`]).
+    pub async fn put_file(&self, key: &str, path: &std::path::Path, content_type: &str) -> Result<(), StageError> {
+        Ok(self.written.put_file(key, path, content_type).await?)
+    }
+
+    /// The keys this run has written.
+    pub fn written(&self) -> Vec<String> {
+        self.written.keys()
+    }
+
     pub fn job_id(&self) -> uuid::Uuid {
         self.view.job.id
     }
@@ -254,8 +277,11 @@ impl Worker {
             }
             StartOutcome::Run { view, attempt } => (view, attempt),
         };
-        let run = StageRun { view: *view, attempt, db: self.db.clone(), blob: self.blob.clone() };
-        match self.handler.run(&run).await {
+        let run = StageRun::new(*view, attempt, self.db.clone(), self.blob.clone());
+        let result = self.handler.run(&run).await;
+        // Whatever happens below, except a recorded result, the job may have been deleted while
+        // the stage wrote: then nothing may stay behind (see `JobObjects`).
+        match result {
             Ok(result) => {
                 let recorded = jobs::complete_stage(&self.db, job_id.0, stage, result, || NewTask {
                     queue: Stage::Render.queue(),
@@ -264,28 +290,36 @@ impl Worker {
                 .await;
                 match recorded {
                     Ok(CompleteOutcome::Recorded { next, job_succeeded }) => {
+                        run.written.keep();
                         tracing::info!(?next, job_succeeded, "stage succeeded");
                         if !next.is_empty() {
                             self.relay.poke();
                         }
                     }
-                    Ok(CompleteOutcome::AlreadyDone) => tracing::info!("stage had already succeeded"),
+                    Ok(CompleteOutcome::AlreadyDone) => {
+                        run.written.keep();
+                        tracing::info!("stage had already succeeded");
+                    }
                     Ok(CompleteOutcome::Stale) => {
-                        // The job ended or was deleted while we worked: remove what we wrote
+                        // The job ended or was deleted while we worked: what we wrote goes
                         // unless the job still owns it.
-                        if jobs::get(&self.db, job_id.0).await.is_err() {
-                            let prefix = keys::job_prefix(run.user_id(), run.job_id());
-                            let _ = self.blob.delete_prefix(&prefix).await;
-                        }
+                        self.sweep(&run).await;
                         tracing::info!("job ended meanwhile; result dropped");
                     }
-                    Err(e) => return self.transient(d, job_id, stage, &StageError::from(e)).await,
+                    Err(e) => {
+                        self.sweep(&run).await;
+                        return self.transient(d, job_id, stage, &StageError::from(e)).await;
+                    }
                 }
                 self.settle(d, Settle::Ack).await;
                 Handled::Succeeded
             }
-            Err(e @ StageError::Transient { .. }) => self.transient(d, job_id, stage, &e).await,
+            Err(e @ StageError::Transient { .. }) => {
+                self.sweep(&run).await;
+                self.transient(d, job_id, stage, &e).await
+            }
             Err(StageError::Permanent(reason)) => {
+                self.sweep(&run).await;
                 tracing::warn!(%reason, "stage failed permanently");
                 if let Err(e) = jobs::fail_stage(&self.db, job_id.0, stage, &reason).await {
                     return self.transient(d, job_id, stage, &StageError::from(e)).await;
@@ -293,6 +327,14 @@ impl Worker {
                 self.settle(d, Settle::Ack).await;
                 Handled::Failed(reason)
             }
+        }
+    }
+
+    /// Removes what `run` wrote if its job is gone. A database that cannot tell leaves it to
+    /// the run's drop, which asks once more.
+    async fn sweep(&self, run: &StageRun) {
+        if let Err(e) = run.written.sweep_if_orphaned().await {
+            tracing::warn!(error = %e, "could not tell whether the job is gone");
         }
     }
 

@@ -1,6 +1,7 @@
 //! The worker loop driven one delivery at a time on the embedded adapters: success hands on,
 //! transient failures retry, permanent ones fail and refund, exhausted tasks are dead-lettered,
-//! redeliveries of finished stages are dropped.
+//! redeliveries of finished stages are dropped, and a stage whose job is deleted under it leaves
+//! no object behind (on the filesystem and S3, SQLite and PostgreSQL).
 
 use std::{
     sync::{
@@ -11,7 +12,7 @@ use std::{
 };
 
 use async_trait::async_trait;
-use glimvid_blob::{BlobStore, FsStore};
+use glimvid_blob::{BlobStore, FsStore, S3Settings, S3Store};
 use glimvid_db::{
     Db,
     repo::{
@@ -23,7 +24,7 @@ use glimvid_db::{
 };
 use glimvid_domain::{JobId, Stage};
 use glimvid_pipeline::{
-    OutboxRelay, StageError, StageHandler, StageRun, Worker, WorkerConfig, encode_task, worker::Handled,
+    OutboxRelay, StageError, StageHandler, StageRun, Worker, WorkerConfig, encode_task, keys, worker::Handled,
 };
 use glimvid_queue::{DbQueue, JobQueue, db::DbQueueConfig};
 
@@ -50,7 +51,7 @@ impl StageHandler for Flaky {
             return Err(StageError::Transient { message: "provider busy".into(), retry_after: Some(Duration::ZERO) });
         }
         let key = run.key(self.stage.as_str(), 0, "txt");
-        run.blob.put(&key, bytes::Bytes::from_static(b"ok"), "text/plain").await?;
+        run.put(&key, bytes::Bytes::from_static(b"ok"), "text/plain").await?;
         Ok(StageResult { script_json: Some("{}".into()), ..Default::default() })
     }
 }
@@ -60,25 +61,38 @@ struct Env {
     queue: Arc<dyn JobQueue>,
     blob: Arc<dyn BlobStore>,
     relay: OutboxRelay,
+}
+
+/// SQLite and a filesystem store, dropped with the test.
+struct Local {
+    e: Env,
     _dir: tempfile::TempDir,
     _t: testing::TestDb,
 }
 
-async fn env() -> Env {
+impl std::ops::Deref for Local {
+    type Target = Env;
+    fn deref(&self) -> &Env {
+        &self.e
+    }
+}
+
+async fn env() -> Local {
     let t = testing::sqlite().await;
     let dir = tempfile::tempdir().unwrap();
     let db = t.db.clone();
     let queue: Arc<dyn JobQueue> = Arc::new(DbQueue::new(db.clone(), DbQueueConfig::default()));
     let blob: Arc<dyn BlobStore> = Arc::new(FsStore::open(dir.path()).await.unwrap());
     let relay = OutboxRelay::new(db.clone(), queue.clone());
-    Env { db, queue, blob, relay, _dir: dir, _t: t }
+    Local { e: Env { db, queue, blob, relay }, _dir: dir, _t: t }
 }
 
 async fn job(e: &Env) -> (uuid::Uuid, uuid::Uuid) {
-    let u = users::create_user(&e.db, NewUser { email: "a@example.com", password_hash: "h", language: "en" }, 1)
-        .await
-        .unwrap()
-        .id;
+    job_of(e, "a@example.com").await
+}
+
+async fn job_of(e: &Env, email: &str) -> (uuid::Uuid, uuid::Uuid) {
+    let u = users::create_user(&e.db, NewUser { email, password_hash: "h", language: "en" }, 1).await.unwrap().id;
     let id = JobId::new();
     jobs::create(
         &e.db,
@@ -194,4 +208,143 @@ async fn malformed_tasks_are_dead_lettered() {
     e.queue.publish(Stage::Render.queue(), b"\xff garbage", &Default::default()).await.unwrap();
     assert_eq!(w.handle(&next(&e, Stage::Render).await).await, Handled::DeadLettered);
     assert_eq!(e.queue.dead_count(Stage::Render.queue()).await.unwrap(), 1);
+}
+
+/// Who deletes what while the stage runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Deleted {
+    Nothing,
+    Job,
+    Account,
+}
+
+/// How the stage ends after its last write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    Succeeds,
+    FailsTransiently,
+    FailsPermanently,
+}
+
+/// Writes one object, lets the owner delete the job (or the whole account) the way the gateway
+/// does (rows, then every object under the prefix), writes another one that nobody else will
+/// ever remove, then ends as told.
+struct DeletedMidway {
+    deleted: Deleted,
+    ending: Ending,
+}
+
+#[async_trait]
+impl StageHandler for DeletedMidway {
+    fn stage(&self) -> Stage {
+        Stage::Script
+    }
+
+    async fn run(&self, run: &StageRun) -> Result<StageResult, StageError> {
+        run.put(&run.key("script", 0, "txt"), bytes::Bytes::from_static(b"before"), "text/plain").await?;
+        let gone = match self.deleted {
+            Deleted::Nothing => None,
+            Deleted::Job => Some(jobs::delete(&run.db, run.user_id(), run.job_id()).await.map(drop)),
+            Deleted::Account => Some(users::delete_account(&run.db, run.user_id()).await.map(drop)),
+        };
+        if let Some(gone) = gone {
+            gone.expect("the owner's delete");
+            run.blob.delete_prefix(&keys::job_prefix(run.user_id(), run.job_id())).await.expect("the owner's sweep");
+        }
+        run.put(&run.key("script", 1, "txt"), bytes::Bytes::from_static(b"after"), "text/plain").await?;
+        assert_eq!(run.written().len(), 2);
+        match self.ending {
+            Ending::Succeeds => Ok(StageResult { script_json: Some("{}".into()), ..Default::default() }),
+            Ending::FailsTransiently => {
+                Err(StageError::Transient { message: "provider busy".into(), retry_after: Some(Duration::ZERO) })
+            }
+            Ending::FailsPermanently => Err(StageError::Permanent("the provider refused".into())),
+        }
+    }
+}
+
+/// The object stores to run on: the filesystem, and S3 in a fresh bucket when
+/// `GLIMVID_TEST_S3_ENDPOINT` is set (required with `GLIMVID_TEST_REQUIRE_REAL=1`).
+async fn stores() -> Vec<(&'static str, Arc<dyn BlobStore>, Option<Arc<S3Store>>, Option<tempfile::TempDir>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let fs: Arc<dyn BlobStore> = Arc::new(FsStore::open(dir.path()).await.unwrap());
+    let mut out = vec![("fs", fs, None, Some(dir))];
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    match var("GLIMVID_TEST_S3_ENDPOINT") {
+        Some(endpoint) => {
+            let mut s = S3Settings::new(
+                Some(endpoint),
+                format!("glimvid-test-{}", uuid::Uuid::new_v4().simple()),
+                var("GLIMVID_TEST_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+                var("GLIMVID_TEST_S3_ACCESS_KEY_ID").expect("GLIMVID_TEST_S3_ACCESS_KEY_ID"),
+                var("GLIMVID_TEST_S3_SECRET_ACCESS_KEY").expect("GLIMVID_TEST_S3_SECRET_ACCESS_KEY"),
+            );
+            s.create_bucket_if_missing = true;
+            let s3 = Arc::new(S3Store::connect(s).await.expect("GLIMVID_TEST_S3_ENDPOINT is set but S3 is unusable"));
+            out.push(("s3", s3.clone() as Arc<dyn BlobStore>, Some(s3), None));
+        }
+        None if testing::require_real() => {
+            panic!("GLIMVID_TEST_REQUIRE_REAL=1 but GLIMVID_TEST_S3_ENDPOINT is not set")
+        }
+        None => eprintln!(
+            "note: S3 part skipped: GLIMVID_TEST_S3_ENDPOINT is not set (`eval \"$(scripts/s3-server start)\"`)"
+        ),
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stage_whose_job_is_deleted_mid_way_leaves_no_object_behind() {
+    for (store, blob, s3, _dir) in stores().await {
+        for t in testing::databases().await {
+            for deleted in [Deleted::Job, Deleted::Account, Deleted::Nothing] {
+                for ending in [Ending::Succeeds, Ending::FailsTransiently, Ending::FailsPermanently] {
+                    let case = format!("{store}, {}, {deleted:?}, {ending:?}", t.name);
+                    let db = t.db.clone();
+                    let queue: Arc<dyn JobQueue> = Arc::new(DbQueue::new(db.clone(), DbQueueConfig::default()));
+                    let relay = OutboxRelay::new(db.clone(), queue.clone());
+                    let e = Env { db, queue, blob: blob.clone(), relay };
+                    let (u, id) = job_of(&e, &format!("{}@example.com", uuid::Uuid::new_v4().simple())).await;
+                    let cfg = WorkerConfig {
+                        concurrency: 1,
+                        max_attempts: 5,
+                        backoff_base: Duration::from_millis(10),
+                        backoff_cap: Duration::from_millis(20),
+                    };
+                    let w = Worker::new(
+                        Arc::new(DeletedMidway { deleted, ending }),
+                        e.db.clone(),
+                        e.queue.clone(),
+                        e.blob.clone(),
+                        e.relay.clone(),
+                        cfg,
+                    );
+                    let out = w.handle(&next(&e, Stage::Script).await).await;
+                    let left = blob.list(&keys::job_prefix(u, id)).await.unwrap();
+                    if deleted == Deleted::Nothing {
+                        // The job still owns what it wrote (a retry overwrites it, deleting the
+                        // job removes it): nothing is swept from under a live job.
+                        assert_eq!(left.len(), 2, "{case}: {left:?} ({out:?})");
+                    } else {
+                        assert!(left.is_empty(), "{case}: {left:?} left behind ({out:?})");
+                    }
+                    // A retried task of a deleted job is dropped when it comes back.
+                    while let Some(d) =
+                        e.queue.receive(Stage::Script.queue(), Duration::from_millis(300)).await.unwrap()
+                    {
+                        let again = w.handle(&d).await;
+                        if deleted != Deleted::Nothing {
+                            assert!(matches!(again, Handled::Skipped(_)), "{case}: {again:?}");
+                        }
+                    }
+                    assert!(blob.list(&keys::job_prefix(u, id)).await.unwrap().len() <= 2, "{case}");
+                }
+            }
+            t.cleanup().await;
+        }
+        if let Some(s3) = s3 {
+            s3.delete_prefix("").await.expect("emptying the test bucket");
+            s3.client().delete_bucket().bucket(s3.bucket()).send().await.expect("deleting the test bucket");
+        }
+    }
 }

@@ -95,6 +95,16 @@ pub struct Config {
     pub grpc_max_message_bytes: u64,
     /// Memory all photo decodes of a process share, MiB (`GLIMVID_DECODE_MEMORY_MB`, 512).
     pub decode_memory_mb: u64,
+    /// Largest REST submission body, bytes (`GLIMVID_MAX_UPLOAD_BYTES`); 0 → six photos of
+    /// `max_photo_bytes` and 1 MiB for the rest. A larger `Content-Length` is refused before a
+    /// byte is read, a chunked body is cut off there.
+    pub max_upload_bytes: u64,
+    /// Disk all REST uploads being received share, MiB (`GLIMVID_UPLOAD_SPOOL_MB`, 1024): photo
+    /// parts are spooled to files, never held whole in memory; beyond this, 503 with `Retry-After`.
+    pub upload_spool_mb: u64,
+    /// Where REST uploads are spooled (`GLIMVID_UPLOAD_SPOOL_DIR`); unset: `<data dir>/tmp` in
+    /// `glimvid up`, the system temporary folder in the gateway service.
+    pub upload_spool_dir: Option<PathBuf>,
     /// Access token lifetime (`GLIMVID_ACCESS_TOKEN_TTL_S`).
     pub access_token_ttl: Duration,
     /// Refresh token lifetime (`GLIMVID_REFRESH_TOKEN_TTL_S`).
@@ -274,6 +284,9 @@ impl Default for Config {
             max_photo_pixels: 40_000_000,
             grpc_max_message_bytes: 0,
             decode_memory_mb: 512,
+            max_upload_bytes: 0,
+            upload_spool_mb: 1024,
+            upload_spool_dir: None,
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             password_hash_concurrency: None,
@@ -352,6 +365,9 @@ const KNOWN: &[&str] = &[
     "MAX_PHOTO_PIXELS",
     "GRPC_MAX_MESSAGE_BYTES",
     "DECODE_MEMORY_MB",
+    "MAX_UPLOAD_BYTES",
+    "UPLOAD_SPOOL_MB",
+    "UPLOAD_SPOOL_DIR",
     "ACCESS_TOKEN_TTL_S",
     "REFRESH_TOKEN_TTL_S",
     "WORKER_CONCURRENCY",
@@ -479,6 +495,15 @@ impl Config {
         }
         if let Some(v) = get("GLIMVID_DECODE_MEMORY_MB") {
             c.decode_memory_mb = parse("GLIMVID_DECODE_MEMORY_MB", &v)?;
+        }
+        if let Some(v) = get("GLIMVID_MAX_UPLOAD_BYTES") {
+            c.max_upload_bytes = parse("GLIMVID_MAX_UPLOAD_BYTES", &v)?;
+        }
+        if let Some(v) = get("GLIMVID_UPLOAD_SPOOL_MB") {
+            c.upload_spool_mb = parse("GLIMVID_UPLOAD_SPOOL_MB", &v)?;
+        }
+        if let Some(v) = get("GLIMVID_UPLOAD_SPOOL_DIR") {
+            c.upload_spool_dir = Some(PathBuf::from(v));
         }
         if let Some(v) = get("GLIMVID_ACCESS_TOKEN_TTL_S") {
             c.access_token_ttl = Duration::from_secs(parse("GLIMVID_ACCESS_TOKEN_TTL_S", &v)?);

@@ -42,7 +42,7 @@ impl StageHandler for EnhanceStage {
             let key = run.key("enhanced", n, keys::ext_for(out.content_type));
             let sha = sha256_hex(&out.bytes);
             let size = out.bytes.len() as i64;
-            run.blob.put(&key, out.bytes, out.content_type).await?;
+            run.put(&key, out.bytes, out.content_type).await?;
             notes.push(format!("photo {}: {}", n + 1, out.note));
             assets.push(NewAsset {
                 kind: "enhanced",

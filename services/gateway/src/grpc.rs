@@ -306,7 +306,7 @@ impl VideoJobService for VideoJobGrpc {
                     }
                     .into());
                 }
-                photos.push(bytes);
+                photos.push(videos::PhotoData::Memory(bytes));
             }
             let sub = Submission {
                 photos,

@@ -19,6 +19,7 @@ pub mod ops;
 pub mod page;
 pub mod review;
 pub mod routes;
+pub mod spool;
 pub mod state;
 pub mod videos;
 pub mod view;
@@ -152,6 +153,18 @@ pub async fn run(
     Ok(())
 }
 
+/// The upload spool of [`state`]: its folder is made now, and what a killed process left in it
+/// is removed.
+fn upload_spool(settings: &GatewaySettings) -> spool::Spool {
+    let spool = spool::Spool::from_mb(settings.upload_spool_dir.clone(), settings.upload_spool_mb);
+    match spool.prepare() {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(removed = n, dir = %spool.dir().display(), "removed stale upload spool files"),
+        Err(e) => tracing::warn!(error = %e, dir = %spool.dir().display(), "the upload spool folder is not usable yet"),
+    }
+    spool
+}
+
 /// Builds the gateway's state from connected backends and a channel to the auth service.
 pub fn state(
     backends: glimvid_pipeline::Backends,
@@ -165,6 +178,7 @@ pub fn state(
         keys: Default::default(),
         public_base,
         decode: decode_budget::DecodeBudget::from_mb(settings.decode_memory_mb),
+        spool: upload_spool(&settings),
         settings,
         streams: Default::default(),
 

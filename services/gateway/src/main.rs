@@ -28,6 +28,9 @@ async fn main() -> anyhow::Result<()> {
         upload: UploadLimits { max_pixels: cfg.max_photo_pixels, ..UploadLimits::default() },
         grpc_max_message_bytes: cfg.grpc_max_message_bytes,
         decode_memory_mb: cfg.decode_memory_mb,
+        max_upload_bytes: cfg.max_upload_bytes,
+        upload_spool_mb: cfg.upload_spool_mb,
+        upload_spool_dir: cfg.upload_spool_dir.clone().unwrap_or_else(std::env::temp_dir),
         accounts: glimvid_gateway::AccountSettings::from_config(&cfg),
         webhooks: glimvid_gateway::webhooks::WebhookSettings::from_config(&cfg),
         ..GatewaySettings::default()

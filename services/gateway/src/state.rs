@@ -69,6 +69,13 @@ pub struct GatewaySettings {
     pub grpc_max_message_bytes: u64,
     /// Memory all photo decodes of the process share, MiB.
     pub decode_memory_mb: u64,
+    /// The largest REST submission body, bytes; 0: room for `max_photos` photos of
+    /// `max_photo_bytes` and 1 MiB for the rest (see [`GatewaySettings::max_upload_bytes`]).
+    pub max_upload_bytes: u64,
+    /// Disk all REST uploads being received share, MiB.
+    pub upload_spool_mb: u64,
+    /// Where REST uploads are spooled.
+    pub upload_spool_dir: std::path::PathBuf,
     pub accounts: AccountSettings,
     pub webhooks: crate::webhooks::WebhookSettings,
 }
@@ -81,9 +88,29 @@ impl Default for GatewaySettings {
             upload: UploadLimits::default(),
             grpc_max_message_bytes: 0,
             decode_memory_mb: 512,
+            max_upload_bytes: 0,
+            upload_spool_mb: 1024,
+            upload_spool_dir: std::env::temp_dir(),
             accounts: AccountSettings::default(),
             webhooks: crate::webhooks::WebhookSettings::default(),
         }
+    }
+}
+
+impl GatewaySettings {
+    /// The cap on a whole REST submission body: configured, or every photo at its limit plus
+    /// 1 MiB for the text fields and the multipart framing.
+    pub fn max_upload_bytes(&self) -> u64 {
+        match self.max_upload_bytes {
+            0 => self.max_photos as u64 * self.max_photo_bytes + 1024 * 1024,
+            n => n,
+        }
+    }
+
+    /// The cap on the parts of a submission: every photo, a description and options, and a
+    /// little slack (a form may repeat a text field); anything beyond is not a real form.
+    pub fn max_upload_parts(&self) -> usize {
+        self.max_photos + 4
     }
 }
 
@@ -98,6 +125,8 @@ pub struct GatewayState {
     pub streams: Arc<crate::follow::StreamSlots>,
     /// The one memory budget of photo decodes in this process.
     pub decode: crate::decode_budget::DecodeBudget,
+    /// Where REST uploads are spooled, and the disk they may take together.
+    pub spool: crate::spool::Spool,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
 }
 

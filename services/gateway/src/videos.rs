@@ -8,19 +8,67 @@ use glimvid_db::repo::{
 };
 use glimvid_domain::{Description, DomainError, ErrorCode, JobId, Language, Stage, options::JobOptions};
 use glimvid_media::sanitize;
-use glimvid_pipeline::{TaskTrace, encode_task, keys, sha256_hex};
+use glimvid_pipeline::{JobObjects, TaskTrace, encode_task, keys, sha256_hex};
 use uuid::Uuid;
 
 use crate::{error::ApiError, state::GatewayState};
 
 /// A submission as received, before any check.
 pub struct Submission {
-    pub photos: Vec<Bytes>,
+    pub photos: Vec<PhotoData>,
     pub description: String,
     /// The raw `options` JSON (may be empty): the video options, and `review` to stop before
     /// render (see [`crate::review`]).
     pub options: String,
     pub idempotency_key: Option<String>,
+}
+
+/// A photo as received: in memory (a partner API message, already bounded by its size) or
+/// spooled to disk (a REST upload, see [`crate::spool`]), read whole only under a decode
+/// reservation that counts it.
+pub enum PhotoData {
+    Memory(Bytes),
+    Spooled(crate::spool::SpooledPhoto),
+}
+
+/// How much of a spooled photo is read to plan its decode: its header, in all but odd files
+/// (a JPEG with hundreds of KiB of metadata before its frame header is planned for the worst).
+const HEADER_PREFIX: usize = 256 * 1024;
+
+impl PhotoData {
+    pub fn len(&self) -> u64 {
+        match self {
+            Self::Memory(b) => b.len() as u64,
+            Self::Spooled(p) => p.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn sha256(&self) -> String {
+        match self {
+            Self::Memory(b) => sha256_hex(b),
+            Self::Spooled(p) => p.sha256().to_owned(),
+        }
+    }
+
+    /// The bytes to plan the decode from: all of an in-memory photo, a prefix of a spooled one.
+    async fn header(&self) -> std::io::Result<Bytes> {
+        match self {
+            Self::Memory(b) => Ok(b.clone()),
+            Self::Spooled(p) => Ok(Bytes::from(p.prefix(HEADER_PREFIX).await?)),
+        }
+    }
+
+    /// The whole photo in memory; a spooled file is removed once read.
+    async fn load(self) -> std::io::Result<Bytes> {
+        match self {
+            Self::Memory(b) => Ok(b),
+            Self::Spooled(p) => p.read_all().await,
+        }
+    }
 }
 
 /// Whether a create made a new job or replayed an earlier one with the same idempotency key.
@@ -65,7 +113,7 @@ pub async fn create_from(
     let request_hash = {
         let mut h = format!("{}\n{}\n", description.as_str(), options_json);
         for p in &sub.photos {
-            h.push_str(&sha256_hex(p));
+            h.push_str(&p.sha256());
         }
         sha256_hex(h.as_bytes())
     };
@@ -78,38 +126,56 @@ pub async fn create_from(
     // Check every photo by content before storing anything (decoding is CPU work: off the
     // executor, all photos in parallel).
     let limits = s.upload;
-    let checks = sub.photos.into_iter().enumerate().map(|(i, bytes)| {
+    let checks = sub.photos.into_iter().enumerate().map(|(i, photo)| {
         let budget = state.decode.clone();
         async move {
-            // What decoding will hold, from the header alone, reserved from the process's one
-            // decode budget before a pixel buffer exists.
-            let plan = glimvid_media::plan(&bytes, &limits).map_err(|e| (i, e))?;
-            let reservation = match budget.reserve(plan.peak_bytes).await {
+            let io_failed = |e: std::io::Error| (i, glimvid_media::UploadError::Internal { detail: e.to_string() });
+            // What decoding will hold (the compressed input included), from the header alone,
+            // reserved from the process's one decode budget before the photo is read whole.
+            let header = photo.header().await.map_err(io_failed)?;
+            let len = photo.len();
+            let needed = match glimvid_media::plan_header(&header, len, &limits) {
+                Ok(plan) => Ok(plan),
+                // The header runs past the prefix read: plan for the worst a photo may cost.
+                Err(glimvid_media::UploadError::Corrupt { .. }) if (header.len() as u64) < len => {
+                    Err(glimvid_media::worst_case_peak(len, &limits).min(budget.total_bytes()))
+                }
+                Err(e) => return Err((i, e)),
+            };
+            drop(header);
+            let peak = needed.as_ref().map_or_else(|worst| *worst, |plan| plan.peak_bytes);
+            let mut reservation = match budget.reserve(peak).await {
                 Ok(r) => r,
-                Err(crate::decode_budget::BudgetError::TooLarge { needed, total }) => {
+                // Only a planned photo can be too large: the worst case is capped at the budget.
+                Err(crate::decode_budget::BudgetError::TooLarge { needed: want, total }) => {
+                    let (width, height, decoded) =
+                        needed.as_ref().map_or((0, 0, want), |p| (p.width, p.height, p.decoded_bytes));
                     return Err((
                         i,
                         glimvid_media::UploadError::TooMuchMemory {
-                            width: plan.width,
-                            height: plan.height,
-                            bytes_per_pixel: (plan.decoded_bytes / (plan.width as u64 * plan.height as u64).max(1))
-                                as u16,
-                            limit: total.min(needed),
+                            width,
+                            height,
+                            bytes_per_pixel: (decoded / (width as u64 * height as u64).max(1)) as u16,
+                            limit: total.min(want),
                         },
                     ));
                 }
                 Err(crate::decode_budget::BudgetError::Busy { .. }) => return Ok(Err(())),
             };
+            let bytes = photo.load().await.map_err(io_failed)?;
             let out = tokio::task::spawn_blocking(move || sanitize(&bytes, &limits).map_err(|e| (i, e)))
                 .await
                 .map_err(|_| (i, glimvid_media::UploadError::Internal { detail: "photo check failed".into() }))?;
-            drop(reservation);
-            out.map(Ok)
+            // Decoding is over: keep only what the clean photo holds until it is stored.
+            out.map(|img| {
+                reservation.shrink_to(img.bytes.len() as u64);
+                Ok((img, reservation))
+            })
         }
     });
     let mut clean = Vec::new();
     for r in futures::future::join_all(checks).await {
-        let r = match r {
+        match r {
             Ok(Err(())) => {
                 return Err(DomainError::new(
                     ErrorCode::Unavailable,
@@ -117,11 +183,7 @@ pub async fn create_from(
                 )
                 .into());
             }
-            Ok(Ok(img)) => Ok(Ok(img)),
-            Err(e) => Ok(Err(e)),
-        };
-        match r.map_err(|_: ()| DomainError::new(ErrorCode::Internal, "photo check failed"))? {
-            Ok(img) => clean.push(img),
+            Ok(Ok(checked)) => clean.push(checked),
             Err((i, e)) => {
                 if let glimvid_media::UploadError::Corrupt { detail }
                 | glimvid_media::UploadError::Internal { detail } = &e
@@ -145,10 +207,15 @@ pub async fn create_from(
     }
 
     let job_id = JobId::new();
+    // Removed unless the job is committed, also when the client goes away mid-way (the drop).
+    let stored = JobObjects::new(state.backends.blob.clone(), state.backends.db.clone(), user_id, job_id.0);
     let mut originals = Vec::with_capacity(clean.len());
-    for (n, img) in clean.iter().enumerate() {
+    for (n, (img, _held)) in clean.iter().enumerate() {
         let key = keys::object(user_id, job_id.0, "original", n, keys::ext_for(img.content_type));
-        state.backends.blob.put(&key, img.bytes.clone(), img.content_type).await?;
+        if let Err(e) = stored.put(&key, img.bytes.clone(), img.content_type).await {
+            stored.discard().await;
+            return Err(e.into());
+        }
         originals.push(NewAsset {
             kind: "original",
             idx: n as i32,
@@ -190,6 +257,7 @@ pub async fn create_from(
     .await;
     match created {
         Ok(view) => {
+            stored.keep();
             state.backends.relay.poke();
             metrics::counter!("glimvid_jobs_created_total").increment(1);
             crate::account::note_usage(
@@ -205,7 +273,7 @@ pub async fn create_from(
         }
         Err(e) => {
             // Nothing was committed: remove the photos we stored.
-            let _ = state.backends.blob.delete_prefix(&keys::job_prefix(user_id, job_id.0)).await;
+            stored.discard().await;
             match e {
                 glimvid_db::DbError::PaymentRequired => Err(no_credits_with_ip_cap(acc.trials_per_ip_per_day)),
                 // The daily allowance of review jobs (a window of a day, not of seconds): the

@@ -119,7 +119,7 @@ impl StageHandler for RenderStage {
             self.generator.render(RenderRequest { script, images, options, output: output.clone(), observer }).await?;
         let bytes = tokio::fs::read(&output).await.map_err(|e| StageError::transient(format!("render output: {e}")))?;
         let key = run.key("video", 0, "mp4");
-        run.blob.put_file(&key, &output, "video/mp4").await?;
+        run.put_file(&key, &output, "video/mp4").await?;
         let mut raw = [0u8; 16];
         rand::rng().fill_bytes(&mut raw);
         Ok(StageResult {

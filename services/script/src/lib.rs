@@ -42,7 +42,7 @@ impl StageHandler for ScriptStage {
         })?;
         let json = serde_json::to_vec(&script).map_err(|e| StageError::Permanent(e.to_string()))?;
         let key = run.key("script", 0, "json");
-        run.blob.put(&key, Bytes::from(json.clone()), "application/json").await?;
+        run.put(&key, Bytes::from(json.clone()), "application/json").await?;
         Ok(StageResult {
             assets: vec![NewAsset {
                 kind: "script",

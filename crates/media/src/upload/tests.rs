@@ -257,3 +257,24 @@ fn deep_png_within_the_pixel_limit_is_refused_from_its_header() {
     assert_eq!((p.width, p.height, p.decoded_bytes), (100, 80, 100 * 80 * 4));
     assert_eq!(p.peak_bytes, rgb.len() as u64 + 2 * 100 * 80 * 4);
 }
+
+#[test]
+fn a_photo_is_planned_from_a_prefix_of_it() {
+    // Spooled uploads are planned from their first bytes: the plan must be the whole file's.
+    let limits = UploadLimits::default();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut photos: Vec<Vec<u8>> =
+        ["coffee.png", "rocket.jpg"].iter().map(|n| std::fs::read(dir.join(n)).unwrap()).collect();
+    photos.push(jpeg_of(&quadrants(640, 480), 90));
+    photos.push(png_of(&RgbaImage::from_pixel(300, 200, Rgba([1, 2, 3, 128]))));
+    for bytes in &photos {
+        let whole = plan(bytes, &limits).unwrap();
+        let prefix = &bytes[..bytes.len().min(16 * 1024)];
+        assert_eq!(plan_header(prefix, bytes.len() as u64, &limits).unwrap(), whole);
+        assert!(worst_case_peak(bytes.len() as u64, &limits) >= whole.peak_bytes);
+    }
+    // A prefix that ends inside the header is not enough, and says so.
+    let jpeg = jpeg_of(&quadrants(640, 480), 90);
+    let cut = &jpeg[..20];
+    assert!(matches!(plan_header(cut, jpeg.len() as u64, &limits), Err(UploadError::Corrupt { .. })));
+}

@@ -1,8 +1,10 @@
 //! Video jobs: submission (multipart), listing, one job, its events (SSE), cancel, delete, and
 //! the job's own files for its owner.
 
+use std::{cell::Cell, rc::Rc};
+
 use actix_multipart::Multipart;
-use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use actix_web::{HttpRequest, HttpResponse, error::PayloadError, http::header, web};
 use bytes::{Bytes, BytesMut};
 use futures::{StreamExt, TryStreamExt};
 use glimvid_domain::{DomainError, ErrorCode};
@@ -13,8 +15,9 @@ use crate::{
     error::{ApiError, ApiResult, Problem, bad_request},
     extract::AuthUser,
     follow::Followed,
+    spool::SpoolError,
     state::SharedState,
-    videos::{self, Created, Submission},
+    videos::{self, Created, PhotoData, Submission},
     view::{JobJson, event_json, job_json},
 };
 
@@ -49,52 +52,123 @@ fn too_large(what: &str) -> ApiError {
     ApiError(DomainError { code: ErrorCode::PayloadTooLarge, message: what.to_owned(), field: Some("photos".into()) })
 }
 
-/// Reads the multipart body with a bound on every field, so a huge upload is refused early.
-async fn read_submission(state: &SharedState, mut form: Multipart, key: Option<String>) -> ApiResult<Submission> {
+fn body_too_large(cap: u64) -> ApiError {
+    ApiError(DomainError::new(
+        ErrorCode::PayloadTooLarge,
+        format!("the upload is larger than the {} the server accepts", mebibytes(cap)),
+    ))
+}
+
+fn mebibytes(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+fn spool_error(e: SpoolError) -> ApiError {
+    match e {
+        SpoolError::Full => ApiError(DomainError::new(
+            ErrorCode::Unavailable,
+            "the server is busy receiving other uploads; try again in a few seconds",
+        )),
+        SpoolError::Io(e) => {
+            tracing::error!(error = %e, "an upload could not be spooled");
+            ApiError(DomainError::new(ErrorCode::Internal, "the upload could not be received"))
+        }
+    }
+}
+
+/// The request body, cut off past `cap` bytes: a chunked body (no `Content-Length`) that runs
+/// on is refused at the cap. `over` tells the reader why the stream ended.
+fn capped(
+    payload: web::Payload,
+    cap: u64,
+    over: Rc<Cell<bool>>,
+) -> impl futures::Stream<Item = Result<Bytes, PayloadError>> + 'static {
+    let mut total = 0u64;
+    payload.map(move |chunk| {
+        let chunk = chunk?;
+        total += chunk.len() as u64;
+        if total > cap {
+            over.set(true);
+            return Err(PayloadError::Overflow);
+        }
+        Ok(chunk)
+    })
+}
+
+/// Reads the multipart body with a bound on every field and on the number of parts: photos go
+/// to spool files chunk by chunk, text fields into small buffers, so a request holds a chunk of
+/// its photos in memory, never the photos.
+async fn read_submission(
+    state: &SharedState,
+    mut form: Multipart,
+    key: Option<String>,
+    over_cap: Rc<Cell<bool>>,
+) -> ApiResult<Submission> {
     let s = &state.settings;
+    let cap = s.max_upload_bytes();
+    let body_error = |e: &dyn std::fmt::Display| {
+        if over_cap.get() {
+            body_too_large(cap)
+        } else {
+            bad_request(format!("the multipart body could not be read: {e}"))
+        }
+    };
     let mut sub =
         Submission { photos: Vec::new(), description: String::new(), options: String::new(), idempotency_key: key };
     let mut saw_description = false;
-    while let Some(field) =
-        form.try_next().await.map_err(|e| bad_request(format!("the multipart body could not be read: {e}")))?
-    {
+    let mut parts = 0usize;
+    while let Some(mut field) = form.try_next().await.map_err(|e| body_error(&e))? {
+        parts += 1;
+        if parts > s.max_upload_parts() {
+            return Err(ApiError(DomainError::new(
+                ErrorCode::PayloadTooLarge,
+                format!(
+                    "the form has more than {} parts; send at most {} photos, one description and one options part",
+                    s.max_upload_parts(),
+                    s.max_photos
+                ),
+            )));
+        }
         let name = field.content_disposition().and_then(|cd| cd.get_name()).unwrap_or("").to_owned();
-        let limit = match name.as_str() {
+        match name.as_str() {
             "photos" | "photos[]" | "photo" => {
                 if sub.photos.len() >= s.max_photos {
                     return Err(
                         DomainError::invalid("photos", format!("at most {} photos per video", s.max_photos)).into()
                     );
                 }
-                s.max_photo_bytes as usize
+                let mut spooled = state.spool.create().await.map_err(spool_error)?;
+                while let Some(chunk) = field.next().await {
+                    let chunk = chunk.map_err(|e| body_error(&e))?;
+                    if spooled.len() + chunk.len() as u64 > s.max_photo_bytes {
+                        return Err(too_large(&format!(
+                            "a photo is larger than {} MB",
+                            s.max_photo_bytes / (1024 * 1024)
+                        )));
+                    }
+                    spooled.write(&chunk).await.map_err(spool_error)?;
+                }
+                sub.photos.push(PhotoData::Spooled(spooled.finish().await.map_err(spool_error)?));
             }
-            "description" | "options" => MAX_TEXT_FIELD,
-            other => return Err(DomainError::invalid(other, format!("unknown form field `{other}`")).into()),
-        };
-        let mut buf = BytesMut::new();
-        let mut field = field;
-        while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|e| bad_request(format!("the multipart body could not be read: {e}")))?;
-            if buf.len() + chunk.len() > limit {
-                return Err(if limit == MAX_TEXT_FIELD {
-                    DomainError::invalid(&name, format!("{name} is too long")).into()
+            "description" | "options" => {
+                let mut buf = BytesMut::new();
+                while let Some(chunk) = field.next().await {
+                    let chunk = chunk.map_err(|e| body_error(&e))?;
+                    if buf.len() + chunk.len() > MAX_TEXT_FIELD {
+                        return Err(DomainError::invalid(&name, format!("{name} is too long")).into());
+                    }
+                    buf.extend_from_slice(&chunk);
+                }
+                let text = String::from_utf8(buf.to_vec());
+                if name == "description" {
+                    sub.description =
+                        text.map_err(|_| DomainError::invalid("description", "description must be UTF-8 text"))?;
+                    saw_description = true;
                 } else {
-                    too_large(&format!("a photo is larger than {} MB", s.max_photo_bytes / (1024 * 1024)))
-                });
+                    sub.options = text.map_err(|_| DomainError::invalid("options", "options must be UTF-8 JSON"))?;
+                }
             }
-            buf.extend_from_slice(&chunk);
-        }
-        match name.as_str() {
-            "description" => {
-                sub.description = String::from_utf8(buf.to_vec())
-                    .map_err(|_| DomainError::invalid("description", "description must be UTF-8 text"))?;
-                saw_description = true;
-            }
-            "options" => {
-                sub.options = String::from_utf8(buf.to_vec())
-                    .map_err(|_| DomainError::invalid("options", "options must be UTF-8 JSON"))?;
-            }
-            _ => sub.photos.push(Bytes::from(buf)),
+            other => return Err(DomainError::invalid(other, format!("unknown form field `{other}`")).into()),
         }
     }
     if !saw_description {
@@ -122,12 +196,14 @@ async fn read_submission(state: &SharedState, mut form: Multipart, key: Option<S
         (status = 400, description = "The multipart body cannot be read", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 402, description = "No credits and no free trials left", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "A photo is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "A photo is too large, the body is larger than `GLIMVID_MAX_UPLOAD_BYTES` (refused from its `Content-Length` before it is read), or the form has too many parts", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not `multipart/form-data`, or a file is not a JPEG, PNG or WebP image", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad options, description or photo count, or a reused key with another form", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many submissions from this address, or too many jobs in flight", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait"),
                 ("RateLimit-Limit" = u64), ("RateLimit-Remaining" = u64), ("RateLimit-Reset" = u64), ("RateLimit-Policy" = String))),
+        (status = 503, description = "The server is busy receiving or decoding other uploads", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
 )]
 pub async fn create(
@@ -150,6 +226,16 @@ pub async fn create(
         .map(|v| v.to_str().map(str::to_owned))
         .transpose()
         .map_err(|_| ApiError(DomainError::invalid("Idempotency-Key", "the key must be visible ASCII")))?;
+    // Before a byte is read: a body announced larger than the cap is refused from its header.
+    let cap = state.settings.max_upload_bytes();
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if announced.is_some_and(|len| len > cap) {
+        return Err(body_too_large(cap));
+    }
     // Before a byte of the photos is read: an account that could not pay, or has too many jobs
     // in flight, is answered at once (the job's own transaction checks again).
     match videos::precheck(&state, user.user_id, ip.0).await {
@@ -158,8 +244,9 @@ pub async fn create(
         }
         other => other?,
     }
-    let form = Multipart::new(req.headers(), payload);
-    let sub = read_submission(&state, form, key).await?;
+    let over_cap = Rc::new(Cell::new(false));
+    let form = Multipart::new(req.headers(), capped(payload, cap, over_cap.clone()));
+    let sub = read_submission(&state, form, key, over_cap).await?;
     let (view, replayed) = match videos::create_from(&state, user.user_id, sub, ip.0).await {
         Ok(Created::New(v)) => (v, false),
         Ok(Created::Replayed(v)) => (v, true),
