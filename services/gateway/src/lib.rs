@@ -20,6 +20,7 @@ pub mod page;
 pub mod review;
 pub mod routes;
 pub mod state;
+pub mod step_up;
 pub mod videos;
 pub mod view;
 pub mod webhooks;
