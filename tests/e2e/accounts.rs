@@ -228,8 +228,9 @@ async fn api_keys_are_shown_once_scoped_listed_and_revoked() {
     let app = crate::helpers::spawn_app().await;
     let user = app.register_user().await;
     let t = &user.access_token;
-    let create = |body: Value| {
+    let create = |mut body: Value| {
         let app = &app;
+        body["current_password"] = json!(PASSWORD);
         async move {
             app.client.post(app.url("/api/v1/account/api-keys")).bearer_auth(t).json(&body).send().await.expect("POST")
         }
@@ -357,7 +358,14 @@ async fn a_gps_tagged_jpeg_is_exported_without_gps_then_deletion_takes_everythin
     assert_eq!(app.get(&public, None).await.status(), StatusCode::OK);
 
     // The export: account, usage, the script, the photos (without GPS) and the video.
-    let r = app.get("/api/v1/account/export", Some(t)).await;
+    let r = app
+        .client
+        .get(app.url("/api/v1/account/export"))
+        .bearer_auth(t)
+        .header("x-glimvid-password", PASSWORD)
+        .send()
+        .await
+        .expect("GET export");
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(crate::helpers::content_type(r.headers()), "application/zip");
     let files = unzip(&r.bytes().await.expect("zip body"));
@@ -384,11 +392,19 @@ async fn a_gps_tagged_jpeg_is_exported_without_gps_then_deletion_takes_everythin
     }
 
     // Deletion: the account, its rows and its objects; the public link is 404 at once.
-    assert_eq!(app.delete("/api/v1/account", t).await.status(), StatusCode::NO_CONTENT);
+    let r = app
+        .client
+        .delete(app.url("/api/v1/account"))
+        .bearer_auth(t)
+        .header("x-glimvid-password", PASSWORD)
+        .send()
+        .await
+        .expect("DELETE");
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert_problem(app.get(&public, None).await, 404, "the public link of a deleted account").await;
     assert_problem(app.login(&user.email, &user.password).await, 401, "login after deletion").await;
     assert_problem(app.refresh(&user.refresh_token).await, 401, "refresh after deletion").await;
-    assert_problem(app.get("/api/v1/account", Some(t)).await, 404, "the deleted account").await;
+    assert_problem(app.get("/api/v1/account", Some(t)).await, 401, "the deleted account's token").await;
     let objects = app.data_path().join("objects").join("u").join(&user.id);
     let left: Vec<_> = walk(&objects);
     assert!(left.is_empty(), "objects of the deleted account remain: {left:?}");

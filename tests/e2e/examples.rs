@@ -97,7 +97,11 @@ async fn api_key(app: &TestApp, token: &str) -> String {
         .client
         .post(app.url("/api/v1/account/api-keys"))
         .bearer_auth(token)
-        .json(&json!({"name": "examples", "scopes": ["videos:read", "videos:write"]}))
+        .json(&json!({
+            "name": "examples",
+            "scopes": ["videos:read", "videos:write"],
+            "current_password": crate::helpers::PASSWORD,
+        }))
         .send()
         .await
         .expect("POST api-keys");

@@ -19,6 +19,7 @@ mod privacy;
 mod providers;
 mod render;
 mod review;
+mod security_account;
 mod security_auth;
 mod security_grpc;
 mod security_review;

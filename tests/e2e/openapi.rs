@@ -167,6 +167,20 @@ async fn call(
     c.check(&method.as_str().to_ascii_lowercase(), template, r).await
 }
 
+/// [`call`] with the current password in `X-Glimvid-Password` (the step-up routes).
+async fn call_with_password(
+    app: &TestApp,
+    c: &Contract,
+    method: Method,
+    template: &str,
+    token: &str,
+    password: &str,
+) -> (u16, Value) {
+    let rb = app.client.request(method.clone(), app.url(template)).bearer_auth(token);
+    let r = rb.header("x-glimvid-password", password).send().await.expect("request");
+    c.check(&method.as_str().to_ascii_lowercase(), template, r).await
+}
+
 #[tokio::test]
 async fn the_document_is_openapi_3_1_and_names_every_served_route() {
     let app = spawn_app().await;
@@ -282,10 +296,15 @@ async fn a_session_matches_the_document() {
         call(&app, &c, get.clone(), "/api/v1/account/usage", "/api/v1/account/usage?limit=0", Some(t), None).await;
     assert_eq!(s, 422);
     let keys = "/api/v1/account/api-keys";
-    let (s, key) =
+    let (s, _) =
         call(&app, &c, post.clone(), keys, keys, Some(t), Some(json!({"name": "shop", "scopes": ["videos:read"]})))
             .await;
+    assert_eq!(s, 403, "a key needs the current password");
+    let new_key =
+        json!({"name": "shop", "scopes": ["videos:read"], "expires_in_days": 30, "current_password": password});
+    let (s, key) = call(&app, &c, post.clone(), keys, keys, Some(t), Some(new_key)).await;
     assert_eq!(s, 201);
+    assert!(key["expires_at"].is_string(), "{key}");
     let (s, _) = call(&app, &c, get.clone(), keys, keys, Some(t), None).await;
     assert_eq!(s, 200);
     let key_url = format!("{keys}/{}", key["id"].as_str().expect("key id"));
@@ -363,6 +382,8 @@ async fn a_session_matches_the_document() {
     assert_eq!(s, 409, "a finished job cannot be canceled");
 
     let (s, _) = call(&app, &c, get.clone(), "/api/v1/account/export", "/api/v1/account/export", Some(t), None).await;
+    assert_eq!(s, 403, "the export needs the current password");
+    let (s, _) = call_with_password(&app, &c, get.clone(), "/api/v1/account/export", t, password).await;
     assert_eq!(s, 200);
     let (s, _) = call(&app, &c, Method::DELETE, "/api/v1/videos/{id}", &job_url, Some(t), None).await;
     assert_eq!(s, 204);
@@ -402,8 +423,20 @@ async fn a_session_matches_the_document() {
     )
     .await;
     assert_eq!(s, 204);
-    let (s, _) = call(&app, &c, Method::DELETE, "/api/v1/account", "/api/v1/account", Some(t), None).await;
+    let pw = "/api/v1/account/password";
+    let weak = json!({"current_password": password, "new_password": "short"});
+    let (s, _) = call(&app, &c, post.clone(), pw, pw, Some(t), Some(weak)).await;
+    assert_eq!(s, 422);
+    let change = json!({"current_password": password, "new_password": "amber-lantern-meadow-77"});
+    let (s, fresh) = call(&app, &c, post.clone(), pw, pw, Some(t), Some(change)).await;
+    assert_eq!(s, 200);
+    let t2 = fresh["access_token"].as_str().expect("a fresh access token");
+    let (s, _) = call(&app, &c, Method::DELETE, "/api/v1/account", "/api/v1/account", Some(t2), None).await;
+    assert_eq!(s, 403, "deletion needs the current password");
+    let (s, _) = call_with_password(&app, &c, Method::DELETE, "/api/v1/account", t2, "amber-lantern-meadow-77").await;
     assert_eq!(s, 204);
+    let (s, _) = call(&app, &c, get.clone(), "/api/v1/account", "/api/v1/account", Some(t2), None).await;
+    assert_eq!(s, 401, "a deleted account's token is refused at once");
 }
 
 #[tokio::test]

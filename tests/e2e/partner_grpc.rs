@@ -17,7 +17,7 @@ pub async fn api_key(app: &TestApp, token: &str, scopes: &[&str]) -> String {
         .client
         .post(app.url("/api/v1/account/api-keys"))
         .bearer_auth(token)
-        .json(&json!({"name": "partner", "scopes": scopes}))
+        .json(&json!({"name": "partner", "scopes": scopes, "current_password": crate::helpers::PASSWORD}))
         .send()
         .await
         .expect("POST api-keys");

@@ -38,6 +38,7 @@ fn takeover(user_id: &str) -> Request<auth_pb::CreateApiKeyRequest> {
         user_id: user_id.into(),
         name: "stolen".into(),
         scopes: vec!["videos:read".into(), "videos:write".into()],
+        expires_in_days: None,
     })
 }
 
@@ -119,7 +120,11 @@ async fn the_internal_port_is_loopback_and_refuses_callers_without_a_service_tok
         .client
         .post(app.url("/api/v1/account/api-keys"))
         .bearer_auth(&victim.access_token)
-        .json(&serde_json::json!({"name": "mine", "scopes": ["videos:read"]}))
+        .json(&serde_json::json!({
+            "name": "mine",
+            "scopes": ["videos:read"],
+            "current_password": crate::helpers::PASSWORD,
+        }))
         .send()
         .await
         .expect("POST api-keys");

@@ -19,6 +19,11 @@ pub struct AccessClaims {
     pub iss: String,
     pub iat: i64,
     pub exp: i64,
+    /// The account's token version when the token was issued. A password change bumps the
+    /// account's version, and verifiers refuse tokens of an older one. Tokens from before
+    /// versions existed read as 0.
+    #[serde(default)]
+    pub ver: i32,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -77,9 +82,10 @@ impl KeySet {
         &self.verifying
     }
 
-    pub fn sign(&self, user_id: Uuid, now_s: i64, ttl_s: i64) -> String {
+    /// An access token for `user_id` at the account's token version `ver`.
+    pub fn sign(&self, user_id: Uuid, ver: i32, now_s: i64, ttl_s: i64) -> String {
         let header = Header { alg: "EdDSA".into(), typ: "JWT".into(), kid: self.kid.clone() };
-        let claims = AccessClaims { sub: user_id, iss: ISSUER.into(), iat: now_s, exp: now_s + ttl_s };
+        let claims = AccessClaims { sub: user_id, iss: ISSUER.into(), iat: now_s, exp: now_s + ttl_s, ver };
         let h = B64.encode(serde_json::to_vec(&header).expect("serialize header"));
         let c = B64.encode(serde_json::to_vec(&claims).expect("serialize claims"));
         let signing_input = format!("{h}.{c}");
@@ -153,9 +159,10 @@ mod tests {
     fn sign_and_verify() {
         let (ks, kid) = keyset();
         let user = Uuid::now_v7();
-        let t = ks.sign(user, 1000, 900);
+        let t = ks.sign(user, 3, 1000, 900);
         let claims = ks.verifying_keys().verify(&t, 1001).unwrap();
         assert_eq!(claims.sub, user);
+        assert_eq!(claims.ver, 3, "the token carries the account's version");
         assert_eq!(claims.exp, 1900);
         assert_eq!(ks.kid(), kid);
         assert_eq!(ks.verifying_keys().verify(&t, 1900), Err(TokenError::Expired));
@@ -165,11 +172,12 @@ mod tests {
     fn tampering_and_foreign_keys_are_refused() {
         let (ks, _) = keyset();
         let (other, _) = keyset();
-        let t = ks.sign(Uuid::now_v7(), 1000, 900);
+        let t = ks.sign(Uuid::now_v7(), 0, 1000, 900);
         assert_eq!(other.verifying_keys().verify(&t, 1001), Err(TokenError::UnknownKey));
         let mut parts: Vec<&str> = t.split('.').collect();
         let forged_claims = B64.encode(
-            serde_json::to_vec(&AccessClaims { sub: Uuid::nil(), iss: ISSUER.into(), iat: 0, exp: i64::MAX }).unwrap(),
+            serde_json::to_vec(&AccessClaims { sub: Uuid::nil(), iss: ISSUER.into(), iat: 0, exp: i64::MAX, ver: 0 })
+                .unwrap(),
         );
         parts[1] = &forged_claims;
         assert_eq!(ks.verifying_keys().verify(&parts.join("."), 1001), Err(TokenError::BadSignature));
@@ -180,7 +188,7 @@ mod tests {
     fn rotation_keeps_old_tokens_valid() {
         let (k1, s1, _) = KeySet::generate();
         let old = KeySet::from_seeds(&[(k1.clone(), s1.clone())]).unwrap();
-        let t = old.sign(Uuid::now_v7(), 1000, 900);
+        let t = old.sign(Uuid::now_v7(), 0, 1000, 900);
         let (k2, s2, _) = KeySet::generate();
         let rotated = KeySet::from_seeds(&[(k2.clone(), s2), (k1, s1)]).unwrap();
         assert_eq!(rotated.kid(), k2);

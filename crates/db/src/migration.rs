@@ -13,6 +13,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0002Accounts),
             Box::new(M0003Webhooks),
             Box::new(M0005SealedWebhookSecrets),
+            Box::new(M0006AccountSecurity),
         ]
     }
 }
@@ -413,6 +414,37 @@ impl MigrationTrait for M0005SealedWebhookSecrets {
 
     async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {
         // Narrowing the column again would cut sealed secrets: kept as wide.
+        Ok(())
+    }
+}
+
+/// A leaked token stays small: each account's token version (access tokens carry it; a password
+/// change bumps it, so every access token issued before is refused at once) and an expiry for
+/// API keys (milliseconds since the epoch; `NULL` = never).
+struct M0006AccountSecurity;
+
+impl MigrationName for M0006AccountSecurity {
+    fn name(&self) -> &str {
+        "m0006_account_security"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0006AccountSecurity {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // One column per statement: SQLite alters one thing at a time.
+        m.alter_table(
+            Table::alter().table("users").add_column(col("token_version").integer().not_null().default(0)).take(),
+        )
+        .await?;
+        m.alter_table(Table::alter().table("api_keys").add_column(col("expires_at").big_integer().null()).take())
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(Table::alter().table("api_keys").drop_column("expires_at").take()).await?;
+        m.alter_table(Table::alter().table("users").drop_column("token_version").take()).await?;
         Ok(())
     }
 }

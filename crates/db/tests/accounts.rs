@@ -151,17 +151,135 @@ async fn api_keys_are_found_by_hash_until_revoked() {
         let hash = format!("{:0>64}", Uuid::new_v4().simple());
         let k = api_keys::create(
             &db,
-            NewApiKey { user_id: u, name: "shop", prefix: "gv_live_abcdef", key_hash: &hash, scopes: &scopes },
+            NewApiKey {
+                user_id: u,
+                name: "shop",
+                prefix: "gv_live_abcdef",
+                key_hash: &hash,
+                scopes: &scopes,
+                expires_at: None,
+            },
         )
         .await
         .unwrap();
-        assert_eq!(api_keys::find_active(&db, &hash).await.unwrap().map(|k| k.user_id), Some(u));
+        assert_eq!(api_keys::find_active(&db, &hash, glimvid_db::now_ms()).await.unwrap().map(|k| k.user_id), Some(u));
         assert_eq!(api_keys::list(&db, u).await.unwrap().len(), 1);
         assert!(api_keys::list(&db, other).await.unwrap().is_empty());
         assert!(matches!(api_keys::revoke(&db, other, k.id).await, Err(DbError::NotFound(_))), "another's key");
         api_keys::revoke(&db, u, k.id).await.unwrap();
-        assert!(api_keys::find_active(&db, &hash).await.unwrap().is_none());
+        assert!(api_keys::find_active(&db, &hash, glimvid_db::now_ms()).await.unwrap().is_none());
         assert!(api_keys::list(&db, u).await.unwrap()[0].revoked_at.is_some());
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_api_key_stops_working_when_it_expires() {
+    each_backend(|db| async move {
+        let u = user(&db, 0).await;
+        let scopes = vec!["videos:read".to_owned()];
+        let now = glimvid_db::now_ms();
+        let expires = now + 86_400_000;
+        let hash = format!("{:0>64}", Uuid::new_v4().simple());
+        let k = api_keys::create(
+            &db,
+            NewApiKey {
+                user_id: u,
+                name: "day",
+                prefix: "gv_live_day",
+                key_hash: &hash,
+                scopes: &scopes,
+                expires_at: Some(expires),
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(k.expires_at, Some(expires));
+        assert_eq!(api_keys::list(&db, u).await.unwrap()[0].expires_at, Some(expires), "the list shows the expiry");
+        assert!(api_keys::find_active(&db, &hash, now).await.unwrap().is_some(), "works before its expiry");
+        assert!(api_keys::find_active(&db, &hash, expires - 1).await.unwrap().is_some(), "works to the last ms");
+        assert!(api_keys::find_active(&db, &hash, expires).await.unwrap().is_none(), "refused at its expiry");
+        assert!(api_keys::find_active(&db, &hash, expires + 1).await.unwrap().is_none(), "refused after it");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_password_change_bumps_the_token_version_and_revokes_sessions_and_optionally_keys() {
+    each_backend(|db| async move {
+        let (u, other) = (user(&db, 0).await, user(&db, 0).await);
+        assert_eq!(users::live_token_version(&db, u).await.unwrap(), Some(0));
+        let family = Uuid::now_v7();
+        for (owner, hash) in [(u, "a".repeat(64)), (u, "b".repeat(64)), (other, "c".repeat(64))] {
+            let t =
+                users::NewRefreshToken { user_id: owner, family_id: family, token_hash: hash, expires_at: i64::MAX };
+            users::insert_refresh_token(db.conn(), t).await.unwrap();
+        }
+        let scopes = vec!["videos:read".to_owned()];
+        let key_of = |owner: Uuid, hash: String| {
+            let (db, scopes) = (db.clone(), scopes.clone());
+            async move {
+                let k = NewApiKey {
+                    user_id: owner,
+                    name: "k",
+                    prefix: "gv_live_k",
+                    key_hash: &hash,
+                    scopes: &scopes,
+                    expires_at: None,
+                };
+                api_keys::create(&db, k).await.unwrap();
+                hash
+            }
+        };
+        let mine = key_of(u, "d".repeat(64)).await;
+        let theirs = key_of(other, "e".repeat(64)).await;
+        let now = glimvid_db::now_ms();
+
+        // Without revoking keys: sessions end, keys stay.
+        let c = users::change_password(&db, u, "$scrypt$new", false).await.unwrap();
+        assert_eq!(c, users::PasswordChanged { token_version: 1, refresh_tokens_revoked: 2, api_keys_revoked: 0 });
+        assert_eq!(users::get(&db, u).await.unwrap().password_hash, "$scrypt$new");
+        assert_eq!(users::live_token_version(&db, u).await.unwrap(), Some(1));
+        for hash in ["a".repeat(64), "b".repeat(64)] {
+            let r = users::rotate_refresh_token(&db, &hash, format!("{:0>64}", Uuid::new_v4().simple()), i64::MAX);
+            assert!(matches!(r.await.unwrap(), users::RotateOutcome::Invalid), "a revoked session rotates");
+        }
+        assert!(api_keys::find_active(&db, &mine, now).await.unwrap().is_some());
+
+        // With revoking keys: every key of the account, no one else's.
+        let c = users::change_password(&db, u, "$scrypt$newer", true).await.unwrap();
+        assert_eq!(c, users::PasswordChanged { token_version: 2, refresh_tokens_revoked: 0, api_keys_revoked: 1 });
+        assert!(api_keys::find_active(&db, &mine, now).await.unwrap().is_none());
+        assert!(api_keys::find_active(&db, &theirs, now).await.unwrap().is_some(), "another's key was revoked");
+        assert_eq!(users::live_token_version(&db, other).await.unwrap(), Some(0), "another's version moved");
+        let r = users::rotate_refresh_token(&db, &"c".repeat(64), "f".repeat(64), i64::MAX).await.unwrap();
+        assert!(matches!(r, users::RotateOutcome::Rotated { .. }), "another's session was revoked");
+
+        // A deleted account has no version: its tokens are refused.
+        users::delete_account(&db, u).await.unwrap();
+        assert_eq!(users::live_token_version(&db, u).await.unwrap(), None);
+        assert!(matches!(users::change_password(&db, u, "$scrypt$x", true).await, Err(DbError::NotFound(_))));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_refunded_hit_does_not_count() {
+    each_backend(|db| async move {
+        let rule = Rule { limit: 2, window_ms: 60_000 };
+        let t0 = 1_800_000_000_000i64;
+        let key = format!("stepup:user:{}", Uuid::new_v4());
+        for _ in 0..5 {
+            assert!(limits::hit_db(&db, &key, rule, t0 + 1).await.unwrap().allowed);
+            limits::refund(&db, &key, rule, t0 + 2).await.unwrap();
+        }
+        assert!(limits::hit_db(&db, &key, rule, t0 + 3).await.unwrap().allowed);
+        assert!(limits::hit_db(&db, &key, rule, t0 + 4).await.unwrap().allowed);
+        assert!(!limits::hit_db(&db, &key, rule, t0 + 5).await.unwrap().allowed, "the third unrefunded hit");
+        // A refund in a later window does not touch the old count, nor go below zero.
+        limits::refund(&db, &key, rule, t0 + 60_001).await.unwrap();
+        assert!(!limits::hit_db(&db, &key, rule, t0 + 6).await.unwrap().allowed);
+        assert!(limits::hit_db(&db, &key, rule, t0 + 60_002).await.unwrap().allowed, "a new window");
     })
     .await;
 }
@@ -200,7 +318,14 @@ async fn deleting_an_account_removes_every_row() {
         let scopes = vec!["videos:write".to_owned()];
         api_keys::create(
             &db,
-            NewApiKey { user_id: u, name: "k", prefix: "gv_live_x", key_hash: &hash, scopes: &scopes },
+            NewApiKey {
+                user_id: u,
+                name: "k",
+                prefix: "gv_live_x",
+                key_hash: &hash,
+                scopes: &scopes,
+                expires_at: None,
+            },
         )
         .await
         .unwrap();
@@ -210,7 +335,7 @@ async fn deleting_an_account_removes_every_row() {
         assert!(matches!(jobs::get(&db, v.job.id).await, Err(DbError::NotFound(_))));
         assert!(credits::entries(&db, u).await.unwrap().is_empty());
         assert!(billing::for_user(&db, u).await.unwrap().is_empty());
-        assert!(api_keys::find_active(&db, &hash).await.unwrap().is_none());
+        assert!(api_keys::find_active(&db, &hash, glimvid_db::now_ms()).await.unwrap().is_none());
         assert!(usage::for_user(&db, u, 10).await.unwrap().is_empty());
         // Other accounts are untouched; deleting twice is "not found".
         assert_eq!(jobs::list(&db, keep, None, 10).await.unwrap().len(), 1);

@@ -10,6 +10,11 @@ pub enum ErrorCode {
     MalformedRequest,
     Unauthenticated,
     Forbidden,
+    /// A sensitive action (API key, email change, export, deletion, password change) asked for
+    /// the current password and none was given.
+    PasswordRequired,
+    /// The current password given for a sensitive action is wrong.
+    InvalidPassword,
     NotFound,
     Conflict,
     PaymentRequired,
@@ -28,6 +33,8 @@ impl ErrorCode {
             Self::MalformedRequest => "malformed_request",
             Self::Unauthenticated => "unauthenticated",
             Self::Forbidden => "forbidden",
+            Self::PasswordRequired => "password_required",
+            Self::InvalidPassword => "invalid_password",
             Self::NotFound => "not_found",
             Self::Conflict => "conflict",
             Self::PaymentRequired => "payment_required",
@@ -47,6 +54,8 @@ impl ErrorCode {
             Self::MalformedRequest => "The request could not be read",
             Self::Unauthenticated => "Authentication required",
             Self::Forbidden => "Not allowed",
+            Self::PasswordRequired => "The current password is required",
+            Self::InvalidPassword => "The current password is wrong",
             Self::NotFound => "Not found",
             Self::Conflict => "Conflict",
             Self::PaymentRequired => "Not enough credits",
@@ -74,15 +83,24 @@ pub struct DomainError {
     pub message: String,
     /// The offending field, when there is one (for example `options.duration_s`).
     pub field: Option<String>,
+    /// For a refusal that ends at a known time (a rate limit's window): seconds until then, so
+    /// that the edge can say `Retry-After` exactly, also across a gRPC hop.
+    pub retry_after_s: Option<u64>,
 }
 
 impl DomainError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), field: None }
+        Self { code, message: message.into(), field: None, retry_after_s: None }
     }
 
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { code: ErrorCode::Validation, message: message.into(), field: Some(field.into()) }
+        Self { code: ErrorCode::Validation, message: message.into(), field: Some(field.into()), retry_after_s: None }
+    }
+
+    /// The same error with the seconds after which a retry may succeed.
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after_s = Some(secs);
+        self
     }
 
     /// The same error under another code (e.g. a field error that is really a 415).

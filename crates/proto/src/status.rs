@@ -7,12 +7,15 @@ use tonic::{Code, Status, metadata::MetadataValue};
 
 const CODE_KEY: &str = "glimvid-code";
 const FIELD_KEY: &str = "glimvid-field";
+const RETRY_KEY: &str = "glimvid-retry-after";
 
 const TABLE: &[(ErrorCode, Code)] = &[
     (ErrorCode::Validation, Code::InvalidArgument),
     (ErrorCode::MalformedRequest, Code::InvalidArgument),
     (ErrorCode::Unauthenticated, Code::Unauthenticated),
     (ErrorCode::Forbidden, Code::PermissionDenied),
+    (ErrorCode::PasswordRequired, Code::PermissionDenied),
+    (ErrorCode::InvalidPassword, Code::PermissionDenied),
     (ErrorCode::NotFound, Code::NotFound),
     (ErrorCode::Conflict, Code::AlreadyExists),
     (ErrorCode::PaymentRequired, Code::ResourceExhausted),
@@ -38,6 +41,9 @@ pub fn to_status(e: &DomainError) -> Status {
     {
         s.metadata_mut().insert(FIELD_KEY, v);
     }
+    if let Some(secs) = e.retry_after_s {
+        s.metadata_mut().insert(RETRY_KEY, MetadataValue::from(secs));
+    }
     s
 }
 
@@ -58,7 +64,13 @@ pub fn from_status(s: &Status) -> DomainError {
             _ => ErrorCode::Internal,
         });
     let message = if sent.is_some() { s.message().to_owned() } else { code.title().to_owned() };
-    DomainError { code, message, field: s.metadata().get(FIELD_KEY).and_then(|v| v.to_str().ok()).map(str::to_owned) }
+    let text = |key: &str| s.metadata().get(key).and_then(|v| v.to_str().ok());
+    DomainError {
+        code,
+        message,
+        field: text(FIELD_KEY).map(str::to_owned),
+        retry_after_s: text(RETRY_KEY).and_then(|v| v.parse().ok()),
+    }
 }
 
 #[cfg(test)]
@@ -73,6 +85,11 @@ mod tests {
         let e = DomainError::new(ErrorCode::PaymentRequired, "no credits");
         assert_eq!(to_status(&e).code(), Code::ResourceExhausted);
         assert_eq!(from_status(&to_status(&e)).code, ErrorCode::PaymentRequired);
+        let e = DomainError::new(ErrorCode::RateLimited, "too many wrong passwords").retry_after(840);
+        assert_eq!(from_status(&to_status(&e)), e, "the retry hint crosses the hop");
+        let e = DomainError::new(ErrorCode::InvalidPassword, "wrong");
+        assert_eq!(to_status(&e).code(), Code::PermissionDenied);
+        assert_eq!(from_status(&to_status(&e)).code, ErrorCode::InvalidPassword);
     }
 
     #[test]

@@ -19,6 +19,10 @@ use tokio::sync::RwLock;
 use crate::password_pool::PasswordPool;
 use uuid::Uuid;
 
+mod step_up;
+
+pub use step_up::STEP_UP_GUESSES;
+
 #[derive(Debug, Clone, Copy)]
 pub struct AuthSettings {
     pub free_trials: i64,
@@ -69,7 +73,11 @@ pub struct ApiKeyView {
     pub prefix: String,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
+    pub expires_at: Option<i64>,
 }
+
+/// The longest an API key may live, in days.
+pub const MAX_API_KEY_DAYS: u32 = 365;
 
 impl From<ApiKey> for ApiKeyView {
     fn from(k: ApiKey) -> Self {
@@ -80,6 +88,7 @@ impl From<ApiKey> for ApiKeyView {
             prefix: k.prefix,
             created_at: k.created_at,
             revoked_at: k.revoked_at,
+            expires_at: k.expires_at,
         }
     }
 }
@@ -226,9 +235,10 @@ impl AuthApp {
         match outcome {
             RotateOutcome::Rotated { user_id } => {
                 let user = users::get(&self.db, user_id).await.map_err(db_err)?;
+                let version = user.token_version;
                 let account = self.account_of(user).await?;
                 Ok(Tokens {
-                    access_token: self.access_token(account.id).await,
+                    access_token: self.access_token(account.id, version).await,
                     refresh_token: next,
                     expires_in: self.settings.access_ttl.as_secs() as i64,
                     account,
@@ -256,16 +266,20 @@ impl AuthApp {
         self.account_of(user).await
     }
 
+    /// Changes the settings given. A new email is normalised and must be free; the gateway
+    /// asks for the current password (step-up) before it sends one.
     pub async fn update_account(
         &self,
         user_id: Uuid,
+        email: Option<&str>,
         language: Option<&str>,
         training_opt_out: Option<bool>,
     ) -> Result<AccountView, DomainError> {
+        let email = email.map(rules::normalize_email).transpose()?;
         let lang = language.map(|l| Language::parse_tag("language", l)).transpose()?;
-        let user = users::update_account(&self.db, user_id, lang.map(|l| l.as_str()), training_opt_out)
-            .await
-            .map_err(db_err)?;
+        let changes =
+            users::AccountChanges { email: email.as_deref(), language: lang.map(|l| l.as_str()), training_opt_out };
+        let user = users::update_account(&self.db, user_id, changes).await.map_err(db_err)?;
         self.account_of(user).await
     }
 
@@ -291,19 +305,31 @@ impl AuthApp {
         Ok(())
     }
 
-    /// Creates a key; the secret is returned this once and only its hash is kept.
+    /// Creates a key, valid `expires_in_days` (1 to [`MAX_API_KEY_DAYS`]; `None` = until
+    /// revoked); the secret is returned this once and only its hash is kept.
     pub async fn create_api_key(
         &self,
         user_id: Uuid,
         name: &str,
         scopes: &[String],
+        expires_in_days: Option<u32>,
     ) -> Result<(ApiKeyView, String), DomainError> {
         let name = glimvid_auth::api_keys::parse_name(name)?;
         let scopes = glimvid_auth::api_keys::parse_scopes(scopes)?;
+        let expires_at = match expires_in_days {
+            None => None,
+            Some(d @ 1..=MAX_API_KEY_DAYS) => Some(now_ms() + i64::from(d) * 86_400_000),
+            Some(_) => {
+                return Err(DomainError::invalid(
+                    "expires_in_days",
+                    format!("expires_in_days must be from 1 to {MAX_API_KEY_DAYS} (or absent: until revoked)"),
+                ));
+            }
+        };
         let k = glimvid_auth::api_keys::generate();
         let row = api_keys::create(
             &self.db,
-            NewApiKey { user_id, name: &name, prefix: &k.prefix, key_hash: &k.hash, scopes: &scopes },
+            NewApiKey { user_id, name: &name, prefix: &k.prefix, key_hash: &k.hash, scopes: &scopes, expires_at },
         )
         .await
         .map_err(db_err)?;
@@ -319,14 +345,17 @@ impl AuthApp {
         api_keys::revoke(&self.db, user_id, id).await.map_err(db_err)
     }
 
-    /// The account and scopes a key speaks for; unknown, malformed and revoked keys all get the
-    /// same answer.
+    /// The account and scopes a key speaks for; unknown, malformed, revoked and expired keys all
+    /// get the same answer.
     pub async fn authenticate_api_key(&self, secret: &str) -> Result<ApiPrincipal, DomainError> {
         let invalid = || DomainError::new(ErrorCode::Unauthenticated, "the API key is not valid");
         if !glimvid_auth::api_keys::looks_like_key(secret) {
             return Err(invalid());
         }
-        let key = api_keys::find_active(&self.db, &secret_hash(secret)).await.map_err(db_err)?.ok_or_else(invalid)?;
+        let key = api_keys::find_active(&self.db, &secret_hash(secret), now_ms())
+            .await
+            .map_err(db_err)?
+            .ok_or_else(invalid)?;
         Ok(ApiPrincipal {
             user_id: key.user_id,
             key_id: key.id,
@@ -356,8 +385,9 @@ impl AuthApp {
             .map_err(|_| DomainError::new(ErrorCode::Internal, "password hashing failed"))
     }
 
-    async fn access_token(&self, user_id: Uuid) -> String {
-        self.keys.read().await.sign(user_id, now_ms() / 1000, self.settings.access_ttl.as_secs() as i64)
+    /// An access token at the account's token version `ver` (see [`users::live_token_version`]).
+    async fn access_token(&self, user_id: Uuid, ver: i32) -> String {
+        self.keys.read().await.sign(user_id, ver, now_ms() / 1000, self.settings.access_ttl.as_secs() as i64)
     }
 
     async fn issue(&self, user: User, family: Uuid) -> Result<Tokens, DomainError> {
@@ -373,9 +403,10 @@ impl AuthApp {
         )
         .await
         .map_err(db_err)?;
+        let version = user.token_version;
         let account = self.account_of(user).await?;
         Ok(Tokens {
-            access_token: self.access_token(account.id).await,
+            access_token: self.access_token(account.id, version).await,
             refresh_token: refresh,
             expires_in: self.settings.access_ttl.as_secs() as i64,
             account,

@@ -63,6 +63,7 @@ fn api_key(k: ApiKeyView) -> pb::ApiKey {
         prefix: k.prefix,
         created_at: rfc3339(k.created_at),
         revoked_at: k.revoked_at.map(rfc3339).unwrap_or_default(),
+        expires_at: k.expires_at.map(rfc3339).unwrap_or_default(),
     }
 }
 
@@ -97,7 +98,11 @@ impl pb::auth_service_server::AuthService for AuthGrpc {
     async fn update_account(&self, r: Request<pb::UpdateAccountRequest>) -> Result<Response<pb::Account>, Status> {
         let r = r.into_inner();
         let id = user_id(&r.user_id)?;
-        let a = self.app.update_account(id, r.language.as_deref(), r.training_opt_out).await.map_err(st)?;
+        let a = self
+            .app
+            .update_account(id, r.email.as_deref(), r.language.as_deref(), r.training_opt_out)
+            .await
+            .map_err(st)?;
         Ok(Response::new(account(a)))
     }
 
@@ -116,7 +121,7 @@ impl pb::auth_service_server::AuthService for AuthGrpc {
     ) -> Result<Response<pb::CreateApiKeyResponse>, Status> {
         let r = r.into_inner();
         let id = user_id(&r.user_id)?;
-        let (key, secret) = self.app.create_api_key(id, &r.name, &r.scopes).await.map_err(st)?;
+        let (key, secret) = self.app.create_api_key(id, &r.name, &r.scopes, r.expires_in_days).await.map_err(st)?;
         Ok(Response::new(pb::CreateApiKeyResponse { key: Some(api_key(key)), secret }))
     }
 
@@ -145,6 +150,30 @@ impl pb::auth_service_server::AuthService for AuthGrpc {
     ) -> Result<Response<pb::AuthenticateApiKeyResponse>, Status> {
         let p = self.app.authenticate_api_key(&r.into_inner().secret).await.map_err(st)?;
         Ok(Response::new(pb::AuthenticateApiKeyResponse { user_id: p.user_id.to_string(), scopes: p.scopes }))
+    }
+
+    async fn verify_password(
+        &self,
+        r: Request<pb::VerifyPasswordRequest>,
+    ) -> Result<Response<pb::VerifyPasswordResponse>, Status> {
+        let r = r.into_inner();
+        let id = user_id(&r.user_id)?;
+        self.app.verify_password(id, &r.password, &r.client_ip).await.map_err(st)?;
+        Ok(Response::new(pb::VerifyPasswordResponse {}))
+    }
+
+    async fn change_password(
+        &self,
+        r: Request<pb::ChangePasswordRequest>,
+    ) -> Result<Response<pb::TokenResponse>, Status> {
+        let r = r.into_inner();
+        let id = user_id(&r.user_id)?;
+        let t = self
+            .app
+            .change_password(id, &r.current_password, &r.new_password, r.revoke_api_keys, &r.client_ip)
+            .await
+            .map_err(st)?;
+        Ok(Response::new(tokens(t)))
     }
 
     async fn get_signing_keys(

@@ -19,6 +19,8 @@ const TABLE: &[(ErrorCode, u16)] = &[
     (ErrorCode::MalformedRequest, 400),
     (ErrorCode::Unauthenticated, 401),
     (ErrorCode::Forbidden, 403),
+    (ErrorCode::PasswordRequired, 403),
+    (ErrorCode::InvalidPassword, 403),
     (ErrorCode::NotFound, 404),
     (ErrorCode::Conflict, 409),
     (ErrorCode::PaymentRequired, 402),
@@ -180,6 +182,10 @@ impl ResponseError for ApiError {
         if self.0.code == ErrorCode::Unavailable {
             resp.headers_mut()
                 .insert(actix_web::http::header::RETRY_AFTER, actix_web::http::header::HeaderValue::from_static("2"));
+        }
+        // A refusal that knows when it ends (the cap on wrong passwords) says so exactly.
+        if let Some(secs) = self.0.retry_after_s {
+            resp.headers_mut().insert(actix_web::http::header::RETRY_AFTER, secs.max(1).into());
         }
         // A 429 that the rate limiter did not annotate (a cap on open streams): a short wait.
         if self.0.code == ErrorCode::RateLimited && !resp.headers().contains_key(actix_web::http::header::RETRY_AFTER) {

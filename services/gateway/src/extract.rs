@@ -1,4 +1,6 @@
-//! Typed extractors: the authenticated user, verified locally from the access token.
+//! Typed extractors: the authenticated user, verified locally from the access token and checked
+//! against the account's row (one primary-key lookup), so that a deleted account's tokens and
+//! those issued before a password change are refused at once, not when they expire.
 
 use std::{future::Future, pin::Pin};
 
@@ -45,7 +47,17 @@ impl FromRequest for AuthUser {
                 }
             }
             match result {
-                Ok(claims) => Ok(AuthUser { user_id: claims.sub }),
+                Ok(claims) => {
+                    // No cache: a deleted account or a changed password takes effect with the
+                    // very next request.
+                    match glimvid_db::repo::users::live_token_version(&state.backends.db, claims.sub).await? {
+                        Some(current) if claims.ver >= current => Ok(AuthUser { user_id: claims.sub }),
+                        Some(_) => {
+                            Err(unauthenticated("the access token was revoked by a password change; log in again"))
+                        }
+                        None => Err(unauthenticated("the account of this access token no longer exists")),
+                    }
+                }
                 Err(TokenError::Expired) => Err(unauthenticated("the access token has expired; refresh it")),
                 Err(_) => Err(unauthenticated("the access token is not valid")),
             }

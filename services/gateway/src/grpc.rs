@@ -303,6 +303,7 @@ impl VideoJobService for VideoJobGrpc {
                         code: ErrorCode::PayloadTooLarge,
                         message: format!("photo {}: larger than {} MB", i + 1, s.max_photo_bytes / (1024 * 1024)),
                         field: Some("photos".into()),
+                        retry_after_s: None,
                     }
                     .into());
                 }

@@ -21,6 +21,7 @@ pub mod review;
 pub mod routes;
 pub mod spool;
 pub mod state;
+pub mod step_up;
 pub mod videos;
 pub mod view;
 pub mod webhooks;

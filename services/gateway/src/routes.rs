@@ -37,6 +37,7 @@ pub fn register(cfg: &mut ServiceConfig) {
                     .and(account::__path_delete, account::delete),
             )
             .service(op(account::__path_usage, account::usage))
+            .service(op(account::__path_change_password, account::change_password))
             .service(op(account::__path_export, account::export))
             .service(
                 op(account::__path_create_api_key, account::create_api_key)

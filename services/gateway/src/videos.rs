@@ -194,6 +194,7 @@ pub async fn create_from(
                     code: e.code(),
                     message: format!("photo {}: {e}", i + 1),
                     field: Some("photos".into()),
+                    retry_after_s: None,
                 }
                 .into());
             }

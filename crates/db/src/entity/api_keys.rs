@@ -14,6 +14,8 @@ pub struct Model {
     pub scopes: String,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
+    /// Milliseconds since the epoch after which the key no longer authenticates; `None` = never.
+    pub expires_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,9 @@ pub struct Model {
     pub training_opt_out: bool,
     pub created_at: i64,
     pub deleted_at: Option<i64>,
+    /// Access tokens carry it; those older than the account's are refused (a password change
+    /// bumps it).
+    pub token_version: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -18,6 +18,8 @@ pub struct NewApiKey<'a> {
     pub prefix: &'a str,
     pub key_hash: &'a str,
     pub scopes: &'a [String],
+    /// Milliseconds since the epoch after which the key stops working; `None` = never.
+    pub expires_at: Option<i64>,
 }
 
 pub async fn create(db: &Db, k: NewApiKey<'_>) -> Result<ApiKey, DbError> {
@@ -34,6 +36,7 @@ pub async fn create(db: &Db, k: NewApiKey<'_>) -> Result<ApiKey, DbError> {
         scopes: Set(k.scopes.join(" ")),
         created_at: Set(now_ms()),
         revoked_at: Set(None),
+        expires_at: Set(k.expires_at),
     }
     .insert(db.conn())
     .await?)
@@ -65,11 +68,14 @@ pub async fn revoke(db: &Db, user_id: Uuid, key_id: Uuid) -> Result<(), DbError>
     }
 }
 
-/// The live key with this hash, if its owner's account still exists.
-pub async fn find_active(db: &Db, key_hash: &str) -> Result<Option<ApiKey>, DbError> {
+/// The live key with this hash at `now` (ms): not revoked, not expired, and its owner's account
+/// still exists.
+pub async fn find_active(db: &Db, key_hash: &str, now: i64) -> Result<Option<ApiKey>, DbError> {
+    use sea_orm::Condition;
     let Some(key) = api_keys::Entity::find()
         .filter(api_keys::Column::KeyHash.eq(key_hash))
         .filter(api_keys::Column::RevokedAt.is_null())
+        .filter(Condition::any().add(api_keys::Column::ExpiresAt.is_null()).add(api_keys::Column::ExpiresAt.gt(now)))
         .one(db.conn())
         .await?
     else {

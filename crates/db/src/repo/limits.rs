@@ -71,6 +71,26 @@ pub async fn hit(c: &impl ConnectionTrait, key: &str, rule: Rule, now: i64) -> R
     })
 }
 
+/// Takes back one hit on `key` counted in the window that holds `now` (a reservation that
+/// turned out not to count, such as a step-up whose password was right). No-op once the window
+/// has moved on or the count is zero.
+pub async fn refund(db: &Db, key: &str, rule: Rule, now: i64) -> Result<(), DbError> {
+    use sea_orm::sea_query::Expr;
+    let window_ms = rule.window_ms.max(1);
+    let start = now - now.rem_euclid(window_ms);
+    rate_limits::Entity::update_many()
+        .col_expr(
+            rate_limits::Column::Count,
+            sea_orm::sea_query::ExprTrait::sub(Expr::col(rate_limits::Column::Count), 1),
+        )
+        .filter(rate_limits::Column::Key.eq(key))
+        .filter(rate_limits::Column::WindowStart.eq(start))
+        .filter(rate_limits::Column::Count.gt(0))
+        .exec(db.conn())
+        .await?;
+    Ok(())
+}
+
 /// Convenience for callers outside a transaction.
 pub async fn hit_db(db: &Db, key: &str, rule: Rule, now: i64) -> Result<Decision, DbError> {
     hit(db.conn(), key, rule, now).await

@@ -21,6 +21,9 @@ pub mod action {
     pub const API_KEY_REVOKED: &str = "api_key_revoked";
     pub const ACCOUNT_UPDATED: &str = "account_updated";
     pub const PURCHASE: &str = "purchase";
+    /// A sensitive action was refused for a wrong current password (step-up).
+    pub const PASSWORD_CHECK_FAILED: &str = "password_check_failed";
+    pub const PASSWORD_CHANGED: &str = "password_changed";
 }
 
 /// One usage row to write.

@@ -34,6 +34,7 @@ pub async fn create_user(db: &Db, new: NewUser<'_>, free_trials: i64) -> Result<
         training_opt_out: Set(false),
         created_at: Set(now),
         deleted_at: Set(None),
+        token_version: Set(0),
     };
     let user = match am.insert(&tx).await {
         Ok(u) => u,
@@ -77,21 +78,107 @@ pub async fn set_password_hash(db: &Db, id: Uuid, hash: &str) -> Result<(), DbEr
     Ok(())
 }
 
-pub async fn update_account(
-    db: &Db,
-    id: Uuid,
-    language: Option<&str>,
-    training_opt_out: Option<bool>,
-) -> Result<User, DbError> {
+/// The settings a user changes on their account; `None` leaves a field as it is.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct AccountChanges<'a> {
+    /// Already normalised by the caller.
+    pub email: Option<&'a str>,
+    pub language: Option<&'a str>,
+    pub training_opt_out: Option<bool>,
+}
+
+/// Applies `changes`; `Conflict` if the new email belongs to another account.
+pub async fn update_account(db: &Db, id: Uuid, changes: AccountChanges<'_>) -> Result<User, DbError> {
     let user = get(db, id).await?;
     let mut am: users::ActiveModel = user.into();
-    if let Some(l) = language {
+    if let Some(e) = changes.email {
+        am.email = Set(e.to_owned());
+    }
+    if let Some(l) = changes.language {
         am.language = Set(l.to_owned());
     }
-    if let Some(t) = training_opt_out {
+    if let Some(t) = changes.training_opt_out {
         am.training_opt_out = Set(t);
     }
-    Ok(am.update(db.conn()).await?)
+    match am.update(db.conn()).await {
+        Ok(u) => Ok(u),
+        Err(e) if crate::is_unique_violation(&e) => {
+            Err(DbError::Conflict("an account with this email already exists".into()))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The token version of a live account, `None` when the account is gone or deleted: the one
+/// primary-key lookup the gateway makes per request, so that a deleted account's or a changed
+/// password's older access tokens are refused at once.
+pub async fn live_token_version(db: &Db, id: Uuid) -> Result<Option<i32>, DbError> {
+    use sea_orm::QuerySelect;
+    let row: Option<(i32, Option<i64>)> = users::Entity::find_by_id(id)
+        .select_only()
+        .column(users::Column::TokenVersion)
+        .column(users::Column::DeletedAt)
+        .into_tuple()
+        .one(db.conn())
+        .await?;
+    Ok(row.and_then(|(v, deleted)| deleted.is_none().then_some(v)))
+}
+
+/// What a password change did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordChanged {
+    /// The account's token version from now on (access tokens of older versions are refused).
+    pub token_version: i32,
+    pub refresh_tokens_revoked: u64,
+    pub api_keys_revoked: u64,
+}
+
+/// Sets a new password hash and, in the same transaction, bumps the token version, revokes
+/// every live refresh token of the account and, if asked, every live API key: whoever held a
+/// stolen token or key is out at the commit.
+pub async fn change_password(
+    db: &Db,
+    id: Uuid,
+    new_hash: &str,
+    revoke_api_keys: bool,
+) -> Result<PasswordChanged, DbError> {
+    use crate::entity::api_keys;
+    let tx = db.begin().await?;
+    if !super::lock_row(&tx, "users", id).await? {
+        return Err(DbError::NotFound("account"));
+    }
+    let user = users::Entity::find_by_id(id).one(&tx).await?.ok_or(DbError::NotFound("account"))?;
+    if user.deleted_at.is_some() {
+        return Err(DbError::NotFound("account"));
+    }
+    let token_version = user.token_version + 1;
+    users::Entity::update_many()
+        .col_expr(users::Column::PasswordHash, Expr::value(new_hash))
+        .col_expr(users::Column::TokenVersion, Expr::value(token_version))
+        .filter(users::Column::Id.eq(id))
+        .exec(&tx)
+        .await?;
+    let now = now_ms();
+    let refresh_tokens_revoked = refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_tokens::Column::UserId.eq(id))
+        .filter(refresh_tokens::Column::RevokedAt.is_null())
+        .exec(&tx)
+        .await?
+        .rows_affected;
+    let api_keys_revoked = if revoke_api_keys {
+        api_keys::Entity::update_many()
+            .col_expr(api_keys::Column::RevokedAt, Expr::value(now))
+            .filter(api_keys::Column::UserId.eq(id))
+            .filter(api_keys::Column::RevokedAt.is_null())
+            .exec(&tx)
+            .await?
+            .rows_affected
+    } else {
+        0
+    };
+    tx.commit().await?;
+    Ok(PasswordChanged { token_version, refresh_tokens_revoked, api_keys_revoked })
 }
 
 pub struct NewRefreshToken {

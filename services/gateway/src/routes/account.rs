@@ -6,9 +6,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::{
+    client_ip::ClientIp,
     error::{ApiResult, Problem},
     extract::AuthUser,
+    routes::auth::{TokensJson, tokens_json},
     state::SharedState,
+    step_up::{self, PasswordHeader},
 };
 
 /// The user's account.
@@ -61,11 +64,16 @@ pub async fn get(state: web::Data<SharedState>, user: AuthUser) -> ApiResult<Htt
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchBody {
+    /// A new email; needs `current_password` (or the `X-Glimvid-Password` header).
+    email: Option<String>,
     language: Option<String>,
     training_opt_out: Option<bool>,
+    /// The current password: required when `email` changes, not for the other settings.
+    current_password: Option<String>,
 }
 
-/// Changes the language or the training opt-out.
+/// Changes the email, the language or the training opt-out. A new email needs the current
+/// password (step-up); the other settings do not.
 #[utoipa::path(
     patch,
     path = "/account",
@@ -73,26 +81,37 @@ pub struct PatchBody {
     operation_id = "updateAccount",
     security(("bearer" = [])),
     request_body = PatchBody,
+    params(("X-Glimvid-Password" = Option<String>, Header, description = "The current password, instead of `current_password` in the body")),
     responses(
         (status = 200, description = "The changed account", body = AccountJson),
         (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A new email without the current password (`password_required`) or with a wrong one (`invalid_password`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The account no longer exists", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The new email belongs to another account", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not `application/json`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "An unknown field or a bad language", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An unknown field, a bad email or a bad language", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong passwords for this account", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
 )]
 pub async fn patch(
     state: web::Data<SharedState>,
     user: AuthUser,
+    ip: ClientIp,
+    password: PasswordHeader,
     body: web::Json<PatchBody>,
 ) -> ApiResult<HttpResponse> {
     let b = body.into_inner();
+    if b.email.is_some() {
+        step_up::verify(&state, user, b.current_password, password, &ip).await?;
+    }
     let a = state
         .auth
         .clone()
         .update_account(pb::UpdateAccountRequest {
             user_id: user.user_id.to_string(),
+            email: b.email,
             language: b.language,
             training_opt_out: b.training_opt_out,
         })
@@ -101,19 +120,31 @@ pub async fn patch(
 }
 
 /// `DELETE /api/v1/account`: every row and every object of the user (the auth service's rule).
+/// Needs the current password in `X-Glimvid-Password`; the account's access tokens are refused
+/// from the next request on.
 #[utoipa::path(
     delete,
     path = "/account",
     tag = "account",
     operation_id = "deleteAccount",
     security(("bearer" = [])),
+    params(("X-Glimvid-Password" = String, Header, description = "The current password")),
     responses(
         (status = 204, description = "The account and all its content are gone"),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "No current password (`password_required`) or a wrong one (`invalid_password`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The account no longer exists", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong passwords for this account", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
 )]
-pub async fn delete(state: web::Data<SharedState>, user: AuthUser) -> ApiResult<HttpResponse> {
+pub async fn delete(
+    state: web::Data<SharedState>,
+    user: AuthUser,
+    ip: ClientIp,
+    password: PasswordHeader,
+) -> ApiResult<HttpResponse> {
+    step_up::verify(&state, user, None, password, &ip).await?;
     state.auth.clone().delete_account(pb::DeleteAccountRequest { user_id: user.user_id.to_string() }).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -189,25 +220,31 @@ pub async fn usage(state: web::Data<SharedState>, user: AuthUser, q: web::Query<
 }
 
 /// `GET /api/v1/account/export`: a zip of the account, its usage and every script, image and
-/// video, streamed from a temporary file.
+/// video, streamed from a temporary file. Needs the current password in `X-Glimvid-Password`.
 #[utoipa::path(
     get,
     path = "/account/export",
     tag = "account",
     operation_id = "exportAccount",
     security(("bearer" = [])),
+    params(("X-Glimvid-Password" = String, Header, description = "The current password")),
     responses(
         (status = 200, description = "`account.json`, `usage.json` and `videos/<job>/…` (job, script, images, video)",
             content_type = "application/zip", body = Vec<u8>,
             headers(("Content-Disposition" = String, description = "`attachment; filename=\"glimvid-export.zip\"`"))),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "No current password (`password_required`) or a wrong one (`invalid_password`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong passwords for this account", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
 )]
 pub async fn export(
     state: web::Data<SharedState>,
     user: AuthUser,
-    ip: crate::client_ip::ClientIp,
+    ip: ClientIp,
+    password: PasswordHeader,
 ) -> ApiResult<HttpResponse> {
+    step_up::verify(&state, user, None, password, &ip).await?;
     let file = crate::account::export_zip(&state, user.user_id).await?;
     crate::account::note_usage(
         &state,
@@ -255,6 +292,12 @@ pub struct ApiKeyJson {
     created_at: String,
     /// RFC 3339; `null` while the key works.
     revoked_at: Option<String>,
+    /// RFC 3339: when the key stops working; `null` = until revoked.
+    expires_at: Option<String>,
+}
+
+fn non_empty(s: String) -> Option<String> {
+    if s.is_empty() { None } else { Some(s) }
 }
 
 fn api_key_json(k: pb::ApiKey) -> ApiKeyJson {
@@ -264,7 +307,8 @@ fn api_key_json(k: pb::ApiKey) -> ApiKeyJson {
         scopes: k.scopes,
         prefix: k.prefix,
         created_at: k.created_at,
-        revoked_at: if k.revoked_at.is_empty() { None } else { Some(k.revoked_at) },
+        revoked_at: non_empty(k.revoked_at),
+        expires_at: non_empty(k.expires_at),
     }
 }
 
@@ -278,6 +322,7 @@ pub struct NewApiKeyJson {
     prefix: String,
     created_at: String,
     revoked_at: Option<String>,
+    expires_at: Option<String>,
     /// The key itself: keep it now, it is not shown again.
     secret: String,
 }
@@ -294,9 +339,15 @@ pub struct ApiKeyListJson {
 pub struct NewKeyBody {
     name: String,
     scopes: Vec<String>,
+    /// Days until the key stops working, 1 to 365; absent = until revoked.
+    #[schema(minimum = 1, maximum = 365)]
+    expires_in_days: Option<u32>,
+    /// The current password (or send the `X-Glimvid-Password` header).
+    current_password: Option<String>,
 }
 
-/// `POST /api/v1/account/api-keys`: the secret is in this answer only.
+/// `POST /api/v1/account/api-keys`: the secret is in this answer only. Needs the current
+/// password: a key outlives any access token, so a stolen token alone must not mint one.
 #[utoipa::path(
     post,
     path = "/account/api-keys",
@@ -304,25 +355,36 @@ pub struct NewKeyBody {
     operation_id = "createApiKey",
     security(("bearer" = [])),
     request_body = NewKeyBody,
+    params(("X-Glimvid-Password" = Option<String>, Header, description = "The current password, instead of `current_password` in the body")),
     responses(
         (status = 201, description = "The key, with its secret", body = NewApiKeyJson),
         (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "No current password (`password_required`) or a wrong one (`invalid_password`)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not `application/json`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A bad name or an unknown scope", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad name, an unknown scope or `expires_in_days` out of 1..=365", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong passwords for this account", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
 )]
 pub async fn create_api_key(
     state: web::Data<SharedState>,
     user: AuthUser,
-    ip: crate::client_ip::ClientIp,
+    ip: ClientIp,
+    password: PasswordHeader,
     body: web::Json<NewKeyBody>,
 ) -> ApiResult<HttpResponse> {
     let b = body.into_inner();
+    step_up::verify(&state, user, b.current_password, password, &ip).await?;
     let r = state
         .auth
         .clone()
-        .create_api_key(pb::CreateApiKeyRequest { user_id: user.user_id.to_string(), name: b.name, scopes: b.scopes })
+        .create_api_key(pb::CreateApiKeyRequest {
+            user_id: user.user_id.to_string(),
+            name: b.name,
+            scopes: b.scopes,
+            expires_in_days: b.expires_in_days,
+        })
         .await?
         .into_inner();
     crate::account::note_usage(
@@ -342,6 +404,7 @@ pub async fn create_api_key(
         prefix: k.prefix,
         created_at: k.created_at,
         revoked_at: k.revoked_at,
+        expires_at: k.expires_at,
         secret: r.secret,
     };
     Ok(HttpResponse::Created().insert_header((actix_web::http::header::CACHE_CONTROL, "no-store")).json(v))
@@ -382,7 +445,7 @@ pub async fn list_api_keys(state: web::Data<SharedState>, user: AuthUser) -> Api
 pub async fn revoke_api_key(
     state: web::Data<SharedState>,
     user: AuthUser,
-    ip: crate::client_ip::ClientIp,
+    ip: ClientIp,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     state
@@ -400,4 +463,64 @@ pub async fn revoke_api_key(
     )
     .await;
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordBody {
+    /// The current password (or send the `X-Glimvid-Password` header).
+    #[serde(default)]
+    current_password: Option<String>,
+    /// Must pass the registration policy (long enough, not a common password).
+    new_password: String,
+    /// Also revoke every API key of the account (default `false`).
+    #[serde(default)]
+    revoke_api_keys: bool,
+}
+
+/// `POST /api/v1/account/password`: changes the password. Every refresh token of the account is
+/// revoked and every access token issued before is refused from the next request on (with
+/// `revoke_api_keys`, every API key too); the answer is a fresh token pair, the caller's only
+/// session from now on.
+#[utoipa::path(
+    post,
+    path = "/account/password",
+    tag = "account",
+    operation_id = "changePassword",
+    security(("bearer" = [])),
+    request_body = ChangePasswordBody,
+    params(("X-Glimvid-Password" = Option<String>, Header, description = "The current password, instead of `current_password` in the body")),
+    responses(
+        (status = 200, description = "Changed; a fresh token pair (all others are revoked)", body = TokensJson),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "No current password (`password_required`) or a wrong one (`invalid_password`)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not `application/json`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The new password fails the policy (`field`: `new_password`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong passwords for this account", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
+)]
+pub async fn change_password(
+    state: web::Data<SharedState>,
+    user: AuthUser,
+    ip: ClientIp,
+    password: PasswordHeader,
+    body: web::Json<ChangePasswordBody>,
+) -> ApiResult<HttpResponse> {
+    let b = body.into_inner();
+    let current_password = b.current_password.filter(|p| !p.is_empty()).or(password.0).unwrap_or_default();
+    let t = state
+        .auth
+        .clone()
+        .change_password(pb::ChangePasswordRequest {
+            user_id: user.user_id.to_string(),
+            current_password,
+            new_password: b.new_password,
+            revoke_api_keys: b.revoke_api_keys,
+            client_ip: ip.as_string(),
+        })
+        .await?
+        .into_inner();
+    Ok(HttpResponse::Ok().insert_header((actix_web::http::header::CACHE_CONTROL, "no-store")).json(tokens_json(t)))
 }

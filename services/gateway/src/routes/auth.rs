@@ -54,7 +54,7 @@ pub struct TokensJson {
     expires_in: i64,
 }
 
-fn tokens_json(t: pb::TokenResponse) -> TokensJson {
+pub(crate) fn tokens_json(t: pb::TokenResponse) -> TokensJson {
     TokensJson {
         user: t.account.map(account_json),
         access_token: t.access_token,

@@ -49,7 +49,7 @@ pub struct JobListJson {
 const MAX_TEXT_FIELD: usize = 16 * 1024;
 
 fn too_large(what: &str) -> ApiError {
-    ApiError(DomainError { code: ErrorCode::PayloadTooLarge, message: what.to_owned(), field: Some("photos".into()) })
+    ApiError(DomainError::invalid("photos", what).with_code(ErrorCode::PayloadTooLarge))
 }
 
 fn body_too_large(cap: u64) -> ApiError {
