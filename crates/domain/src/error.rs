@@ -27,6 +27,47 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, in declaration order ([`ErrorCode::index`] is each one's place, and its
+    /// exhaustive match makes a new code impossible to forget here; a test checks the order).
+    pub const ALL: [Self; 15] = [
+        Self::Validation,
+        Self::MalformedRequest,
+        Self::Unauthenticated,
+        Self::Forbidden,
+        Self::PasswordRequired,
+        Self::InvalidPassword,
+        Self::NotFound,
+        Self::Conflict,
+        Self::PaymentRequired,
+        Self::PayloadTooLarge,
+        Self::UnsupportedMediaType,
+        Self::RateLimited,
+        Self::FailedPrecondition,
+        Self::Unavailable,
+        Self::Internal,
+    ];
+
+    /// This code's place in [`ErrorCode::ALL`].
+    pub const fn index(self) -> usize {
+        match self {
+            Self::Validation => 0,
+            Self::MalformedRequest => 1,
+            Self::Unauthenticated => 2,
+            Self::Forbidden => 3,
+            Self::PasswordRequired => 4,
+            Self::InvalidPassword => 5,
+            Self::NotFound => 6,
+            Self::Conflict => 7,
+            Self::PaymentRequired => 8,
+            Self::PayloadTooLarge => 9,
+            Self::UnsupportedMediaType => 10,
+            Self::RateLimited => 11,
+            Self::FailedPrecondition => 12,
+            Self::Unavailable => 13,
+            Self::Internal => 14,
+        }
+    }
+
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Validation => "validation_failed",
@@ -68,6 +109,20 @@ impl ErrorCode {
         }
     }
 }
+
+impl std::str::FromStr for ErrorCode {
+    type Err = UnknownErrorCode;
+
+    /// The code whose [`ErrorCode::as_str`] is `s`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s).ok_or(UnknownErrorCode)
+    }
+}
+
+/// A string that is no [`ErrorCode`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("unknown error code")]
+pub struct UnknownErrorCode;
 
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -111,5 +166,19 @@ impl DomainError {
 
     pub fn not_found(what: &str) -> Self {
         Self::new(ErrorCode::NotFound, format!("{what} not found"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_is_listed_once_in_its_place_and_parses_back() {
+        for (i, code) in ErrorCode::ALL.into_iter().enumerate() {
+            assert_eq!(code.index(), i, "{code} is out of place in ErrorCode::ALL");
+            assert_eq!(code.as_str().parse::<ErrorCode>(), Ok(code));
+        }
+        assert_eq!("no_such_code".parse::<ErrorCode>(), Err(UnknownErrorCode));
     }
 }

@@ -9,26 +9,22 @@ const CODE_KEY: &str = "glimvid-code";
 const FIELD_KEY: &str = "glimvid-field";
 const RETRY_KEY: &str = "glimvid-retry-after";
 
-const TABLE: &[(ErrorCode, Code)] = &[
-    (ErrorCode::Validation, Code::InvalidArgument),
-    (ErrorCode::MalformedRequest, Code::InvalidArgument),
-    (ErrorCode::Unauthenticated, Code::Unauthenticated),
-    (ErrorCode::Forbidden, Code::PermissionDenied),
-    (ErrorCode::PasswordRequired, Code::PermissionDenied),
-    (ErrorCode::InvalidPassword, Code::PermissionDenied),
-    (ErrorCode::NotFound, Code::NotFound),
-    (ErrorCode::Conflict, Code::AlreadyExists),
-    (ErrorCode::PaymentRequired, Code::ResourceExhausted),
-    (ErrorCode::PayloadTooLarge, Code::InvalidArgument),
-    (ErrorCode::UnsupportedMediaType, Code::InvalidArgument),
-    (ErrorCode::RateLimited, Code::ResourceExhausted),
-    (ErrorCode::FailedPrecondition, Code::FailedPrecondition),
-    (ErrorCode::Unavailable, Code::Unavailable),
-    (ErrorCode::Internal, Code::Internal),
-];
-
-pub fn grpc_code(code: ErrorCode) -> Code {
-    TABLE.iter().find(|(c, _)| *c == code).map(|(_, g)| *g).unwrap_or(Code::Internal)
+/// The gRPC code of each error code: an exhaustive match, so a new code cannot be forgotten.
+pub const fn grpc_code(code: ErrorCode) -> Code {
+    match code {
+        ErrorCode::Validation
+        | ErrorCode::MalformedRequest
+        | ErrorCode::PayloadTooLarge
+        | ErrorCode::UnsupportedMediaType => Code::InvalidArgument,
+        ErrorCode::Unauthenticated => Code::Unauthenticated,
+        ErrorCode::Forbidden | ErrorCode::PasswordRequired | ErrorCode::InvalidPassword => Code::PermissionDenied,
+        ErrorCode::NotFound => Code::NotFound,
+        ErrorCode::Conflict => Code::AlreadyExists,
+        ErrorCode::PaymentRequired | ErrorCode::RateLimited => Code::ResourceExhausted,
+        ErrorCode::FailedPrecondition => Code::FailedPrecondition,
+        ErrorCode::Unavailable => Code::Unavailable,
+        ErrorCode::Internal => Code::Internal,
+    }
 }
 
 pub fn to_status(e: &DomainError) -> Status {
@@ -51,18 +47,17 @@ pub fn to_status(e: &DomainError) -> Status {
 /// otherwise the closest one; transport failures are `Unavailable` with a generic message.
 pub fn from_status(s: &Status) -> DomainError {
     let sent = s.metadata().get(CODE_KEY).and_then(|v| v.to_str().ok());
-    let code =
-        sent.and_then(|c| TABLE.iter().map(|(d, _)| *d).find(|d| d.as_str() == c)).unwrap_or_else(|| match s.code() {
-            Code::InvalidArgument | Code::OutOfRange => ErrorCode::Validation,
-            Code::Unauthenticated => ErrorCode::Unauthenticated,
-            Code::PermissionDenied => ErrorCode::Forbidden,
-            Code::NotFound => ErrorCode::NotFound,
-            Code::AlreadyExists => ErrorCode::Conflict,
-            Code::ResourceExhausted => ErrorCode::RateLimited,
-            Code::FailedPrecondition => ErrorCode::FailedPrecondition,
-            Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled => ErrorCode::Unavailable,
-            _ => ErrorCode::Internal,
-        });
+    let code = sent.and_then(|c| c.parse::<ErrorCode>().ok()).unwrap_or_else(|| match s.code() {
+        Code::InvalidArgument | Code::OutOfRange => ErrorCode::Validation,
+        Code::Unauthenticated => ErrorCode::Unauthenticated,
+        Code::PermissionDenied => ErrorCode::Forbidden,
+        Code::NotFound => ErrorCode::NotFound,
+        Code::AlreadyExists => ErrorCode::Conflict,
+        Code::ResourceExhausted => ErrorCode::RateLimited,
+        Code::FailedPrecondition => ErrorCode::FailedPrecondition,
+        Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled => ErrorCode::Unavailable,
+        _ => ErrorCode::Internal,
+    });
     let message = if sent.is_some() { s.message().to_owned() } else { code.title().to_owned() };
     let text = |key: &str| s.metadata().get(key).and_then(|v| v.to_str().ok());
     DomainError {

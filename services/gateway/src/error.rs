@@ -14,27 +14,27 @@ pub fn current_request_id() -> String {
     REQUEST_ID.try_with(Clone::clone).unwrap_or_default()
 }
 
-const TABLE: &[(ErrorCode, u16)] = &[
-    (ErrorCode::Validation, 422),
-    (ErrorCode::MalformedRequest, 400),
-    (ErrorCode::Unauthenticated, 401),
-    (ErrorCode::Forbidden, 403),
-    (ErrorCode::PasswordRequired, 403),
-    (ErrorCode::InvalidPassword, 403),
-    (ErrorCode::NotFound, 404),
-    (ErrorCode::Conflict, 409),
-    (ErrorCode::PaymentRequired, 402),
-    (ErrorCode::PayloadTooLarge, 413),
-    (ErrorCode::UnsupportedMediaType, 415),
-    (ErrorCode::RateLimited, 429),
-    (ErrorCode::FailedPrecondition, 409),
-    (ErrorCode::Unavailable, 503),
-    (ErrorCode::Internal, 500),
-];
+/// The HTTP status of each error code: an exhaustive match, so a new code cannot be forgotten.
+const fn status_number(code: ErrorCode) -> u16 {
+    match code {
+        ErrorCode::Validation => 422,
+        ErrorCode::MalformedRequest => 400,
+        ErrorCode::Unauthenticated => 401,
+        ErrorCode::Forbidden | ErrorCode::PasswordRequired | ErrorCode::InvalidPassword => 403,
+        ErrorCode::NotFound => 404,
+        ErrorCode::Conflict | ErrorCode::FailedPrecondition => 409,
+        ErrorCode::PaymentRequired => 402,
+        ErrorCode::PayloadTooLarge => 413,
+        ErrorCode::UnsupportedMediaType => 415,
+        ErrorCode::RateLimited => 429,
+        ErrorCode::Unavailable => 503,
+        ErrorCode::Internal => 500,
+    }
+}
 
 /// Back from a status the framework chose itself (see [`framework_errors`]).
 fn code_of_status(status: StatusCode) -> ErrorCode {
-    TABLE.iter().find(|(_, s)| *s == status.as_u16()).map(|(c, _)| *c).unwrap_or(if status.is_server_error() {
+    ErrorCode::ALL.into_iter().find(|c| status_number(*c) == status.as_u16()).unwrap_or(if status.is_server_error() {
         ErrorCode::Internal
     } else {
         ErrorCode::MalformedRequest
@@ -77,8 +77,7 @@ pub fn framework_errors<B: actix_web::body::MessageBody + 'static>() -> actix_we
 }
 
 pub fn http_status(code: ErrorCode) -> StatusCode {
-    let n = TABLE.iter().find(|(c, _)| *c == code).map(|(_, s)| *s).unwrap_or(500);
-    StatusCode::from_u16(n).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    StatusCode::from_u16(status_number(code)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// An error on its way to the client.
@@ -207,10 +206,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_code_has_a_status() {
-        for (code, status) in TABLE {
-            assert_eq!(http_status(*code).as_u16(), *status);
+    fn every_code_has_a_status_and_framework_statuses_map_back() {
+        for code in ErrorCode::ALL {
+            let status = http_status(code);
+            assert!(status.is_client_error() || status.is_server_error(), "{code}: {status}");
+            // A status the framework chose maps back to a code with that same status.
+            assert_eq!(http_status(code_of_status(status)), status, "{code}");
         }
         assert_eq!(http_status(ErrorCode::PaymentRequired), StatusCode::PAYMENT_REQUIRED);
+        assert_eq!(code_of_status(StatusCode::METHOD_NOT_ALLOWED), ErrorCode::MalformedRequest);
+        assert_eq!(code_of_status(StatusCode::BAD_GATEWAY), ErrorCode::Internal);
     }
 }
