@@ -329,6 +329,20 @@ async fn concurrent_large_uploads_do_not_grow_the_gateway_by_their_size() {
     assert_eq!(status, 415, "{text}");
     let pid = app.pid();
     let before = proc_kib(pid, "VmHWM");
+    let rss_before = proc_kib(pid, "VmRSS");
+    // The peak may predate the uploads (start-up): sample the resident size while they run too.
+    let sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = tokio::spawn({
+        let sampling = sampling.clone();
+        async move {
+            let mut peak = 0;
+            while sampling.load(std::sync::atomic::Ordering::SeqCst) {
+                peak = peak.max(proc_kib(pid, "VmRSS"));
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            peak
+        }
+    });
     // Four uploads at once of five 19 MiB photos each: 380 MiB on the wire. Zeros are no image,
     // so each is refused (415) after it was received whole, before any decoding.
     let (photos, size) = (5, 19 * MIB);
@@ -342,12 +356,22 @@ async fn concurrent_large_uploads_do_not_grow_the_gateway_by_their_size() {
         assert_eq!(status, 415, "{text}");
         assert!(text.contains("photo 1"), "{text}");
     }
+    sampling.store(false, std::sync::atomic::Ordering::SeqCst);
+    let rss_peak = sampler.await.expect("the sampler");
     let grown_mib = proc_kib(pid, "VmHWM").saturating_sub(before) / 1024;
+    let rss_grown_mib = rss_peak.saturating_sub(rss_before) / 1024;
     let sent_mib = (4 * photos * size / MIB) as u64;
-    eprintln!("peak RSS grew by {grown_mib} MiB for {sent_mib} MiB of concurrent uploads");
+    eprintln!(
+        "peak RSS grew by {grown_mib} MiB, sampled RSS by {rss_grown_mib} MiB (from {} MiB) for {sent_mib} MiB of concurrent uploads",
+        rss_before / 1024
+    );
     assert!(
         grown_mib < sent_mib / 4,
         "the gateway's peak memory grew by {grown_mib} MiB for {sent_mib} MiB of uploads"
+    );
+    assert!(
+        rss_grown_mib < sent_mib / 4,
+        "the gateway's memory grew by {rss_grown_mib} MiB for {sent_mib} MiB of uploads"
     );
     assert_eq!(spool_files(&app.data_dir().join("tmp")), Vec::<String>::new());
     assert_nothing_charged(&app, &t, 5).await;
