@@ -21,6 +21,7 @@ mod render;
 mod review;
 mod security_auth;
 mod security_grpc;
+mod security_keys;
 mod security_review;
 mod security_streams;
 mod security_uploads;

@@ -18,6 +18,7 @@ fn settings() -> AuthSettings {
         refresh_ttl: Duration::from_secs(3600),
         password_hash_slots: 2,
         password_hash_wait: Duration::from_secs(30),
+        signing_key_rotate: Duration::from_secs(3600),
     }
 }
 
@@ -25,7 +26,7 @@ fn settings() -> AuthSettings {
 async fn argon2id_is_rehashed_to_scrypt_at_login_and_api_keys_work_until_revoked() {
     for t in testing::databases().await {
         let db = t.db.clone();
-        let app = AuthApp::new(db.clone(), settings()).await.unwrap();
+        let app = AuthApp::new(db.clone(), settings(), glimvid_runtime::Sealer::new(&[9; 32])).await.unwrap();
         let email = format!("{}@example.com", uuid::Uuid::new_v4().simple());
         let argon = Argon2::default().hash_password(b"an-old-passphrase-7").unwrap().to_string();
         let u =
