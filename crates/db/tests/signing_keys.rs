@@ -5,6 +5,8 @@
 
 use glimvid_db::repo::signing_keys::{self, NewSigningKey};
 
+// Shared with the other repository tests; this file needs only `each_backend`.
+#[allow(dead_code)]
 mod common;
 use common::each_backend;
 
