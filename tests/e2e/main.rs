@@ -22,6 +22,7 @@ mod review;
 mod security_account;
 mod security_auth;
 mod security_grpc;
+mod security_keys;
 mod security_review;
 mod security_streams;
 mod security_uploads;

@@ -1,6 +1,7 @@
 //! Access tokens: compact JWS (JWT) signed with Ed25519 (`alg: EdDSA`) and a key id, so that any
 //! service holding the public keys verifies them locally, and keys rotate without logging anyone
-//! out (a retired key keeps verifying until its tokens expire).
+//! out. A replaced key keeps verifying until the tokens it signed have expired, then it is
+//! retired: from its `not_after` on it verifies nothing, even where it is still cached.
 
 use std::collections::HashMap;
 
@@ -36,6 +37,8 @@ pub enum TokenError {
     BadSignature,
     #[error("token expired")]
     Expired,
+    #[error("the signing key is retired")]
+    Retired,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -74,6 +77,12 @@ impl KeySet {
         (kid, seed.to_vec(), sk.verifying_key().to_bytes().to_vec())
     }
 
+    /// The raw public key of a 32-byte seed (`None` if it is not 32 bytes).
+    pub fn public_key_of(seed: &[u8]) -> Option<Vec<u8>> {
+        let seed: [u8; 32] = seed.try_into().ok()?;
+        Some(SigningKey::from_bytes(&seed).verifying_key().to_bytes().to_vec())
+    }
+
     pub fn kid(&self) -> &str {
         &self.kid
     }
@@ -97,16 +106,23 @@ impl KeySet {
 /// The public half: what the gateway holds to verify tokens locally.
 #[derive(Debug, Clone, Default)]
 pub struct VerifyingKeys {
-    keys: HashMap<String, VerifyingKey>,
+    /// Each key with the second from which it no longer verifies, if it is known yet.
+    keys: HashMap<String, (VerifyingKey, Option<i64>)>,
 }
 
 impl VerifyingKeys {
-    /// Adds a raw 32-byte public key; ignores malformed ones.
+    /// Adds a raw 32-byte public key that verifies until further notice; ignores malformed ones.
     pub fn insert(&mut self, kid: &str, public_key: &[u8]) {
+        self.insert_until(kid, public_key, None);
+    }
+
+    /// Adds a raw 32-byte public key that verifies nothing from `not_after_s` (Unix seconds) on;
+    /// ignores malformed ones.
+    pub fn insert_until(&mut self, kid: &str, public_key: &[u8], not_after_s: Option<i64>) {
         if let Ok(bytes) = <[u8; 32]>::try_from(public_key)
             && let Ok(k) = VerifyingKey::from_bytes(&bytes)
         {
-            self.keys.insert(kid.to_owned(), k);
+            self.keys.insert(kid.to_owned(), (k, not_after_s));
         }
     }
 
@@ -118,7 +134,8 @@ impl VerifyingKeys {
         self.keys.is_empty()
     }
 
-    /// Checks signature, issuer and expiry. `UnknownKey` tells the caller to refresh its keys.
+    /// Checks the key's retirement, signature, issuer and expiry. `UnknownKey` tells the caller
+    /// to refresh its keys; `Retired` is final (a retired key never comes back).
     pub fn verify(&self, token: &str, now_s: i64) -> Result<AccessClaims, TokenError> {
         let mut parts = token.split('.');
         let (Some(h), Some(c), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
@@ -129,7 +146,10 @@ impl VerifyingKeys {
         if header.alg != "EdDSA" {
             return Err(TokenError::Malformed);
         }
-        let key = self.keys.get(&header.kid).ok_or(TokenError::UnknownKey)?;
+        let (key, not_after) = self.keys.get(&header.kid).ok_or(TokenError::UnknownKey)?;
+        if not_after.is_some_and(|t| now_s >= t) {
+            return Err(TokenError::Retired);
+        }
         let sig_bytes: [u8; 64] =
             B64.decode(s).map_err(|_| TokenError::Malformed)?.try_into().map_err(|_| TokenError::Malformed)?;
         key.verify(format!("{h}.{c}").as_bytes(), &Signature::from_bytes(&sig_bytes))
@@ -193,5 +213,21 @@ mod tests {
         let rotated = KeySet::from_seeds(&[(k2.clone(), s2), (k1, s1)]).unwrap();
         assert_eq!(rotated.kid(), k2);
         assert!(rotated.verifying_keys().verify(&t, 1001).is_ok());
+    }
+
+    #[test]
+    fn a_retired_key_verifies_nothing_even_while_cached() {
+        let (k1, s1, p1) = KeySet::generate();
+        let old = KeySet::from_seeds(&[(k1.clone(), s1)]).unwrap();
+        // A token that would still be valid long after its key's retirement (a leaked seed).
+        let t = old.sign(Uuid::now_v7(), 0, 1000, 100_000);
+        let mut keys = VerifyingKeys::default();
+        keys.insert_until(&k1, &p1, Some(2000));
+        assert!(keys.verify(&t, 1999).is_ok());
+        assert_eq!(keys.verify(&t, 2000), Err(TokenError::Retired));
+        assert_eq!(keys.verify(&t, 5000), Err(TokenError::Retired));
+        // Without a retirement it would have passed.
+        keys.insert(&k1, &p1);
+        assert!(keys.verify(&t, 5000).is_ok());
     }
 }

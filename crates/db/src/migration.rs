@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0003Webhooks),
             Box::new(M0005SealedWebhookSecrets),
             Box::new(M0006AccountSecurity),
+            Box::new(M0007SigningKeys),
         ]
     }
 }
@@ -445,6 +446,34 @@ impl MigrationTrait for M0006AccountSecurity {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.alter_table(Table::alter().table("api_keys").drop_column("expires_at").take()).await?;
         m.alter_table(Table::alter().table("users").drop_column("token_version").take()).await?;
+        Ok(())
+    }
+}
+
+/// Signing key rotation: each new key names the key it replaces, and no key is replaced twice,
+/// so auth instances sharing a database that rotate at the same moment make one new key, not
+/// one each. (The seeds themselves are sealed by the auth service at start: sealing needs the
+/// configured key, which migrations do not have; `private_key` is binary and wide enough.)
+struct M0007SigningKeys;
+
+impl MigrationName for M0007SigningKeys {
+    fn name(&self) -> &str {
+        "m0007_signing_keys"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0007SigningKeys {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(Table::alter().table("signing_keys").add_column(col("replaces").string_len(64).null()).take())
+            .await?;
+        m.create_index(index("signing_keys", "ux_signing_keys_replaces", &["replaces"], true)).await?;
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_index(Index::drop().name("ux_signing_keys_replaces").table("signing_keys").to_owned()).await?;
+        m.alter_table(Table::alter().table("signing_keys").drop_column("replaces").take()).await?;
         Ok(())
     }
 }

@@ -7,6 +7,7 @@ pub mod credits;
 pub mod jobs;
 pub mod limits;
 pub mod outbox;
+pub mod signing_keys;
 pub mod usage;
 pub mod users;
 pub mod webhooks;

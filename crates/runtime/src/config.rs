@@ -109,6 +109,11 @@ pub struct Config {
     pub access_token_ttl: Duration,
     /// Refresh token lifetime (`GLIMVID_REFRESH_TOKEN_TTL_S`).
     pub refresh_token_ttl: Duration,
+    /// How long an access-token signing key signs before a new one replaces it
+    /// (`GLIMVID_SIGNING_KEY_ROTATE_S`, 30 days). The replaced key keeps verifying until the
+    /// tokens it signed have expired (`access_token_ttl` and a minute at most), then it is
+    /// deleted: a stolen seed is useful for one period at most.
+    pub signing_key_rotate: Duration,
     /// Password hashes (scrypt, 128 MiB each) running at once in this process
     /// (`GLIMVID_PASSWORD_HASH_CONCURRENCY`). Unset: `password_hash_memory_mb` / 128, at least 1.
     /// Bounded because a burst of logins would otherwise allocate 128 MiB per request.
@@ -289,6 +294,7 @@ impl Default for Config {
             upload_spool_dir: None,
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
+            signing_key_rotate: Duration::from_secs(DEFAULT_SIGNING_KEY_ROTATE_S),
             password_hash_concurrency: None,
             password_hash_memory_mb: DEFAULT_PASSWORD_HASH_MEMORY_MB,
             password_hash_wait: Duration::from_millis(2000),
@@ -322,6 +328,10 @@ impl Default for Config {
 /// prefix (`http_addr = "0.0.0.0:8080"`); an unknown key there is an error, not a silent typo.
 /// Two scrypt hashes at the OWASP parameters (128 MiB each).
 pub const DEFAULT_PASSWORD_HASH_MEMORY_MB: u64 = 256;
+
+/// Thirty days: a stolen seed signs for a month at most, and a rotation is rare enough to be
+/// noticed in the logs.
+pub const DEFAULT_SIGNING_KEY_ROTATE_S: u64 = 30 * 24 * 3600;
 
 /// Memory one scrypt hash takes at N=2^17, r=8 (128 · r · N bytes).
 pub const SCRYPT_MEMORY_MB: u64 = 128;
@@ -370,6 +380,7 @@ const KNOWN: &[&str] = &[
     "UPLOAD_SPOOL_DIR",
     "ACCESS_TOKEN_TTL_S",
     "REFRESH_TOKEN_TTL_S",
+    "SIGNING_KEY_ROTATE_S",
     "WORKER_CONCURRENCY",
     "TASK_MAX_ATTEMPTS",
     "LOG_FORMAT",
@@ -510,6 +521,9 @@ impl Config {
         }
         if let Some(v) = get("GLIMVID_REFRESH_TOKEN_TTL_S") {
             c.refresh_token_ttl = Duration::from_secs(parse("GLIMVID_REFRESH_TOKEN_TTL_S", &v)?);
+        }
+        if let Some(v) = get("GLIMVID_SIGNING_KEY_ROTATE_S") {
+            c.signing_key_rotate = Duration::from_secs(parse::<u64>("GLIMVID_SIGNING_KEY_ROTATE_S", &v)?.max(1));
         }
         if let Some(v) = get("GLIMVID_PASSWORD_HASH_CONCURRENCY") {
             c.password_hash_concurrency = Some(parse::<usize>("GLIMVID_PASSWORD_HASH_CONCURRENCY", &v)?.clamp(1, 1024));
@@ -757,6 +771,17 @@ mod tests {
         assert!(e.to_string().starts_with("GLIMVID_TRUSTED_PROXIES"), "{e}");
         assert!(Config::from_vars(vars(&[("GLIMVID_RATE_LIMIT_LOGIN", "ten a minute")])).is_err());
         assert!(Config::from_vars(vars(&[("GLIMVID_RATE_LIMIT_LOGIN", "10/0s")])).is_err());
+    }
+
+    #[test]
+    fn signing_key_rotation_parses() {
+        assert_eq!(Config::from_vars(vars(&[])).unwrap().signing_key_rotate, Duration::from_secs(30 * 24 * 3600));
+        let c = Config::from_vars(vars(&[("GLIMVID_SIGNING_KEY_ROTATE_S", "2")])).unwrap();
+        assert_eq!(c.signing_key_rotate, Duration::from_secs(2));
+        let c = Config::from_vars(vars(&[("GLIMVID_SIGNING_KEY_ROTATE_S", "0")])).unwrap();
+        assert_eq!(c.signing_key_rotate, Duration::from_secs(1), "never a busy loop");
+        let e = Config::from_vars(vars(&[("GLIMVID_SIGNING_KEY_ROTATE_S", "monthly")])).unwrap_err();
+        assert!(e.to_string().starts_with("GLIMVID_SIGNING_KEY_ROTATE_S"), "{e}");
     }
 
     #[test]

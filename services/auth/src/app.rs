@@ -2,7 +2,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use glimvid_auth::{KeySet, PasswordCheck, VerifyingKeys, password, random_secret, rules, secret_hash};
+use glimvid_auth::{PasswordCheck, password, random_secret, rules, secret_hash};
 use glimvid_blob::BlobStore;
 use glimvid_db::{
     Db, DbError, now_ms,
@@ -14,9 +14,12 @@ use glimvid_db::{
     },
 };
 use glimvid_domain::{DomainError, ErrorCode, Language};
-use tokio::sync::RwLock;
+use glimvid_runtime::Sealer;
 
-use crate::password_pool::PasswordPool;
+use crate::{
+    password_pool::PasswordPool,
+    signing_keys::{KeyPolicy, Keyring, PublishedKey},
+};
 use uuid::Uuid;
 
 mod step_up;
@@ -32,6 +35,8 @@ pub struct AuthSettings {
     pub password_hash_slots: usize,
     /// How long a login or registration waits for a hashing slot before it is refused as busy.
     pub password_hash_wait: Duration,
+    /// How long a key signs access tokens before a new one replaces it.
+    pub signing_key_rotate: Duration,
 }
 
 /// The account as clients see it.
@@ -57,7 +62,8 @@ pub struct Tokens {
 pub struct AuthApp {
     db: Db,
     settings: AuthSettings,
-    keys: RwLock<Arc<KeySet>>,
+    /// The access-token signing keys, sealed in the database with the deployment's key.
+    keys: Keyring,
     /// Where the user's objects live: account deletion removes them.
     blob: Option<Arc<dyn BlobStore>>,
     /// Every password hash and verification of this process runs here, bounded.
@@ -117,13 +123,18 @@ fn invalid_credentials() -> DomainError {
 }
 
 impl AuthApp {
-    /// Loads the signing keys, creating the first one if there is none.
-    pub async fn new(db: Db, settings: AuthSettings) -> Result<Self, DomainError> {
-        let keys = Self::load_keys(&db).await?;
+    /// Loads the signing keys (sealing raw seeds of older versions, creating the first key or
+    /// rotating a due one); `sealer` holds the deployment's encryption key.
+    pub async fn new(db: Db, settings: AuthSettings, sealer: Sealer) -> Result<Self, DomainError> {
+        let policy = KeyPolicy { rotate_after: settings.signing_key_rotate, token_lifetime: settings.access_ttl };
+        let keys = Keyring::open(db.clone(), sealer, policy, now_ms()).await.map_err(|e| {
+            tracing::error!(error = %e, "could not load the signing keys");
+            DomainError::new(ErrorCode::Internal, format!("could not load the signing keys: {e}"))
+        })?;
         // Warm the dummy hash now so that the first unknown-email login is not faster.
         tokio::task::spawn_blocking(password::dummy_hash).await.ok();
         let pool = PasswordPool::new(settings.password_hash_slots, settings.password_hash_wait);
-        Ok(Self { db, settings, keys: RwLock::new(Arc::new(keys)), blob: None, pool })
+        Ok(Self { db, settings, keys, blob: None, pool })
     }
 
     /// The object store holding users' uploads and outputs (needed for account deletion).
@@ -141,33 +152,23 @@ impl AuthApp {
         }
     }
 
-    async fn load_keys(db: &Db) -> Result<KeySet, DomainError> {
-        let mut stored = users::signing_keys(db).await.map_err(db_err)?;
-        if stored.is_empty() {
-            let (kid, seed, public) = KeySet::generate();
-            users::insert_signing_key(db, &kid, seed, public).await.map_err(db_err)?;
-            stored = users::signing_keys(db).await.map_err(db_err)?;
-        }
-        let seeds: Vec<(String, Vec<u8>)> =
-            stored.into_iter().filter(|k| k.retired_at.is_none()).map(|k| (k.kid, k.private_key)).collect();
-        KeySet::from_seeds(&seeds).ok_or_else(|| DomainError::new(ErrorCode::Internal, "no usable signing key"))
+    /// The keys that still verify, newest (signing) first, each with the moment it stops.
+    pub async fn public_keys(&self) -> Vec<PublishedKey> {
+        self.keys.published(now_ms()).await
     }
 
-    /// Starts signing with a new key; tokens signed by older keys keep verifying.
-    pub async fn rotate_signing_key(&self) -> Result<String, DomainError> {
-        let (kid, seed, public) = KeySet::generate();
-        users::insert_signing_key(&self.db, &kid, seed, public).await.map_err(db_err)?;
-        *self.keys.write().await = Arc::new(Self::load_keys(&self.db).await?);
-        Ok(kid)
+    /// How long a caller may keep [`Self::public_keys`] before asking again.
+    pub fn public_keys_refresh_after(&self) -> Duration {
+        self.keys.policy().reread()
     }
 
-    pub async fn verifying_keys(&self) -> VerifyingKeys {
-        self.keys.read().await.verifying_keys().clone()
-    }
-
-    /// `(kid, raw public key)` of every key that still verifies (retired ones included).
-    pub async fn public_keys(&self) -> Result<Vec<(String, Vec<u8>)>, DomainError> {
-        Ok(users::signing_keys(&self.db).await.map_err(db_err)?.into_iter().map(|k| (k.kid, k.public_key)).collect())
+    /// Re-reads the signing keys now: rotates a due key, retires replaced ones, deletes retired
+    /// ones (see [`crate::spawn_key_maintenance`]).
+    pub async fn maintain_keys(&self) -> Result<(), DomainError> {
+        self.keys
+            .refresh(now_ms())
+            .await
+            .map_err(|e| DomainError::new(ErrorCode::Unavailable, format!("signing keys: {e}")))
     }
 
     pub async fn register(
@@ -387,7 +388,8 @@ impl AuthApp {
 
     /// An access token at the account's token version `ver` (see [`users::live_token_version`]).
     async fn access_token(&self, user_id: Uuid, ver: i32) -> String {
-        self.keys.read().await.sign(user_id, ver, now_ms() / 1000, self.settings.access_ttl.as_secs() as i64)
+        let now = now_ms();
+        self.keys.signer(now).await.sign(user_id, ver, now / 1000, self.settings.access_ttl.as_secs() as i64)
     }
 
     async fn issue(&self, user: User, family: Uuid) -> Result<Tokens, DomainError> {

@@ -180,9 +180,13 @@ impl pb::auth_service_server::AuthService for AuthGrpc {
         &self,
         _r: Request<pb::GetSigningKeysRequest>,
     ) -> Result<Response<pb::GetSigningKeysResponse>, Status> {
-        let stored = self.app.public_keys().await.map_err(st)?;
+        let keys = self.app.public_keys().await;
         Ok(Response::new(pb::GetSigningKeysResponse {
-            keys: stored.into_iter().map(|(kid, public_key)| pb::SigningKey { kid, public_key }).collect(),
+            keys: keys
+                .into_iter()
+                .map(|k| pb::SigningKey { kid: k.kid, public_key: k.public_key, not_after_ms: k.not_after_ms })
+                .collect(),
+            refresh_after_ms: self.app.public_keys_refresh_after().as_millis() as i64,
         }))
     }
 }

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod grpc;
 pub mod password_pool;
+pub mod signing_keys;
 
 use std::sync::Arc;
 
@@ -13,6 +14,23 @@ use tokio::net::TcpListener;
 
 pub use app::{AuthApp, AuthSettings};
 pub use password_pool::PasswordPool;
+
+/// Re-reads the signing keys every [`signing_keys::KeyPolicy::reread`] until shutdown, so that
+/// keys rotate and retired ones leave the database on time even while nobody signs in.
+pub fn spawn_key_maintenance(app: Arc<AuthApp>, shutdown: Shutdown) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let every = app.public_keys_refresh_after();
+        loop {
+            tokio::select! {
+                _ = shutdown.wait() => return,
+                _ = tokio::time::sleep(every) => {}
+            }
+            if let Err(e) = app.maintain_keys().await {
+                tracing::warn!(error = %e, "signing key maintenance failed; retrying");
+            }
+        }
+    })
+}
 
 /// Serves the auth gRPC API (with health and reflection) on `listener` until shutdown, over TLS
 /// when `tls` serves a certificate. Every call but health needs a service token signed with

@@ -21,7 +21,9 @@ async fn main() -> anyhow::Result<()> {
                 refresh_ttl: cfg.refresh_token_ttl,
                 password_hash_slots: cfg.password_hash_slots(),
                 password_hash_wait: cfg.password_hash_wait,
+                signing_key_rotate: cfg.signing_key_rotate,
             },
+            backends.sealer.clone(),
         )
         .await?
         .with_blob(backends.blob.clone()),
@@ -30,6 +32,7 @@ async fn main() -> anyhow::Result<()> {
     tracing::info!(addr = %listener.local_addr()?, "auth service listening (gRPC)");
     let shutdown = Shutdown::new();
     shutdown.trigger_on_signals();
+    glimvid_auth_service::spawn_key_maintenance(app.clone(), shutdown.clone());
     // Only the gateway calls the auth service: every call proves it with a signed service token.
     let key = cfg.service_key(true)?;
     glimvid_auth_service::run(listener, app, tls.as_ref(), key, shutdown).await

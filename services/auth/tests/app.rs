@@ -23,6 +23,7 @@ fn settings() -> AuthSettings {
         refresh_ttl: Duration::from_secs(3600),
         password_hash_slots: 2,
         password_hash_wait: Duration::from_secs(30),
+        signing_key_rotate: Duration::from_secs(3600),
     }
 }
 
@@ -30,7 +31,7 @@ fn settings() -> AuthSettings {
 async fn argon2id_is_rehashed_to_scrypt_at_login_and_api_keys_work_until_revoked() {
     for t in testing::databases().await {
         let db = t.db.clone();
-        let app = AuthApp::new(db.clone(), settings()).await.unwrap();
+        let app = AuthApp::new(db.clone(), settings(), glimvid_runtime::Sealer::new(&[9; 32])).await.unwrap();
         let email = format!("{}@example.com", uuid::Uuid::new_v4().simple());
         let argon = Argon2::default().hash_password(b"an-old-passphrase-7").unwrap().to_string();
         let u =
@@ -71,7 +72,7 @@ fn tempfile_dir() -> std::path::PathBuf {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn step_up_caps_wrong_guesses_per_account_and_right_ones_do_not_count() {
     for t in testing::databases().await {
-        let app = AuthApp::new(t.db.clone(), settings()).await.unwrap();
+        let app = AuthApp::new(t.db.clone(), settings(), glimvid_runtime::Sealer::new(&[9; 32])).await.unwrap();
         let email = format!("{}@example.com", uuid::Uuid::new_v4().simple());
         let me = app.register(&email, PASSWORD, "en", true, "192.0.2.9").await.unwrap().account.id;
         let other_email = format!("{}@example.com", uuid::Uuid::new_v4().simple());
@@ -108,12 +109,15 @@ async fn step_up_caps_wrong_guesses_per_account_and_right_ones_do_not_count() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_password_change_ends_every_other_session_and_optionally_every_key() {
     for t in testing::databases().await {
-        let app = AuthApp::new(t.db.clone(), settings()).await.unwrap();
+        let app = AuthApp::new(t.db.clone(), settings(), glimvid_runtime::Sealer::new(&[9; 32])).await.unwrap();
         let email = format!("{}@example.com", uuid::Uuid::new_v4().simple());
         let first = app.register(&email, PASSWORD, "en", true, "192.0.2.9").await.unwrap();
         let id = first.account.id;
         let (_, secret) = app.create_api_key(id, "shop", &["videos:read".into()], Some(30)).await.unwrap();
-        let keys = app.verifying_keys().await;
+        let mut keys = glimvid_auth::VerifyingKeys::default();
+        for k in app.public_keys().await {
+            keys.insert(&k.kid, &k.public_key);
+        }
         assert_eq!(keys.verify(&first.access_token, glimvid_db::now_ms() / 1000).unwrap().ver, 0);
 
         // A weak new password is refused before the current one is checked (no guess used).
@@ -148,7 +152,7 @@ async fn a_password_change_ends_every_other_session_and_optionally_every_key() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_keys_expire_within_bounds_and_the_email_changes_to_a_free_one() {
     for t in testing::databases().await {
-        let app = AuthApp::new(t.db.clone(), settings()).await.unwrap();
+        let app = AuthApp::new(t.db.clone(), settings(), glimvid_runtime::Sealer::new(&[9; 32])).await.unwrap();
         let email = format!("{}@example.com", uuid::Uuid::new_v4().simple());
         let id = app.register(&email, PASSWORD, "en", true, "192.0.2.9").await.unwrap().account.id;
         let scopes = ["videos:read".to_owned()];

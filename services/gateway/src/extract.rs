@@ -38,6 +38,7 @@ impl FromRequest for AuthUser {
                 .or_else(|| header.strip_prefix("bearer "))
                 .ok_or_else(|| unauthenticated("the Authorization header must be `Bearer <access token>`"))?
                 .trim();
+            state.refresh_keys_if_stale().await;
             let now = glimvid_db::now_ms() / 1000;
             let mut result = state.keys.read().await.verify(token, now);
             if result == Err(TokenError::UnknownKey) {

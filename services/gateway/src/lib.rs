@@ -177,6 +177,8 @@ pub fn state(
         backends,
         auth,
         keys: Default::default(),
+        keys_stale_at: Default::default(),
+        keys_fetch: Default::default(),
         public_base,
         decode: decode_budget::DecodeBudget::from_mb(settings.decode_memory_mb),
         spool: upload_spool(&settings),

@@ -6,6 +6,7 @@ use glimvid_auth::VerifyingKeys;
 use glimvid_media::UploadLimits;
 use glimvid_pipeline::Backends;
 use glimvid_proto::auth::v1::GetSigningKeysRequest;
+use std::sync::atomic::Ordering;
 use tokio::sync::RwLock;
 
 use crate::auth_client::AuthClient;
@@ -118,6 +119,12 @@ pub struct GatewayState {
     pub backends: Backends,
     pub auth: AuthClient,
     pub keys: RwLock<VerifyingKeys>,
+    /// When the keys are to be fetched again (ms since the epoch; 0: not fetched yet). The auth
+    /// service says how long an answer holds: a newer key, and the retirement of the one it
+    /// replaced, may appear after that.
+    pub keys_stale_at: std::sync::atomic::AtomicI64,
+    /// One key fetch at a time; requests meanwhile verify with the keys held.
+    pub keys_fetch: tokio::sync::Mutex<()>,
     /// How public links begin, e.g. `https://glimvid.com`.
     pub public_base: String,
     pub settings: GatewaySettings,
@@ -132,17 +139,41 @@ pub struct GatewayState {
 
 pub type SharedState = Arc<GatewayState>;
 
+/// How long keys hold when the auth service does not say (an older version).
+const DEFAULT_KEYS_HOLD_MS: i64 = 60_000;
+
+/// How long after a failed fetch the next one is tried.
+const KEYS_RETRY_MS: i64 = 1_000;
+
 impl GatewayState {
-    /// Fetches the auth service's public keys (at start, and when a token names an unknown key
-    /// after a rotation).
+    /// Fetches the auth service's public keys (at start, when a token names an unknown key
+    /// after a rotation, and when the last answer is stale). Each key carries the moment it is
+    /// retired, so a retired key is refused even before the next fetch drops it.
     pub async fn refresh_keys(&self) -> Result<(), tonic::Status> {
         let resp = self.auth.clone().get_signing_keys(GetSigningKeysRequest {}).await?.into_inner();
         let mut keys = VerifyingKeys::default();
         for k in resp.keys {
-            keys.insert(&k.kid, &k.public_key);
+            // Whole seconds, rounded down: a key is refused up to a second early, never late.
+            keys.insert_until(&k.kid, &k.public_key, k.not_after_ms.map(|t| t.div_euclid(1000)));
         }
+        let hold = if resp.refresh_after_ms > 0 { resp.refresh_after_ms } else { DEFAULT_KEYS_HOLD_MS };
         *self.keys.write().await = keys;
+        self.keys_stale_at.store(glimvid_db::now_ms().saturating_add(hold), Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Fetches the keys if the last answer is stale. Failures keep the keys held (logged): the
+    /// retirement times they carry still apply.
+    pub async fn refresh_keys_if_stale(&self) {
+        if glimvid_db::now_ms() < self.keys_stale_at.load(Ordering::Relaxed) {
+            return;
+        }
+        let Ok(_one) = self.keys_fetch.try_lock() else { return };
+        if let Err(e) = self.refresh_keys().await {
+            tracing::warn!(error = %e, "could not fetch the signing keys; verifying with the ones held");
+            // Not on every request while the auth service is away.
+            self.keys_stale_at.store(glimvid_db::now_ms().saturating_add(KEYS_RETRY_MS), Ordering::Relaxed);
+        }
     }
 
     pub fn public_url(&self, public_id: &str) -> String {

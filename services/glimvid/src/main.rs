@@ -89,11 +89,14 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
                 refresh_ttl: cfg.refresh_token_ttl,
                 password_hash_slots: cfg.password_hash_slots(),
                 password_hash_wait: cfg.password_hash_wait,
+                signing_key_rotate: cfg.signing_key_rotate,
             },
+            backends.sealer.clone(),
         )
         .await?
         .with_blob(backends.blob.clone()),
     );
+    glimvid_auth_service::spawn_key_maintenance(auth.clone(), shutdown.clone());
     let service_key = cfg.service_key(false)?;
     let guard = glimvid_runtime::RequireServiceToken(service_key.clone());
     let internal_listener = tokio::net::TcpListener::bind(&cfg.internal_grpc_addr).await?;

@@ -1,4 +1,4 @@
-//! Users, refresh tokens and signing keys.
+//! Users and refresh tokens.
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, sea_query::Expr,
@@ -7,12 +7,11 @@ use uuid::Uuid;
 
 use crate::{
     Db, DbError,
-    entity::{refresh_tokens, signing_keys, users},
+    entity::{refresh_tokens, users},
     now_ms,
 };
 
 pub use refresh_tokens::Model as RefreshToken;
-pub use signing_keys::Model as SigningKey;
 pub use users::Model as User;
 
 pub struct NewUser<'a> {
@@ -277,29 +276,6 @@ pub async fn revoke_refresh_token(db: &Db, token_hash: &str) -> Result<(), DbErr
         revoke_family_in(db.conn(), tok.family_id, now_ms()).await?;
     }
     Ok(())
-}
-
-/// Signing keys that still verify, newest first.
-pub async fn signing_keys(db: &Db) -> Result<Vec<SigningKey>, DbError> {
-    Ok(signing_keys::Entity::find().order_by_desc(signing_keys::Column::CreatedAt).all(db.conn()).await?)
-}
-
-pub async fn insert_signing_key(db: &Db, kid: &str, private_key: Vec<u8>, public_key: Vec<u8>) -> Result<(), DbError> {
-    let res = signing_keys::ActiveModel {
-        kid: Set(kid.to_owned()),
-        private_key: Set(private_key),
-        public_key: Set(public_key),
-        created_at: Set(now_ms()),
-        retired_at: Set(None),
-    }
-    .insert(db.conn())
-    .await;
-    match res {
-        Ok(_) => Ok(()),
-        // Two replicas raced to create the first key: the other one won, which is fine.
-        Err(e) if crate::is_unique_violation(&e) => Ok(()),
-        Err(e) => Err(e.into()),
-    }
 }
 
 /// Deletes the account and every row about it in one transaction, and returns the object keys
