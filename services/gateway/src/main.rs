@@ -30,6 +30,7 @@ async fn main() -> anyhow::Result<()> {
         decode_memory_mb: cfg.decode_memory_mb,
         accounts: glimvid_gateway::AccountSettings::from_config(&cfg),
         webhooks: glimvid_gateway::webhooks::WebhookSettings::from_config(&cfg),
+        cors_origins: cfg.cors_origins.clone(),
         ..GatewaySettings::default()
     };
     let shutdown = Shutdown::new();

@@ -71,6 +71,8 @@ pub struct GatewaySettings {
     pub decode_memory_mb: u64,
     pub accounts: AccountSettings,
     pub webhooks: crate::webhooks::WebhookSettings,
+    /// Origins whose pages may call `/api/v1` from the browser (`GLIMVID_CORS_ORIGINS`).
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for GatewaySettings {
@@ -83,6 +85,7 @@ impl Default for GatewaySettings {
             decode_memory_mb: 512,
             accounts: AccountSettings::default(),
             webhooks: crate::webhooks::WebhookSettings::default(),
+            cors_origins: Vec::new(),
         }
     }
 }
