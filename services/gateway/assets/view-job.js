@@ -104,7 +104,7 @@ export function jobView(main, id) {
   const renderReview = () => {
     const s = editing;
     const text = (label, value, onInput, multiline) => {
-      const el = h(multiline ? 'textarea' : 'input', { rows: multiline ? 2 : null, value: multiline ? null : value });
+      const el = h(multiline ? 'textarea' : 'input', { type: multiline ? null : 'text', rows: multiline ? 2 : null, value: multiline ? null : value });
       if (multiline) el.value = value;
       el.addEventListener('input', () => onInput(el.value));
       const lid = `r${Math.random().toString(36).slice(2)}`;
