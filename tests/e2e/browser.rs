@@ -45,30 +45,52 @@ fn missing_tools() -> Vec<String> {
     missing
 }
 
-#[tokio::test]
-async fn the_web_app_works_in_chromium() {
+/// Runs the specs whose file name contains `filter` against `glimvid up` with `env`; `flags`
+/// are passed to the runner (a spec's `requires`). `false` when the tools are missing (and the
+/// run may skip).
+async fn run_specs(env: &[(&str, &str)], filter: &str, flags: &[&str]) -> bool {
     let missing = missing_tools();
     if !missing.is_empty() {
         let msg = format!("the browser tests need {} (run scripts/setup-browser)", missing.join(", "));
         if std::env::var("GLIMVID_TEST_REQUIRE_REAL").as_deref() == Ok("1") {
             panic!("GLIMVID_TEST_REQUIRE_REAL=1: {msg}");
         }
-        eprintln!("\n!!!!!!!! SKIPPED the_web_app_works_in_chromium: {msg} !!!!!!!!\n");
-        return;
+        eprintln!("\n!!!!!!!! SKIPPED the browser specs `{filter}`: {msg} !!!!!!!!\n");
+        return false;
     }
-    // Two videos from one address: the daily trials per network must not be what the test meets.
-    let app = spawn_app_with(&[("GLIMVID_TRIALS_PER_IP_PER_DAY", "0"), ("GLIMVID_REVIEWS_PER_IP_PER_DAY", "0")]).await;
+    let app = spawn_app_with(env).await;
     let mut cmd = tokio::process::Command::new("node");
     cmd.arg("run.mjs")
         .arg(&app.address)
-        .arg(std::env::var("GLIMVID_TEST_BROWSER_SPECS").unwrap_or_default())
+        .arg(filter)
         .current_dir(browser_dir())
         .env("GLIMVID_FIXTURES", fixtures_dir())
         .env("GLIMVID_TEST_CHROMIUM", chromium())
         .kill_on_drop(true);
+    for flag in flags {
+        cmd.env(flag, "1");
+    }
     let status = tokio::time::timeout(RUN_TIMEOUT, cmd.status())
         .await
         .unwrap_or_else(|_| panic!("the browser run took longer than {RUN_TIMEOUT:?}"))
         .expect("start node");
-    assert!(status.success(), "the browser specs failed (their output is above): {status}");
+    assert!(status.success(), "the browser specs `{filter}` failed (their output is above): {status}");
+    true
+}
+
+#[tokio::test]
+async fn the_web_app_works_in_chromium() {
+    // Two videos from one address: the daily trials per network must not be what the test meets.
+    let filter = std::env::var("GLIMVID_TEST_BROWSER_SPECS").unwrap_or_default();
+    run_specs(&[("GLIMVID_TRIALS_PER_IP_PER_DAY", "0"), ("GLIMVID_REVIEWS_PER_IP_PER_DAY", "0")], &filter, &[]).await;
+}
+
+#[tokio::test]
+async fn the_web_app_shows_payment_and_rate_limits_and_offline() {
+    run_specs(
+        &[("GLIMVID_FREE_TRIALS", "0"), ("GLIMVID_RATE_LIMIT_LOGIN", "2/1m")],
+        "50-limits",
+        &["GLIMVID_TEST_LIMITS"],
+    )
+    .await;
 }
