@@ -4,6 +4,7 @@
 mod accounts;
 mod auth;
 mod bad_inputs;
+mod browser;
 mod crash;
 mod credits;
 mod deploy_manifests;
@@ -29,4 +30,5 @@ mod security_uploads;
 mod security_webhooks;
 mod tls;
 mod videos_api;
+mod webapp;
 mod webhooks;

@@ -172,6 +172,11 @@ pub struct Config {
     /// (`GLIMVID_WEBHOOK_ALLOWED_NETWORKS`, comma-separated, e.g. `127.0.0.0/8` for a local
     /// receiver); empty → public addresses only.
     pub webhook_allowed_networks: Vec<IpNet>,
+    // browsers
+    /// Web origins whose pages may call `/api/v1` from the browser (CORS), e.g.
+    /// `https://shop.example.com,http://localhost:3000` (`GLIMVID_CORS_ORIGINS`, comma-separated);
+    /// empty → none: only the app served by the gateway itself (same origin) can.
+    pub cors_origins: Vec<String>,
     // secrets at rest
     /// The key that seals secrets kept in the database (signing seeds, webhook secrets): 32 bytes,
     /// base64 (`GLIMVID_ENCRYPTION_KEY`). Unset → in the embedded mode a key file created once in
@@ -317,6 +322,7 @@ impl Default for Config {
             webhook_timeout: Duration::from_secs(10),
             webhook_give_up: Duration::from_secs(24 * 3600),
             webhook_allowed_networks: Vec::new(),
+            cors_origins: Vec::new(),
             encryption_key: None,
             internal_grpc_addr: "127.0.0.1:0".into(),
             internal_secret: None,
@@ -401,12 +407,56 @@ const KNOWN: &[&str] = &[
     "WEBHOOK_TIMEOUT_S",
     "WEBHOOK_GIVE_UP_S",
     "WEBHOOK_ALLOWED_NETWORKS",
+    // browsers
+    "CORS_ORIGINS",
     // secrets at rest
     "ENCRYPTION_KEY",
     // internal services
     "INTERNAL_GRPC_ADDR",
     "INTERNAL_SECRET",
 ];
+
+/// A web origin as browsers send it in `Origin`: `http` or `https`, a host, an optional port,
+/// nothing else (no path, no trailing slash, no wildcard), lower-cased. Browsers compare origins
+/// byte for byte, so a near miss here would silently never match.
+fn parse_origin(o: &str) -> Result<String, String> {
+    let lower = o.to_ascii_lowercase();
+    let bad = |why: &str| Err(format!("`{o}` is not a web origin ({why}; e.g. `https://shop.example.com`)"));
+    let Some((scheme, rest)) = lower.split_once("://") else {
+        return bad("no scheme");
+    };
+    if scheme != "http" && scheme != "https" {
+        return bad("the scheme must be http or https");
+    }
+    let (host, port) = if rest.starts_with('[') {
+        let Some(end) = rest.find(']') else { return bad("an IPv6 host needs its closing `]`") };
+        match &rest[end + 1..] {
+            "" => (&rest[..=end], None),
+            after => match after.strip_prefix(':') {
+                Some(p) => (&rest[..=end], Some(p)),
+                None => return bad("nothing may follow the host but a port"),
+            },
+        }
+    } else {
+        match rest.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (rest, None),
+        }
+    };
+    let host_ok = !host.is_empty()
+        && ((host.starts_with('[')
+            && host[1..host.len() - 1].chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.'))
+            || host.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'));
+    if !host_ok {
+        return bad("the host may hold letters, digits, dots and dashes only, and no path");
+    }
+    if let Some(p) = port
+        && !p.parse::<u16>().is_ok_and(|n| n != 0)
+    {
+        return bad("the port must be 1-65535");
+    }
+    Ok(lower)
+}
 
 impl Config {
     /// From the process environment (and the file it names).
@@ -605,6 +655,17 @@ impl Config {
                 .map(|p| parse("GLIMVID_WEBHOOK_ALLOWED_NETWORKS", p))
                 .collect::<Result<_, _>>()?;
         }
+        if let Some(v) = get("GLIMVID_CORS_ORIGINS") {
+            c.cors_origins = v
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(|o| {
+                    parse_origin(o)
+                        .map_err(|message| ConfigError::Invalid { var: "GLIMVID_CORS_ORIGINS".into(), message })
+                })
+                .collect::<Result<_, _>>()?;
+        }
         c.billing_webhook_secret = get("GLIMVID_BILLING_WEBHOOK_SECRET").map(Secret::new);
         c.encryption_key = get("GLIMVID_ENCRYPTION_KEY").map(Secret::new);
         if let Some(k) = &c.encryption_key {
@@ -712,6 +773,21 @@ mod tests {
         for bad in ["127.0.0.0/33", "localhost", "10.0.0.0/8,nope"] {
             let e = Config::from_vars(vars(&[("GLIMVID_WEBHOOK_ALLOWED_NETWORKS", bad)])).unwrap_err();
             assert!(e.to_string().starts_with("GLIMVID_WEBHOOK_ALLOWED_NETWORKS"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn cors_origins_are_exact_origins_or_stop_the_start() {
+        assert!(Config::from_vars(vars(&[])).unwrap().cors_origins.is_empty(), "none by default");
+        let c =
+            Config::from_vars(vars(&[("GLIMVID_CORS_ORIGINS", "https://Shop.Example.com, http://localhost:3000,")]))
+                .unwrap();
+        assert_eq!(c.cors_origins, ["https://shop.example.com", "http://localhost:3000"]);
+        for bad in
+            ["*", "shop.example.com", "https://shop.example.com/", "ftp://x.y", "https://a.b:0", "https://a.b:99999"]
+        {
+            let e = Config::from_vars(vars(&[("GLIMVID_CORS_ORIGINS", bad)])).unwrap_err();
+            assert!(e.to_string().starts_with("GLIMVID_CORS_ORIGINS"), "{bad}: {e}");
         }
     }
 

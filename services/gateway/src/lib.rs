@@ -7,6 +7,7 @@ pub mod account;
 pub mod auth_client;
 pub mod billing;
 pub mod client_ip;
+pub mod cors;
 pub mod decode_budget;
 pub mod error;
 pub mod extract;
@@ -125,16 +126,21 @@ pub async fn run(
     if let Err(e) = state.refresh_keys().await {
         tracing::warn!(error = %e, "auth service not reachable yet; tokens will be checked once it is");
     }
+    let cors = web::Data::new(cors::AllowedOrigins(state.settings.cors_origins.clone()));
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .app_data(cors.clone())
             .app_data(web::JsonConfig::default().limit(64 * 1024).error_handler(json_error))
             .app_data(web::QueryConfig::default().error_handler(query_error))
             .app_data(web::PathConfig::default().error_handler(path_error))
             .wrap(error::framework_errors())
             .wrap(from_fn(limits::middleware))
             .wrap(from_fn(request_context))
+            // Outermost: answers preflights first, and marks every answer (429s and framework
+            // errors included) readable by an allowed origin.
+            .wrap(from_fn(cors::middleware))
             .configure(routes::configure)
             .default_service(web::to(not_found))
     })

@@ -33,6 +33,7 @@ async fn main() -> anyhow::Result<()> {
         upload_spool_dir: cfg.upload_spool_dir.clone().unwrap_or_else(std::env::temp_dir),
         accounts: glimvid_gateway::AccountSettings::from_config(&cfg),
         webhooks: glimvid_gateway::webhooks::WebhookSettings::from_config(&cfg),
+        cors_origins: cfg.cors_origins.clone(),
         ..GatewaySettings::default()
     };
     let shutdown = Shutdown::new();

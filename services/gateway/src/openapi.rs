@@ -146,6 +146,7 @@ impl OpenApiFactory for Endpoint {
         (name = "public", description = "Public video links (no authentication)"),
         (name = "billing", description = "The payment provider's webhook"),
         (name = "ops", description = "Health, readiness and this document"),
+        (name = "app", description = "The web app (HTML, scripts and styles embedded in the binary)"),
     )
 )]
 struct Base;

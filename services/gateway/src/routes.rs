@@ -1,6 +1,8 @@
-//! The REST routes under `/api/v1`, the public video links and the operations endpoints.
+//! The REST routes under `/api/v1`, the public video links, the operations endpoints and the web
+//! app.
 
 pub mod account;
+pub mod app;
 pub mod auth;
 pub mod billing;
 pub mod ops;
@@ -57,5 +59,7 @@ pub fn register(cfg: &mut ServiceConfig) {
     .service(op(public::__path_video, public::video))
     .service(op(ops::__path_healthz, ops::healthz))
     .service(op(ops::__path_readyz, ops::readyz))
-    .service(op(openapi::__path_docs, openapi::docs));
+    .service(op(openapi::__path_docs, openapi::docs))
+    .service(op(app::__path_index, app::index))
+    .service(op(app::__path_file, app::file));
 }

@@ -79,6 +79,8 @@ pub struct GatewaySettings {
     pub upload_spool_dir: std::path::PathBuf,
     pub accounts: AccountSettings,
     pub webhooks: crate::webhooks::WebhookSettings,
+    /// Origins whose pages may call `/api/v1` from the browser (`GLIMVID_CORS_ORIGINS`).
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for GatewaySettings {
@@ -94,6 +96,7 @@ impl Default for GatewaySettings {
             upload_spool_dir: std::env::temp_dir(),
             accounts: AccountSettings::default(),
             webhooks: crate::webhooks::WebhookSettings::default(),
+            cors_origins: Vec::new(),
         }
     }
 }

@@ -140,6 +140,7 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
         upload_spool_dir: cfg.upload_spool_dir.clone().unwrap_or_else(|| cfg.data_dir.join("tmp")),
         accounts: glimvid_gateway::AccountSettings::from_config(&cfg),
         webhooks: glimvid_gateway::webhooks::WebhookSettings::from_config(&cfg),
+        cors_origins: cfg.cors_origins.clone(),
         ..GatewaySettings::default()
     };
     let state =
