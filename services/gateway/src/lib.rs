@@ -19,6 +19,8 @@ pub mod openapi;
 pub mod ops;
 pub mod page;
 pub mod review;
+#[cfg(any(test, feature = "test-support"))]
+pub mod route_probe;
 pub mod routes;
 pub mod spool;
 pub mod state;

@@ -4,17 +4,17 @@
 //! handler is served at are the ones the document states. [`crate::routes::register`] is the one
 //! registration both the server ([`crate::routes::configure`]) and [`document`] run.
 //!
-//! [`served_routes_of`] lists what an app really answers (actix has no route listing, so it walks
-//! the app's resource map and probes every method); the end-to-end tests compare it with the
-//! document, so a route added with a plain `.route(...)` fails them.
+//! What an app really answers is listed by [`crate::route_probe`] (test support only); the
+//! end-to-end tests compare it with the document, so a route added with a plain `.route(...)`
+//! fails them.
 
-use std::{collections::BTreeSet, sync::LazyLock};
+use std::sync::LazyLock;
 
 use actix_web::{
-    App, FromRequest, Handler, HttpRequest, HttpResponse, Responder, Route,
-    dev::{AppService, HttpServiceFactory, Service},
+    App, FromRequest, Handler, HttpResponse, Responder, Route,
+    dev::{AppService, HttpServiceFactory},
     guard,
-    http::{Method, StatusCode, header},
+    http::{Method, header},
     web,
 };
 use utoipa::{
@@ -258,312 +258,14 @@ pub async fn docs() -> HttpResponse {
         .body(DOCS_PAGE)
 }
 
-/// Every `(method, path)` the app built by `configure` answers, paths in the document's form
-/// (`/api/v1/videos/{id}`). Routes are found in the app's resource map (through its `Debug`
-/// text: actix has no public listing) and each method is probed: a route answered by the app's
-/// default service or with 405 is not served. Handlers probed run without the gateway's state,
-/// so they stop at their extractors.
-pub async fn served_routes_of(configure: impl FnOnce(&mut web::ServiceConfig)) -> BTreeSet<(String, String)> {
-    const UNROUTED: &str = "x-glimvid-unrouted";
-    let app = actix_web::test::init_service(App::new().configure(configure).default_service(web::to(
-        |req: HttpRequest| async move {
-            HttpResponse::NotFound().insert_header((UNROUTED, "1")).body(format!("{:?}", req.resource_map()))
-        },
-    )))
-    .await;
-    let probe = |method: Method, path: &str| actix_web::test::TestRequest::default().method(method).uri(path);
-    let map = app.call(probe(Method::GET, "/__glimvid_unrouted__").to_request()).await.ok();
-    let text = match map {
-        Some(res) if res.headers().contains_key(UNROUTED) => {
-            let body = actix_web::body::to_bytes(res.into_body()).await.unwrap_or_default();
-            String::from_utf8_lossy(&body).into_owned()
-        }
-        _ => return BTreeSet::new(),
-    };
-    let mut served = BTreeSet::new();
-    for pattern in route_patterns(&text) {
-        let concrete: String =
-            pattern.split('/').map(|seg| if seg.starts_with('{') { "1" } else { seg }).collect::<Vec<_>>().join("/");
-        for method in
-            [Method::GET, Method::HEAD, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS]
-        {
-            let res = app.call(probe(method.clone(), &concrete).to_request()).await;
-            let answered = match res {
-                Ok(r) => !r.headers().contains_key(UNROUTED) && r.status() != StatusCode::METHOD_NOT_ALLOWED,
-                Err(_) => true,
-            };
-            if answered {
-                served.insert((method.as_str().to_ascii_lowercase(), pattern.clone()));
-            }
-        }
-    }
-    served
-}
-
-/// [`served_routes_of`] the gateway's own routes.
-pub async fn served_routes() -> BTreeSet<(String, String)> {
-    served_routes_of(crate::routes::configure).await
-}
-
-/// The full patterns of the leaf resources in the `Debug` text of an actix `ResourceMap`.
-fn route_patterns(debug: &str) -> Vec<String> {
-    let mut parser = DebugParser { s: debug.as_bytes(), i: 0 };
-    let root = parser.value();
-    let mut out = Vec::new();
-    collect(&root, "", &mut out);
-    out
-}
-
-fn collect(map: &DebugValue, prefix: &str, out: &mut Vec<String>) {
-    let Some(DebugValue::Tuple(_, nodes)) = map.field("nodes") else { return };
-    let Some(DebugValue::List(nodes)) = nodes.first() else { return };
-    for node in nodes {
-        let patterns = match node.field("pattern").and_then(|p| p.field("patterns")) {
-            Some(DebugValue::Tuple(kind, items)) if kind == "Single" => items.clone(),
-            Some(DebugValue::Tuple(kind, items)) if kind == "List" => match items.first() {
-                Some(DebugValue::List(l)) => l.clone(),
-                _ => Vec::new(),
-            },
-            _ => Vec::new(),
-        };
-        for p in patterns {
-            let DebugValue::Str(p) = p else { continue };
-            let full = format!("{prefix}{p}");
-            match node.field("nodes") {
-                Some(DebugValue::Tuple(..)) => collect(node, &full, out),
-                _ => out.push(full),
-            }
-        }
-    }
-}
-
-/// A value of Rust's derived `Debug` output.
-#[derive(Debug, Clone)]
-enum DebugValue {
-    Struct(Vec<(String, DebugValue)>),
-    Tuple(String, Vec<DebugValue>),
-    List(Vec<DebugValue>),
-    Str(String),
-    /// A number, `true`, `None`, a unit variant: nothing the walk needs.
-    Atom,
-}
-
-impl DebugValue {
-    fn field(&self, name: &str) -> Option<&DebugValue> {
-        match self {
-            Self::Struct(fields) => fields.iter().find(|(k, _)| k == name).map(|(_, v)| v),
-            _ => None,
-        }
-    }
-}
-
-struct DebugParser<'a> {
-    s: &'a [u8],
-    i: usize,
-}
-
-impl DebugParser<'_> {
-    fn skip_ws(&mut self) {
-        while self.i < self.s.len() && (self.s[self.i] == b' ' || self.s[self.i] == b'\n') {
-            self.i += 1;
-        }
-    }
-
-    fn peek(&mut self) -> Option<u8> {
-        self.skip_ws();
-        self.s.get(self.i).copied()
-    }
-
-    fn eat(&mut self, c: u8) -> bool {
-        if self.peek() == Some(c) {
-            self.i += 1;
-            true
-        } else {
-            false
-        }
-    }
-
-    fn word(&mut self) -> String {
-        self.skip_ws();
-        let start = self.i;
-        while self.i < self.s.len() && !b" ,:{}()[]\"\n".contains(&self.s[self.i]) {
-            self.i += 1;
-        }
-        String::from_utf8_lossy(&self.s[start..self.i]).into_owned()
-    }
-
-    /// The items up to `close`, each read by `item`.
-    fn seq<T>(&mut self, close: u8, mut item: impl FnMut(&mut Self) -> T) -> Vec<T> {
-        let mut out = Vec::new();
-        while self.peek().is_some() && !self.eat(close) {
-            let before = self.i;
-            out.push(item(self));
-            self.eat(b',');
-            if self.i == before {
-                self.i += 1;
-            }
-        }
-        out
-    }
-
-    fn value(&mut self) -> DebugValue {
-        match self.peek() {
-            Some(b'"') => {
-                self.i += 1;
-                let mut out = Vec::new();
-                while self.i < self.s.len() && self.s[self.i] != b'"' {
-                    if self.s[self.i] == b'\\' {
-                        self.i += 1;
-                    }
-                    if let Some(c) = self.s.get(self.i) {
-                        out.push(*c);
-                    }
-                    self.i += 1;
-                }
-                self.i += 1;
-                DebugValue::Str(String::from_utf8_lossy(&out).into_owned())
-            }
-            Some(b'[') => {
-                self.i += 1;
-                DebugValue::List(self.seq(b']', Self::value))
-            }
-            Some(b'(') => {
-                self.i += 1;
-                DebugValue::Tuple(String::new(), self.seq(b')', Self::value))
-            }
-            Some(b'{') => {
-                // A map: keys and values, kept as a list of pairs.
-                self.i += 1;
-                let pairs = self.seq(b'}', |p| {
-                    let k = p.value();
-                    p.eat(b':');
-                    DebugValue::Tuple(String::new(), vec![k, p.value()])
-                });
-                DebugValue::List(pairs)
-            }
-            _ => {
-                let name = self.word();
-                match self.peek() {
-                    Some(b'{') => {
-                        self.i += 1;
-                        let fields = self.seq(b'}', |p| {
-                            let k = p.word();
-                            p.eat(b':');
-                            (k, p.value())
-                        });
-                        DebugValue::Struct(fields)
-                    }
-                    Some(b'(') => {
-                        self.i += 1;
-                        DebugValue::Tuple(name, self.seq(b')', Self::value))
-                    }
-                    _ => DebugValue::Atom,
-                }
-            }
-        }
-    }
-}
-
-/// The docs page: it renders `/api/v1/openapi.json` in the browser with a few lines of script
+/// The docs page (`pages/docs.html`): it renders `/api/v1/openapi.json` in the browser with a few lines of script
 /// of its own. No script or font comes from a CDN: the privacy policy names the only third
 /// parties, and the page works offline and behind a strict CSP.
-const DOCS_PAGE: &str = r##"<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Glimvid API</title>
-<style>
-body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#1d2330;background:#f7f8fa}
-header{background:#1d2330;color:#fff;padding:1rem 2rem}header a{color:#9cc4ff}
-main{max-width:1000px;margin:0 auto;padding:1rem 2rem 4rem}
-h2{margin-top:2.5rem;border-bottom:1px solid #d5d9e0;text-transform:capitalize}
-details{background:#fff;border:1px solid #d5d9e0;border-radius:6px;margin:.5rem 0}
-summary{cursor:pointer;padding:.5rem .8rem;font-family:ui-monospace,monospace}
-.m{display:inline-block;min-width:4.5em;font-weight:700;text-transform:uppercase}
-.get{color:#1a7f37}.post{color:#0550ae}.put,.patch{color:#9a6700}.delete{color:#cf222e}.head{color:#6e7781}
-.body{padding:0 1rem 1rem}table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.2rem .5rem;vertical-align:top;border-bottom:1px solid #eee}
-pre{background:#f1f3f6;padding:.6rem;overflow:auto;font-size:13px}code{font-family:ui-monospace,monospace}
-</style>
-</head>
-<body>
-<header><h1>Glimvid API</h1><p>Generated from the server's code. Raw document: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a></p></header>
-<main id="doc"><p>Loading…</p></main>
-<script>
-(async function () {
-  const main = document.getElementById('doc');
-  const el = (tag, attrs, ...kids) => { const e = document.createElement(tag); Object.assign(e, attrs || {}); kids.forEach(k => e.append(k)); return e; };
-  let api;
-  try { api = await (await fetch('/api/v1/openapi.json')).json(); } catch (e) { main.textContent = 'Could not load the document: ' + e; return; }
-  const schemas = (api.components || {}).schemas || {};
-  const resolve = (s, seen) => {
-    if (!s || typeof s !== 'object') return s;
-    if (s.$ref) { const name = s.$ref.split('/').pop(); if (seen.includes(name)) return { $ref: name }; return resolve(schemas[name], seen.concat(name)); }
-    if (Array.isArray(s)) return s.map(x => resolve(x, seen));
-    const out = {}; for (const [k, v] of Object.entries(s)) out[k] = resolve(v, seen); return out;
-  };
-  const show = s => el('pre', {}, el('code', { textContent: JSON.stringify(resolve(s, []), null, 2) }));
-  main.textContent = '';
-  main.append(el('p', { textContent: api.info.description || '' }));
-  const byTag = {};
-  for (const [path, item] of Object.entries(api.paths)) {
-    for (const [method, op] of Object.entries(item)) {
-      if (!['get','put','post','delete','patch','head','options','trace'].includes(method)) continue;
-      const tag = (op.tags || ['other'])[0]; (byTag[tag] = byTag[tag] || []).push([method, path, op]);
-    }
-  }
-  for (const [tag, ops] of Object.entries(byTag)) {
-    main.append(el('h2', { textContent: tag }));
-    for (const [method, path, op] of ops) {
-      const body = el('div', { className: 'body' });
-      if (op.description || op.summary) body.append(el('p', { textContent: op.description || op.summary }));
-      if (op.security && op.security.length) body.append(el('p', { textContent: 'Authentication: ' + op.security.map(r => Object.keys(r).join(' + ') || 'none').join(' or ') }));
-      if (op.parameters && op.parameters.length) {
-        const t = el('table', {}, el('tr', {}, el('th', { textContent: 'parameter' }), el('th', { textContent: 'in' }), el('th', { textContent: 'description' })));
-        op.parameters.forEach(p => t.append(el('tr', {}, el('td', {}, el('code', { textContent: p.name + (p.required ? '' : '?') })), el('td', { textContent: p.in }), el('td', { textContent: p.description || '' }))));
-        body.append(el('h4', { textContent: 'Parameters' }), t);
-      }
-      if (op.requestBody) {
-        body.append(el('h4', { textContent: 'Request body' + (op.requestBody.description ? ': ' + op.requestBody.description : '') }));
-        for (const [ct, c] of Object.entries(op.requestBody.content || {})) { body.append(el('p', {}, el('code', { textContent: ct }))); if (c.schema) body.append(show(c.schema)); }
-      }
-      body.append(el('h4', { textContent: 'Responses' }));
-      for (const [status, r] of Object.entries(op.responses || {})) {
-        body.append(el('p', {}, el('b', { textContent: status + ' ' }), document.createTextNode(r.description || '')));
-        for (const [ct, c] of Object.entries(r.content || {})) { body.append(el('p', {}, el('code', { textContent: ct }))); if (c.schema && status < '300') body.append(show(c.schema)); }
-      }
-      main.append(el('details', {}, el('summary', {}, el('span', { className: 'm ' + method, textContent: method }), document.createTextNode(' ' + path + (op.summary ? ' — ' + op.summary : ''))), body));
-    }
-  }
-  main.append(el('h2', { textContent: 'schemas' }));
-  for (const [name, s] of Object.entries(schemas)) main.append(el('details', {}, el('summary', { textContent: name }), el('div', { className: 'body' }, show(s))));
-})();
-</script>
-</body>
-</html>
-"##;
+const DOCS_PAGE: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/pages/docs.html"));
 
 #[cfg(test)]
 mod tests {
-    use actix_web::{HttpResponse, web};
-
-    use super::{document, route_patterns, served_routes_of};
-
-    #[tokio::test]
-    async fn the_probe_finds_what_is_served_and_nothing_else() {
-        let served = served_routes_of(|cfg| {
-            crate::routes::configure(cfg);
-            cfg.route("/extra/{x}", web::put().to(|| async { HttpResponse::Ok().finish() }));
-        })
-        .await;
-        let has = |m: &str, p: &str| served.contains(&(m.to_owned(), p.to_owned()));
-        assert!(has("put", "/extra/{x}"), "a route outside the document: {served:?}");
-        assert!(has("get", "/api/v1/videos/{id}/assets/{kind}/{n}"));
-        assert!(has("head", "/v/{public_id}") && has("get", "/v/{public_id}"));
-        assert!(has("patch", "/api/v1/account") && has("post", "/api/v1/auth/login"));
-        assert!(!has("put", "/api/v1/account"), "a 405 is not a route");
-        assert!(!has("post", "/healthz"), "a single-method path answers no other method");
-    }
+    use super::document;
 
     #[test]
     fn the_document_describes_the_registered_handlers() {
@@ -580,25 +282,5 @@ mod tests {
         for schema in ["Job", "Stage", "AssetLink", "Script", "Scene", "Event", "Problem", "Account", "Tokens"] {
             assert!(doc["components"]["schemas"][schema].is_object(), "schema {schema}");
         }
-    }
-
-    #[test]
-    fn patterns_from_a_resource_map() {
-        let text = concat!(
-            r#"ResourceMap { pattern: ResourceDef { id: 0, name: None, patterns: Single(""), is_prefix: true, "#,
-            r#"pat_type: Static(""), segments: [] }, named: {}, parent: RefCell { value: (Weak) }, nodes: "#,
-            r#"Some([ResourceMap { pattern: ResourceDef { id: 0, name: None, patterns: Single("/api/v1"), "#,
-            r#"is_prefix: true, pat_type: Static("/api/v1"), segments: [Const("/api/v1")] }, named: {"x": "#,
-            r#"ResourceMap { pattern: ResourceDef { id: 0, name: Some("x"), patterns: Single("/zzz"), "#,
-            r#"is_prefix: false, pat_type: Static("/zzz"), segments: [] }, named: {}, parent: RefCell { value: "#,
-            r#"(Weak) }, nodes: None }}, parent: RefCell { value: (Weak) }, nodes: Some([ResourceMap { "#,
-            r#"pattern: ResourceDef { id: 0, name: None, patterns: Single("/videos/{id}"), is_prefix: false, "#,
-            r#"pat_type: Dynamic(Regex("^/videos/(?P<id>[^/]+)$"), ["id"]), segments: [Const("/videos/"), "#,
-            r#"Var("id")] }, named: {}, parent: RefCell { value: (Weak) }, nodes: None }]) }, ResourceMap { "#,
-            r#"pattern: ResourceDef { id: 1, name: None, patterns: List(["/a", "/b"]), is_prefix: false, "#,
-            r#"pat_type: Static("/a"), segments: [] }, named: {}, parent: RefCell { value: (Weak) }, nodes: "#,
-            r#"None }]) }"#,
-        );
-        assert_eq!(route_patterns(text), ["/api/v1/videos/{id}", "/a", "/b"]);
     }
 }
