@@ -65,8 +65,8 @@ echo "\$ grpcurl ${flags[*]} -H 'authorization: Bearer gv_live_…' -d @ $target
 created=$("$grpcurl" "${flags[@]}" -H "authorization: Bearer $key" -d @ "$target" \
     glimvid.jobs.v1.VideoJobService/CreateVideoJob <"$request")
 echo "$created"
-# The job's id is the first top-level field of the answer.
-job_id=$(sed -n 's/^  "id": "\([^"]*\)",\{0,1\}$/\1/p' <<<"$created" | head -n 1)
+# The answer is {"videoJob": {...}, "replayed": ...}: the job's id is the first field of the job.
+job_id=$(sed -n 's/^    "id": "\([^"]*\)",\{0,1\}$/\1/p' <<<"$created" | head -n 1)
 if [ -z "$job_id" ]; then
     echo "session.sh: no job id in the answer" >&2
     exit 1
@@ -86,7 +86,8 @@ echo
 echo "== the finished job"
 final=$("$grpcurl" "${flags[@]}" -H "authorization: Bearer $key" -d "{\"id\": \"$job_id\"}" "$target" \
     glimvid.jobs.v1.VideoJobService/GetVideoJob)
-status=$(sed -n 's/^  "status": "\([^"]*\)",\{0,1\}$/\1/p' <<<"$final" | head -n 1)
-public_url=$(sed -n 's/^  "public\(Url\|_url\)": "\([^"]*\)",\{0,1\}$/\2/p' <<<"$final" | head -n 1)
+# The status is an enum (JOB_STATUS_SUCCEEDED); shown as the REST API spells it (succeeded).
+status=$(sed -n 's/^    "status": "JOB_STATUS_\([^"]*\)",\{0,1\}$/\1/p' <<<"$final" | head -n 1 | tr '[:upper:]' '[:lower:]')
+public_url=$(sed -n 's/^    "public\(Url\|_url\)": "\([^"]*\)",\{0,1\}$/\2/p' <<<"$final" | head -n 1)
 echo "job $job_id: $status${public_url:+ $public_url}"
 [ "$status" = succeeded ]

@@ -33,6 +33,15 @@ UPLOAD_PREFIXES = ("/api/v1/videos/", "http://", "https://")
 ENDED = ("succeeded", "failed", "canceled")
 
 
+def short(enum, value: int) -> str:
+    """An enum value as the REST API spells it: JOB_STATUS_AWAITING_REVIEW -> awaiting_review
+    (each value name starts with its enum's prefix, the zero value's name less UNSPECIFIED)."""
+    if value == 0:
+        return ""
+    prefix = enum.Name(0).removesuffix("UNSPECIFIED")
+    return enum.Name(value).removeprefix(prefix).lower()
+
+
 def generate_stubs(force: bool = False) -> None:
     """Runs grpc_tools.protoc on every .proto under proto/ (the same command as gen.sh), unless
     the stubs are newer than every .proto file."""
@@ -151,12 +160,19 @@ def watch(stub, pb, job_id: str, metadata, deadline: float) -> None:
         if remaining <= 0:
             raise TimeoutError
         try:
-            for ev in stub.WatchVideoJob(
+            for resp in stub.WatchVideoJob(
                 pb.WatchVideoJobRequest(id=job_id, after_event_id=after), metadata=metadata, timeout=remaining
             ):
+                ev = resp.event
                 after, retries = ev.id, 0
-                what = "/".join(x for x in (ev.kind, ev.stage, ev.status) if x)
-                print(f"event {ev.id} {ev.at} {what}" + (f": {ev.message}" if ev.message else ""), flush=True)
+                kind = short(pb.JobEventKind, ev.kind)
+                if kind == "stage":
+                    parts = (kind, short(pb.StageName, ev.stage), short(pb.StageStatus, ev.stage_status))
+                else:
+                    parts = (kind, short(pb.JobStatus, ev.job_status))
+                what = "/".join(x for x in parts if x)
+                at = ev.event_time.ToJsonString()
+                print(f"event {ev.id} {at} {what}" + (f": {ev.message}" if ev.message else ""), flush=True)
             return
         except grpc.RpcError as e:
             if e.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
@@ -195,11 +211,13 @@ def main(argv: list[str]) -> int:
         idempotency_key=key,
     )
     try:
-        job = stub.CreateVideoJob(request, metadata=metadata, timeout=60)
-        print(f"job {job.id} {job.status}" + (" (replayed: an earlier call made it)" if job.replayed else ""))
+        created = stub.CreateVideoJob(request, metadata=metadata, timeout=60)
+        job = created.video_job
+        replayed = " (replayed: an earlier call made it)" if created.replayed else ""
+        print(f"job {job.id} {short(pb.JobStatus, job.status)}{replayed}")
         print(f"idempotency key: {key}", flush=True)
         watch(stub, pb, job.id, metadata, deadline)
-        job = stub.GetVideoJob(pb.GetVideoJobRequest(id=job.id), metadata=metadata, timeout=30)
+        job = stub.GetVideoJob(pb.GetVideoJobRequest(id=job.id), metadata=metadata, timeout=30).video_job
     except grpc.RpcError as e:
         print(f"client.py: {error_text(e)}", file=sys.stderr)
         return 2
@@ -209,13 +227,17 @@ def main(argv: list[str]) -> int:
     finally:
         channel.close()
 
-    if job.status not in ENDED:
-        print(f"client.py: the event stream ended but the job is still {job.status}", file=sys.stderr)
+    status = short(pb.JobStatus, job.status)
+    if status not in ENDED:
+        print(f"client.py: the event stream ended but the job is still {status}", file=sys.stderr)
         return 2
     for s in job.stages:
-        print(f"stage {s.name}: {s.status}" + (f" ({s.failure_reason})" if s.failure_reason else ""))
-    print(f"final status: {job.status}")
-    if job.status != "succeeded":
+        line = f"stage {short(pb.StageName, s.name)}: {short(pb.StageStatus, s.status)}"
+        print(line + (f" ({s.failure_reason})" if s.failure_reason else ""))
+    if job.HasField("script"):
+        print(f"script: {job.script.title!r}, {len(job.script.scenes)} scenes")
+    print(f"final status: {status}")
+    if status != "succeeded":
         print(f"failure reason: {job.failure_reason or '(none given)'}")
         return 1
     print(f"video URL: {job.public_url}")

@@ -174,8 +174,10 @@ async fn five_services_on_real_backends_run_several_jobs() {
         ))
         .await
         .expect("GetVideoJob on the gateway")
-        .into_inner();
-    assert_eq!(got.status, "succeeded");
+        .into_inner()
+        .video_job
+        .expect("the job");
+    assert_eq!(got.status(), glimvid_proto::jobs::v1::JobStatus::Succeeded);
     // The objects live in the bucket, under the user's prefix.
     let keys = run.store.list(&format!("u/{}/", user.id)).await.unwrap();
     assert!(keys.iter().filter(|k| k.ends_with(".mp4")).count() == 3, "{keys:?}");

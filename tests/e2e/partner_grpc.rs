@@ -82,19 +82,25 @@ async fn a_partner_drives_a_job_over_grpc_with_the_rules_of_rest() {
     assert_eq!(app.account(&user.access_token).await["free_trials_left"], 3);
 
     // Idempotent creation: the same key replays the first job and charges once.
-    let first = c
+    let created = c
         .create_video_job(authed(&key, create_req(photo.clone(), "Fresh coffee, roasted today", "order-1")))
         .await
         .expect("create")
         .into_inner();
-    assert!(!first.replayed);
-    assert!(matches!(first.status.as_str(), "queued" | "running"), "{first:?}");
+    assert!(!created.replayed);
+    let first = created.video_job.expect("the job");
+    assert!(matches!(first.status(), pb::JobStatus::Queued | pb::JobStatus::Running), "{first:?}");
+    // The options as the job recorded them, typed, with the account's defaults filled in.
+    let options = first.options.clone().expect("options");
+    assert_eq!((options.aspect_ratio.as_str(), options.duration_s, options.review), ("1:1", 6, false));
+    assert!(!options.language.is_empty() && !options.style.is_empty(), "{options:?}");
+    assert!(first.create_time.is_some() && first.finish_time.is_none(), "{first:?}");
     let again = c
         .create_video_job(authed(&key, create_req(photo.clone(), "Fresh coffee, roasted today", "order-1")))
         .await
         .expect("replay")
         .into_inner();
-    assert_eq!(again.id, first.id);
+    assert_eq!(again.video_job.expect("the job").id, first.id);
     assert!(again.replayed);
     let e = c
         .create_video_job(authed(&key, create_req(photo.clone(), "Another description", "order-1")))
@@ -112,18 +118,21 @@ async fn a_partner_drives_a_job_over_grpc_with_the_rules_of_rest() {
     let mut events = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(180), async {
         while let Some(e) = stream.message().await.expect("event") {
-            events.push(e);
+            events.push(e.event.expect("an event"));
         }
     })
     .await;
     assert!(read.is_ok(), "the stream did not end; so far {events:?}");
     let last = events.last().expect("events");
-    assert_eq!((last.kind.as_str(), last.status.as_str()), ("job", "succeeded"), "{events:?}");
+    assert_eq!((last.kind(), last.job_status()), (pb::JobEventKind::Job, pb::JobStatus::Succeeded), "{events:?}");
     assert!(events.windows(2).all(|w| w[0].id < w[1].id), "event ids increase");
-    for stage in ["script", "enhance", "render"] {
+    assert!(events.iter().all(|e| e.event_time.is_some()), "{events:?}");
+    for stage in [pb::StageName::Script, pb::StageName::Enhance, pb::StageName::Render] {
         assert!(
-            events.iter().any(|e| e.kind == "stage" && e.stage == stage && e.status == "succeeded"),
-            "no {stage} succeeded event: {events:?}"
+            events.iter().any(|e| e.kind() == pb::JobEventKind::Stage
+                && e.stage() == stage
+                && e.stage_status() == pb::StageStatus::Succeeded),
+            "no {stage:?} succeeded event: {events:?}"
         );
     }
     // Resumed from an event id: only what came after it.
@@ -135,7 +144,7 @@ async fn a_partner_drives_a_job_over_grpc_with_the_rules_of_rest() {
         .into_inner();
     let mut rest = Vec::new();
     while let Some(e) = resumed.message().await.expect("event") {
-        rest.push(e.id);
+        rest.push(e.event.expect("an event").id);
     }
     let expected: Vec<i64> = events.iter().map(|e| e.id).filter(|id| *id > mid).collect();
     assert_eq!(rest, expected);
@@ -145,13 +154,36 @@ async fn a_partner_drives_a_job_over_grpc_with_the_rules_of_rest() {
         .get_video_job(authed(&read_only, pb::GetVideoJobRequest { id: first.id.clone() }))
         .await
         .expect("get")
-        .into_inner();
+        .into_inner()
+        .video_job
+        .expect("the job");
     let rest_view = app.job(&user.access_token, &first.id).await;
-    assert_eq!(job.status, "succeeded");
+    assert_eq!(job.status(), pb::JobStatus::Succeeded);
     assert_eq!(rest_view["status"], "succeeded");
     assert_eq!(Some(job.public_url.as_str()), rest_view["public_url"].as_str());
-    assert_eq!(job.stages.len(), 3);
-    assert!(!job.script_json.is_empty() && !job.video_url.is_empty(), "{job:?}");
+    assert_eq!(
+        job.stages.iter().map(|s| (s.name(), s.status())).collect::<Vec<_>>(),
+        [pb::StageName::Script, pb::StageName::Enhance, pb::StageName::Render].map(|n| (n, pb::StageStatus::Succeeded))
+    );
+    assert!(!job.video_url.is_empty(), "{job:?}");
+    // The typed script and times say what REST says.
+    let script = job.script.as_ref().expect("the script");
+    assert_eq!(Some(script.title.as_str()), rest_view["script"]["title"].as_str());
+    let rest_scenes = rest_view["script"]["scenes"].as_array().expect("scenes");
+    assert_eq!(script.scenes.len(), rest_scenes.len());
+    for (s, r) in script.scenes.iter().zip(rest_scenes) {
+        assert_eq!(
+            (Some(s.caption.as_str()), Some(s.photo_index as u64)),
+            (r["caption"].as_str(), r["photo_index"].as_u64())
+        );
+    }
+    let rest_time = |f: &str| {
+        let t = chrono::DateTime::parse_from_rfc3339(rest_view[f].as_str().expect(f)).expect("RFC 3339");
+        prost_types::Timestamp { seconds: t.timestamp(), nanos: t.timestamp_subsec_nanos() as i32 }
+    };
+    assert_eq!(job.create_time, Some(rest_time("created_at")));
+    assert_eq!(job.finish_time, Some(rest_time("finished_at")));
+    assert_eq!(job.options, first.options);
     let mp4 = app.download(&job.public_url).await;
     assert_eq!(&mp4[4..8], b"ftyp");
 
@@ -163,7 +195,13 @@ async fn a_partner_drives_a_job_over_grpc_with_the_rules_of_rest() {
         options: None,
         idempotency_key: String::new(),
     };
-    let second = c.create_video_job(authed(&key, by_url)).await.expect("create from an upload").into_inner();
+    let second = c
+        .create_video_job(authed(&key, by_url))
+        .await
+        .expect("create from an upload")
+        .into_inner()
+        .video_job
+        .expect("the job");
     let mut watch = authed(&key, pb::WatchVideoJobRequest { id: second.id.clone(), after_event_id: 0 });
     watch.metadata_mut().insert("grpc-timeout", "300m".parse().expect("timeout"));
     let started = std::time::Instant::now();
@@ -252,41 +290,53 @@ async fn review_before_paying_over_grpc() {
     let mut c = client(&app).await;
     let mut req = create_req(fixture("coffee.png"), "Fresh coffee, roasted today", "");
     req.options.as_mut().expect("options").review = true;
-    let job = c.create_video_job(authed(&key, req)).await.expect("create").into_inner();
+    let job = c.create_video_job(authed(&key, req)).await.expect("create").into_inner().video_job.expect("the job");
+    assert_eq!(job.options.as_ref().map(|o| o.review), Some(true));
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
     let waiting = loop {
         let j = c.get_video_job(authed(&key, pb::GetVideoJobRequest { id: job.id.clone() })).await.expect("get");
-        let j = j.into_inner();
-        if j.status == "awaiting_review" {
+        let j = j.into_inner().video_job.expect("the job");
+        if j.status() == pb::JobStatus::AwaitingReview {
             break j;
         }
-        assert!(std::time::Instant::now() < deadline && j.status != "failed", "never awaiting review: {j:?}");
+        assert!(
+            std::time::Instant::now() < deadline && j.status() != pb::JobStatus::Failed,
+            "never awaiting review: {j:?}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     assert_eq!(app.account(&user.access_token).await["free_trials_left"], 1, "nothing is paid before the render");
-    assert!(!waiting.script_json.is_empty());
+    let written = waiting.script.clone().expect("the written script");
 
-    let e = c
-        .update_video_script(authed(&key, pb::UpdateVideoScriptRequest { id: job.id.clone(), script_json: "{".into() }))
-        .await
-        .unwrap_err();
+    // The same checks as a REST edit: no script, an empty title, a photo the job does not have.
+    let update = |script: Option<pb::Script>| authed(&key, pb::UpdateVideoScriptRequest { id: job.id.clone(), script });
+    let e = c.update_video_script(update(None)).await.unwrap_err();
+    assert_eq!((e.code(), code_of(&e).as_str()), (Code::InvalidArgument, "validation_failed"), "{e:?}");
+    let e = c.update_video_script(update(Some(pb::Script { title: " ".into(), ..written.clone() }))).await.unwrap_err();
     assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+    let mut elsewhere = written.clone();
+    elsewhere.scenes[0].photo_index = 7;
+    let e = c.update_video_script(update(Some(elsewhere))).await.unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+    let mine = pb::Script { title: "Roasted this morning".into(), ..written.clone() };
     let edited = c
-        .update_video_script(authed(
-            &key,
-            pb::UpdateVideoScriptRequest { id: job.id.clone(), script_json: waiting.script_json.clone() },
-        ))
+        .update_video_script(update(Some(mine.clone())))
         .await
         .expect("a valid script")
-        .into_inner();
-    assert_eq!(edited.status, "awaiting_review");
+        .into_inner()
+        .video_job
+        .expect("the job");
+    assert_eq!(edited.status(), pb::JobStatus::AwaitingReview);
+    assert_eq!(edited.script, Some(mine), "the job shows the edited script");
 
     let rendering = c
         .render_video_job(authed(&key, pb::RenderVideoJobRequest { id: job.id.clone() }))
         .await
         .expect("render")
-        .into_inner();
-    assert_ne!(rendering.status, "awaiting_review");
+        .into_inner()
+        .video_job
+        .expect("the job");
+    assert_ne!(rendering.status(), pb::JobStatus::AwaitingReview);
     assert_eq!(app.account(&user.access_token).await["free_trials_left"], 0, "paid at the render");
     let e = c.render_video_job(authed(&key, pb::RenderVideoJobRequest { id: job.id.clone() })).await.unwrap_err();
     assert!(matches!(e.code(), Code::FailedPrecondition | Code::AlreadyExists), "{e:?}");
@@ -297,7 +347,7 @@ async fn review_before_paying_over_grpc() {
         .into_inner();
     let mut last = None;
     while let Some(e) = stream.message().await.expect("event") {
-        last = Some(e);
+        last = e.event;
     }
-    assert_eq!(last.expect("events").status, "succeeded");
+    assert_eq!(last.expect("events").job_status(), pb::JobStatus::Succeeded);
 }

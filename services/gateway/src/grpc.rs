@@ -15,7 +15,7 @@ use glimvid_db::repo::{
     jobs::{JobEvent, JobView},
     webhooks::{Delivery, Webhook},
 };
-use glimvid_domain::{DomainError, ErrorCode};
+use glimvid_domain::{DomainError, ErrorCode, JobStatus, Scene, Script, Stage, StageStatus, options::JobOptions};
 use glimvid_proto::jobs::v1::{self as pb, video_job_service_server::VideoJobService};
 use tonic::{Request, Response, Status, codegen::http, metadata::MetadataMap};
 use uuid::Uuid;
@@ -25,7 +25,7 @@ use crate::{
     follow::{self, Followed},
     state::{GatewayState, SharedState},
     videos::{self, Created, Submission},
-    view::{job_json, rfc3339},
+    view::job_json,
 };
 
 const READ: &str = "videos:read";
@@ -164,31 +164,30 @@ fn caller_ip(ext: &tonic::Extensions) -> Option<std::net::IpAddr> {
 }
 
 impl VideoJobGrpc {
-    fn job(&self, v: &JobView, replayed: bool) -> pb::VideoJob {
+    fn job(&self, v: &JobView) -> pb::VideoJob {
         let j = job_json(&self.state, v);
         pb::VideoJob {
             id: j.id,
-            status: j.status,
+            status: job_status(&j.status) as i32,
             stages: j
                 .stages
                 .into_iter()
                 .map(|s| pb::Stage {
-                    name: s.name.to_owned(),
-                    status: s.status,
+                    name: stage_name(s.name) as i32,
+                    status: stage_status(&s.status) as i32,
                     failure_reason: s.failure_reason.unwrap_or_default(),
                 })
                 .collect(),
-            script_json: j.script.map(|s| serde_json::to_string(&s).unwrap_or_default()).unwrap_or_default(),
+            script: j.script.as_ref().map(script),
             enhanced_image_urls: j.enhanced_images.into_iter().map(|a| a.url).collect(),
             video_url: j.video.map(|a| a.url).unwrap_or_default(),
             public_url: j.public_url.unwrap_or_default(),
             failure_reason: j.failure_reason.unwrap_or_default(),
-            created_at: j.created_at,
-            updated_at: j.updated_at,
+            create_time: Some(timestamp(v.job.created_at)),
+            update_time: Some(timestamp(v.job.updated_at)),
             description: j.description,
-            options_json: v.job.options_json.clone(),
-            finished_at: j.finished_at.unwrap_or_default(),
-            replayed,
+            options: job_options(&v.job.options_json),
+            finish_time: v.job.finished_at.map(timestamp),
         }
     }
 
@@ -234,38 +233,130 @@ fn options_json(o: Option<&pb::VideoOptions>) -> String {
     serde_json::Value::Object(m).to_string()
 }
 
+/// A time in milliseconds since the Unix epoch, as the database keeps it.
+fn timestamp(ms: i64) -> prost_types::Timestamp {
+    prost_types::Timestamp { seconds: ms.div_euclid(1000), nanos: (ms.rem_euclid(1000) * 1_000_000) as i32 }
+}
+
+/// A stored job status; one this build does not know reads as unspecified rather than failing
+/// the whole answer.
+fn job_status(s: &str) -> pb::JobStatus {
+    match s.parse() {
+        Ok(JobStatus::Queued) => pb::JobStatus::Queued,
+        Ok(JobStatus::Running) => pb::JobStatus::Running,
+        Ok(JobStatus::AwaitingReview) => pb::JobStatus::AwaitingReview,
+        Ok(JobStatus::Succeeded) => pb::JobStatus::Succeeded,
+        Ok(JobStatus::Failed) => pb::JobStatus::Failed,
+        Ok(JobStatus::Canceled) => pb::JobStatus::Canceled,
+        Err(_) => pb::JobStatus::Unspecified,
+    }
+}
+
+fn stage_name(s: &str) -> pb::StageName {
+    match s.parse() {
+        Ok(Stage::Script) => pb::StageName::Script,
+        Ok(Stage::Enhance) => pb::StageName::Enhance,
+        Ok(Stage::Render) => pb::StageName::Render,
+        Err(_) => pb::StageName::Unspecified,
+    }
+}
+
+fn stage_status(s: &str) -> pb::StageStatus {
+    match s.parse() {
+        Ok(StageStatus::Pending) => pb::StageStatus::Pending,
+        Ok(StageStatus::Running) => pb::StageStatus::Running,
+        Ok(StageStatus::Succeeded) => pb::StageStatus::Succeeded,
+        Ok(StageStatus::Failed) => pb::StageStatus::Failed,
+        Ok(StageStatus::Canceled) => pb::StageStatus::Canceled,
+        Err(_) => pb::StageStatus::Unspecified,
+    }
+}
+
+fn script(s: &Script) -> pb::Script {
+    pb::Script {
+        title: s.title.clone(),
+        hook: s.hook.clone(),
+        scenes: s
+            .scenes
+            .iter()
+            .map(|c| pb::Scene {
+                caption: c.caption.clone(),
+                voiceover: c.voiceover.clone(),
+                photo_index: c.photo_index,
+            })
+            .collect(),
+        call_to_action: s.call_to_action.clone(),
+    }
+}
+
+/// A script as sent, before the same checks as a REST edit (an empty field is refused there).
+fn script_from(s: pb::Script) -> Script {
+    Script {
+        title: s.title,
+        hook: s.hook,
+        scenes: s
+            .scenes
+            .into_iter()
+            .map(|c| Scene { caption: c.caption, voiceover: c.voiceover, photo_index: c.photo_index })
+            .collect(),
+        call_to_action: s.call_to_action,
+    }
+}
+
+/// The options a job recorded (validated at submission, defaults filled in).
+fn job_options(stored: &str) -> Option<pb::VideoOptions> {
+    let o: JobOptions = serde_json::from_str(stored).ok()?;
+    Some(pb::VideoOptions {
+        aspect_ratio: o.video.aspect_ratio.as_str().to_owned(),
+        duration_s: o.video.duration_s,
+        language: o.video.language.as_str().to_owned(),
+        style: o.video.style.as_str().to_owned(),
+        review: o.review,
+    })
+}
+
 fn event(e: &JobEvent) -> pb::JobEvent {
+    let status = e.status.as_deref().unwrap_or_default();
+    let (kind, job, stage) = match e.kind.as_str() {
+        "job" => (pb::JobEventKind::Job, job_status(status), pb::StageStatus::Unspecified),
+        "stage" => (pb::JobEventKind::Stage, pb::JobStatus::Unspecified, stage_status(status)),
+        _ => (pb::JobEventKind::Unspecified, pb::JobStatus::Unspecified, pb::StageStatus::Unspecified),
+    };
     pb::JobEvent {
         id: e.id,
         job_id: e.job_id.to_string(),
-        kind: e.kind.clone(),
-        stage: e.stage.clone().unwrap_or_default(),
-        status: e.status.clone().unwrap_or_default(),
+        kind: kind as i32,
+        stage: e.stage.as_deref().map_or(pb::StageName::Unspecified, stage_name) as i32,
+        job_status: job as i32,
+        stage_status: stage as i32,
         message: e.message.clone().unwrap_or_default(),
-        at: rfc3339(e.at),
+        event_time: Some(timestamp(e.at)),
     }
 }
 
 fn webhook(w: &Webhook) -> pb::Webhook {
-    pb::Webhook { id: w.id.to_string(), url: w.url.clone(), created_at: rfc3339(w.created_at) }
+    pb::Webhook { id: w.id.to_string(), url: w.url.clone(), create_time: Some(timestamp(w.created_at)) }
 }
 
 fn delivery(d: &Delivery) -> pb::WebhookDelivery {
+    use glimvid_db::repo::webhooks::status;
+    let delivery_status = match d.status.as_str() {
+        status::PENDING => pb::WebhookDeliveryStatus::Pending,
+        status::DELIVERED => pb::WebhookDeliveryStatus::Delivered,
+        status::FAILED => pb::WebhookDeliveryStatus::Failed,
+        _ => pb::WebhookDeliveryStatus::Unspecified,
+    };
     pb::WebhookDelivery {
         id: d.id,
         webhook_id: d.webhook_id.to_string(),
         event_id: d.event_id,
-        status: d.status.clone(),
+        status: delivery_status as i32,
         attempts: d.attempts.max(0) as u32,
         last_status_code: d.last_status_code.unwrap_or(0).max(0) as u32,
         last_error: d.last_error.clone().unwrap_or_default(),
-        next_attempt_at: if d.status == glimvid_db::repo::webhooks::status::PENDING {
-            rfc3339(d.next_attempt_at)
-        } else {
-            String::new()
-        },
-        created_at: rfc3339(d.created_at),
-        delivered_at: d.delivered_at.map(rfc3339).unwrap_or_default(),
+        next_attempt_time: (d.status == status::PENDING).then(|| timestamp(d.next_attempt_at)),
+        create_time: Some(timestamp(d.created_at)),
+        deliver_time: d.delivered_at.map(timestamp),
     }
 }
 
@@ -274,14 +365,14 @@ fn page_size(n: u32) -> u64 {
     if n == 0 { crate::page::DEFAULT_SIZE } else { n as u64 }
 }
 
-type EventStream = Pin<Box<dyn Stream<Item = Result<pb::JobEvent, Status>> + Send + 'static>>;
+type EventStream = Pin<Box<dyn Stream<Item = Result<pb::WatchVideoJobResponse, Status>> + Send + 'static>>;
 
 #[tonic::async_trait]
 impl VideoJobService for VideoJobGrpc {
     async fn create_video_job(
         &self,
         req: Request<pb::CreateVideoJobRequest>,
-    ) -> Result<Response<pb::VideoJob>, Status> {
+    ) -> Result<Response<pb::CreateVideoJobResponse>, Status> {
         let (md, ext, r) = req.into_parts();
         let ip = caller_ip(&ext);
         let v = scoped(&md, async {
@@ -321,17 +412,20 @@ impl VideoJobService for VideoJobGrpc {
             })
         })
         .await?;
-        Ok(Response::new(self.job(&v.0, v.1)))
+        Ok(Response::new(pb::CreateVideoJobResponse { video_job: Some(self.job(&v.0)), replayed: v.1 }))
     }
 
-    async fn get_video_job(&self, req: Request<pb::GetVideoJobRequest>) -> Result<Response<pb::VideoJob>, Status> {
+    async fn get_video_job(
+        &self,
+        req: Request<pb::GetVideoJobRequest>,
+    ) -> Result<Response<pb::GetVideoJobResponse>, Status> {
         let (md, ext, r) = req.into_parts();
         let v = scoped(&md, async {
             let user_id = principal(&ext)?;
             videos::get(&self.state, user_id, &r.id).await
         })
         .await?;
-        Ok(Response::new(self.job(&v, false)))
+        Ok(Response::new(pb::GetVideoJobResponse { video_job: Some(self.job(&v)) }))
     }
 
     async fn list_video_jobs(
@@ -345,7 +439,7 @@ impl VideoJobService for VideoJobGrpc {
         })
         .await?;
         Ok(Response::new(pb::ListVideoJobsResponse {
-            jobs: views.iter().map(|v| self.job(v, false)).collect(),
+            jobs: views.iter().map(|v| self.job(v)).collect(),
             next_page_token: next.unwrap_or_default(),
         }))
     }
@@ -371,7 +465,7 @@ impl VideoJobService for VideoJobGrpc {
         let events =
             follow::events(self.state.clone(), view.job.id, r.after_event_id, slot).filter_map(|f| async move {
                 match f {
-                    Ok(Followed::Event(e)) => Some(Ok(event(&e))),
+                    Ok(Followed::Event(e)) => Some(Ok(pb::WatchVideoJobResponse { event: Some(event(&e)) })),
                     Ok(Followed::Idle) => None,
                     Err(e) => Some(Err(status(e))),
                 }
@@ -389,14 +483,14 @@ impl VideoJobService for VideoJobGrpc {
     async fn cancel_video_job(
         &self,
         req: Request<pb::CancelVideoJobRequest>,
-    ) -> Result<Response<pb::VideoJob>, Status> {
+    ) -> Result<Response<pb::CancelVideoJobResponse>, Status> {
         let (md, ext, r) = req.into_parts();
         let v = scoped(&md, async {
             let user_id = principal(&ext)?;
             videos::cancel(&self.state, user_id, &r.id).await
         })
         .await?;
-        Ok(Response::new(self.job(&v, false)))
+        Ok(Response::new(pb::CancelVideoJobResponse { video_job: Some(self.job(&v)) }))
     }
 
     async fn delete_video_job(
@@ -415,20 +509,24 @@ impl VideoJobService for VideoJobGrpc {
     async fn update_video_script(
         &self,
         req: Request<pb::UpdateVideoScriptRequest>,
-    ) -> Result<Response<pb::VideoJob>, Status> {
+    ) -> Result<Response<pb::UpdateVideoScriptResponse>, Status> {
         let (md, ext, r) = req.into_parts();
         let v = scoped(&md, async {
             let user_id = principal(&ext)?;
-            crate::review::replace_script(&self.state, user_id, &r.id, r.script_json.as_bytes()).await
+            let sent = r.script.ok_or_else(|| DomainError::invalid("script", "the script is required"))?;
+            // The REST edit's body, so that both edges apply the same checks.
+            let body = serde_json::to_vec(&script_from(sent))
+                .map_err(|e| DomainError::new(ErrorCode::Internal, e.to_string()))?;
+            crate::review::replace_script(&self.state, user_id, &r.id, &body).await
         })
         .await?;
-        Ok(Response::new(self.job(&v, false)))
+        Ok(Response::new(pb::UpdateVideoScriptResponse { video_job: Some(self.job(&v)) }))
     }
 
     async fn render_video_job(
         &self,
         req: Request<pb::RenderVideoJobRequest>,
-    ) -> Result<Response<pb::VideoJob>, Status> {
+    ) -> Result<Response<pb::RenderVideoJobResponse>, Status> {
         let (md, ext, r) = req.into_parts();
         let ip = caller_ip(&ext);
         let v = scoped(&md, async {
@@ -436,7 +534,7 @@ impl VideoJobService for VideoJobGrpc {
             crate::review::request_render(&self.state, user_id, &r.id, ip).await
         })
         .await?;
-        Ok(Response::new(self.job(&v, false)))
+        Ok(Response::new(pb::RenderVideoJobResponse { video_job: Some(self.job(&v)) }))
     }
 
     async fn create_webhook(
@@ -498,9 +596,9 @@ impl VideoJobService for VideoJobGrpc {
 
 /// Ends `inner` with DEADLINE_EXCEEDED at `end` if it has not ended by then.
 fn async_stream_deadline(
-    inner: impl Stream<Item = Result<pb::JobEvent, Status>> + Send + 'static,
+    inner: impl Stream<Item = Result<pb::WatchVideoJobResponse, Status>> + Send + 'static,
     end: tokio::time::Instant,
-) -> impl Stream<Item = Result<pb::JobEvent, Status>> + Send + 'static {
+) -> impl Stream<Item = Result<pb::WatchVideoJobResponse, Status>> + Send + 'static {
     let inner = Box::pin(inner);
     futures::stream::unfold(Some(inner), move |st| async move {
         let mut inner = st?;
@@ -540,5 +638,110 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&options_json(Some(&o))).unwrap();
         assert_eq!(v, serde_json::json!({"aspect_ratio": "1:1", "duration_s": 10, "review": true}));
         assert_eq!(options_json(Some(&pb::VideoOptions::default())), "{}");
+    }
+
+    #[test]
+    fn times_become_timestamps_to_the_millisecond() {
+        let t = timestamp(1_700_000_000_123);
+        assert_eq!((t.seconds, t.nanos), (1_700_000_000, 123_000_000));
+        // Before the epoch the nanoseconds stay positive, as Timestamp requires.
+        let t = timestamp(-1);
+        assert_eq!((t.seconds, t.nanos), (-1, 999_000_000));
+    }
+
+    #[test]
+    fn statuses_become_enums_and_unknown_ones_unspecified() {
+        assert_eq!(job_status("awaiting_review"), pb::JobStatus::AwaitingReview);
+        assert_eq!(job_status("succeeded"), pb::JobStatus::Succeeded);
+        assert_eq!(job_status("exploded"), pb::JobStatus::Unspecified);
+        assert_eq!(stage_name("render"), pb::StageName::Render);
+        assert_eq!(stage_name(""), pb::StageName::Unspecified);
+        assert_eq!(stage_status("canceled"), pb::StageStatus::Canceled);
+        assert_eq!(stage_status("done"), pb::StageStatus::Unspecified);
+    }
+
+    #[test]
+    fn recorded_options_become_the_options_message() {
+        let o = job_options(r#"{"aspect_ratio":"1:1","duration_s":6,"language":"de","style":"bold","review":true}"#)
+            .expect("options");
+        assert_eq!(
+            o,
+            pb::VideoOptions {
+                aspect_ratio: "1:1".into(),
+                duration_s: 6,
+                language: "de".into(),
+                style: "bold".into(),
+                review: true
+            }
+        );
+        let o =
+            job_options(r#"{"aspect_ratio":"9:16","duration_s":15,"language":"en","style":"clean"}"#).expect("options");
+        assert!(!o.review);
+        assert_eq!(job_options("not json"), None);
+    }
+
+    #[test]
+    fn a_script_survives_the_message_both_ways() {
+        let s = Script {
+            title: "Fresh coffee".into(),
+            hook: "Smell that?".into(),
+            scenes: vec![Scene { caption: "Beans".into(), voiceover: "Roasted today.".into(), photo_index: 1 }],
+            call_to_action: "Order now".into(),
+        };
+        let m = script(&s);
+        assert_eq!(m.scenes[0].photo_index, 1);
+        assert_eq!(script_from(m), s);
+    }
+
+    #[test]
+    fn events_carry_the_status_of_what_they_are_about() {
+        let base = JobEvent {
+            id: 7,
+            job_id: Uuid::nil(),
+            kind: "stage".into(),
+            stage: Some("enhance".into()),
+            status: Some("failed".into()),
+            message: Some("too dark".into()),
+            at: 1_500,
+        };
+        let e = event(&base);
+        assert_eq!(e.kind(), pb::JobEventKind::Stage);
+        assert_eq!(
+            (e.stage(), e.stage_status(), e.job_status()),
+            (pb::StageName::Enhance, pb::StageStatus::Failed, pb::JobStatus::Unspecified)
+        );
+        assert_eq!(e.event_time, Some(prost_types::Timestamp { seconds: 1, nanos: 500_000_000 }));
+        let e = event(&JobEvent { kind: "job".into(), stage: None, status: Some("succeeded".into()), ..base });
+        assert_eq!(
+            (e.kind(), e.job_status(), e.stage()),
+            (pb::JobEventKind::Job, pb::JobStatus::Succeeded, pb::StageName::Unspecified)
+        );
+        assert_eq!(e.stage_status(), pb::StageStatus::Unspecified);
+    }
+
+    #[test]
+    fn a_delivery_shows_its_next_attempt_only_while_pending() {
+        let pending = Delivery {
+            id: 1,
+            webhook_id: Uuid::nil(),
+            user_id: Uuid::nil(),
+            event_id: 3,
+            payload: "{}".into(),
+            status: "pending".into(),
+            attempts: 2,
+            next_attempt_at: 60_000,
+            locked_until: 0,
+            last_status_code: Some(503),
+            last_error: None,
+            created_at: 1_000,
+            delivered_at: None,
+        };
+        let d = delivery(&pending);
+        assert_eq!(d.status(), pb::WebhookDeliveryStatus::Pending);
+        assert_eq!(d.next_attempt_time.map(|t| t.seconds), Some(60));
+        assert_eq!((d.deliver_time, d.last_status_code), (None, 503));
+        let d = delivery(&Delivery { status: "delivered".into(), delivered_at: Some(2_000), ..pending });
+        assert_eq!(d.status(), pb::WebhookDeliveryStatus::Delivered);
+        assert_eq!((d.next_attempt_time, d.deliver_time.map(|t| t.seconds)), (None, Some(2)));
     }
 }
