@@ -7,21 +7,19 @@
 
 use std::io::Cursor;
 
-use glimvid_domain::options::Style;
+use glimvid_domain::{MusicTrack, options::Style};
 use lewton::inside_ogg::OggStreamReader;
 
 /// One track of the library.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Track {
-    /// Stable id, as clients name it (`options.music`).
-    pub id: &'static str,
+    /// Which track of the catalogue (its id is what clients name in `options.music`).
+    pub track: MusicTrack,
     pub title: &'static str,
     /// A word for the feel of it: calm, happy, energetic, tender, nostalgic.
     pub mood: &'static str,
     /// Beats per minute.
     pub bpm: u16,
-    /// The style whose default it is, if any.
-    pub default_for: Option<Style>,
     /// SPDX id of the track's licence.
     pub licence: &'static str,
     /// What the app shows beside the track (an attribution where the licence asks for one).
@@ -32,13 +30,12 @@ pub struct Track {
 const CREDIT: &str = "immich-memories-music 0.1.0 (MIT), generated with ACE-Step 1.5";
 
 macro_rules! track {
-    ($id:literal, $title:literal, $mood:literal, $bpm:literal, $default:expr, $file:literal) => {
+    ($track:ident, $title:literal, $mood:literal, $bpm:literal, $file:literal) => {
         Track {
-            id: $id,
+            track: MusicTrack::$track,
             title: $title,
             mood: $mood,
             bpm: $bpm,
-            default_for: $default,
             licence: "MIT",
             credit: CREDIT,
             ogg: include_bytes!(concat!("../../../assets/music/", $file)),
@@ -46,24 +43,30 @@ macro_rules! track {
     };
 }
 
-/// Every bundled track; the first one of a style is its default.
+/// Every bundled track, in the catalogue's order (a test checks each catalogue entry has one).
 pub static TRACKS: &[Track] = &[
-    track!("calm-acoustic", "Morning Light", "calm", 68, Some(Style::Clean), "calm_acoustic_1.ogg"),
-    track!("happy-acoustic", "Open Window", "happy", 110, None, "happy_acoustic_1.ogg"),
-    track!("energetic-electronic", "Full Throttle", "energetic", 150, Some(Style::Bold), "energetic_electronic_2.ogg"),
-    track!("happy-electronic", "Bright Side", "happy", 123, None, "happy_electronic_1.ogg"),
-    track!("tender-acoustic", "Quiet Hands", "tender", 90, Some(Style::Elegant), "tender_acoustic_1.ogg"),
-    track!("nostalgic-acoustic", "Old Letters", "nostalgic", 78, None, "nostalgic_acoustic_1.ogg"),
+    track!(CalmAcoustic, "Morning Light", "calm", 68, "calm_acoustic_1.ogg"),
+    track!(HappyAcoustic, "Open Window", "happy", 110, "happy_acoustic_1.ogg"),
+    track!(EnergeticElectronic, "Full Throttle", "energetic", 150, "energetic_electronic_2.ogg"),
+    track!(HappyElectronic, "Bright Side", "happy", 123, "happy_electronic_1.ogg"),
+    track!(TenderAcoustic, "Quiet Hands", "tender", 90, "tender_acoustic_1.ogg"),
+    track!(NostalgicAcoustic, "Old Letters", "nostalgic", 78, "nostalgic_acoustic_1.ogg"),
 ];
+
+/// The file and facts of a catalogue track.
+pub fn track(t: MusicTrack) -> &'static Track {
+    // The catalogue and TRACKS are in the same order; a test keeps them so.
+    &TRACKS[MusicTrack::ALL.iter().position(|&x| x == t).unwrap_or(0)]
+}
 
 /// The track with this id.
 pub fn by_id(id: &str) -> Option<&'static Track> {
-    TRACKS.iter().find(|t| t.id == id)
+    TRACKS.iter().find(|t| t.track.id() == id)
 }
 
 /// The default track of a style.
 pub fn for_style(style: Style) -> &'static Track {
-    TRACKS.iter().find(|t| t.default_for == Some(style)).unwrap_or(&TRACKS[0])
+    track(MusicTrack::default_for(style))
 }
 
 /// Decoded audio: interleaved f32 samples in [-1, 1].
@@ -92,7 +95,7 @@ pub struct MusicDecodeError {
 impl Track {
     /// The track as PCM at its own rate (48 kHz for every bundled track).
     pub fn decode(&self) -> Result<Decoded, MusicDecodeError> {
-        let fail = |e: &dyn std::fmt::Display| MusicDecodeError { id: self.id, reason: e.to_string() };
+        let fail = |e: &dyn std::fmt::Display| MusicDecodeError { id: self.track.id(), reason: e.to_string() };
         let mut reader = OggStreamReader::new(Cursor::new(self.ogg)).map_err(|e| fail(&e))?;
         let sample_rate = reader.ident_hdr.audio_sample_rate;
         let channels = u16::from(reader.ident_hdr.audio_channels);
@@ -112,14 +115,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ids_are_unique_and_each_style_has_a_default() {
-        let mut ids: Vec<_> = TRACKS.iter().map(|t| t.id).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        assert_eq!(ids.len(), TRACKS.len());
-        for style in [Style::Clean, Style::Bold, Style::Elegant] {
-            assert_eq!(for_style(style).default_for, Some(style));
+    fn every_catalogue_track_has_its_file_in_order() {
+        let ours: Vec<_> = TRACKS.iter().map(|t| t.track).collect();
+        assert_eq!(ours, MusicTrack::ALL);
+        for &t in MusicTrack::ALL {
+            assert_eq!(track(t).track, t);
         }
+        assert_eq!(for_style(Style::Bold).track, MusicTrack::EnergeticElectronic);
         assert_eq!(by_id("energetic-electronic").map(|t| t.bpm), Some(150));
         assert!(by_id("nope").is_none());
     }
@@ -128,11 +130,12 @@ mod tests {
     fn every_track_decodes_to_half_a_minute_of_stereo_music_at_48_khz() {
         for t in TRACKS {
             let d = t.decode().unwrap();
-            assert_eq!((d.sample_rate, d.channels), (48_000, 2), "{}", t.id);
-            assert!((25.0..40.0).contains(&d.seconds()), "{}: {} s", t.id, d.seconds());
+            let id = t.track.id();
+            assert_eq!((d.sample_rate, d.channels), (48_000, 2), "{id}");
+            assert!((25.0..40.0).contains(&d.seconds()), "{id}: {} s", d.seconds());
             let rms = (d.samples.iter().map(|s| s * s).sum::<f32>() / d.samples.len() as f32).sqrt();
-            assert!(rms > 0.02, "{} is audible (rms {rms})", t.id);
-            assert!(d.samples.iter().all(|s| s.abs() <= 1.0), "{}", t.id);
+            assert!(rms > 0.02, "{id} is audible (rms {rms})");
+            assert!(d.samples.iter().all(|s| s.abs() <= 1.0), "{id}");
         }
     }
 }

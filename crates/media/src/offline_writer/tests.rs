@@ -9,7 +9,13 @@ const STYLES: [Style; 3] = [Style::Clean, Style::Bold, Style::Elegant];
 fn req(desc: &str, language: Language, style: Style, duration_s: u32, photo_count: usize) -> ScriptRequest {
     ScriptRequest {
         description: Description::parse(desc).unwrap(),
-        options: VideoOptions { aspect_ratio: AspectRatio::Portrait, duration_s, language, style },
+        options: VideoOptions {
+            aspect_ratio: AspectRatio::Portrait,
+            duration_s,
+            language,
+            style,
+            ..Default::default()
+        },
         photo_count,
     }
 }
