@@ -187,6 +187,17 @@ const MIN_OUTRO_S: f64 = 1.2;
 /// A phrase stays on screen at least this long (a short word would flash by).
 const MIN_PHRASE_S: f64 = 0.6;
 
+/// How many seconds of speech `scenes` scenes can hold in a video of `duration_s` without it
+/// growing longer (the narrated layout at its tightest): what a script writer budgets for.
+pub fn speech_capacity(duration_s: u32, scenes: usize, style: Style) -> f64 {
+    let d = duration_s as f64;
+    let (intro, _) = default_intro_outro(d);
+    let t = Pacing::for_style(style).transition_s.min(TIGHT_TRANSITION_S);
+    let first = SPEECH_START_S + TIGHT_PAUSE_S + t / 2.0 - intro;
+    let others = scenes.saturating_sub(1) as f64 * (SPEECH_LEAD_S + TIGHT_PAUSE_S + t);
+    (d - intro - MIN_OUTRO_S - first - others).max(0.0)
+}
+
 /// The intro and outro of a video of `duration` seconds.
 fn default_intro_outro(duration: f64) -> (f64, f64) {
     ((duration * 0.16).clamp(1.2, 2.5), (duration * 0.16).clamp(1.4, 3.0))
