@@ -93,6 +93,11 @@ pub struct MusicDecodeError {
 }
 
 impl Track {
+    /// The encoded file (Ogg Vorbis), e.g. to preview it.
+    pub fn ogg(&self) -> &'static [u8] {
+        self.ogg
+    }
+
     /// The track as PCM at its own rate (48 kHz for every bundled track).
     pub fn decode(&self) -> Result<Decoded, MusicDecodeError> {
         let fail = |e: &dyn std::fmt::Display| MusicDecodeError { id: self.track.id(), reason: e.to_string() };
