@@ -1,0 +1,38 @@
+//! Grapheme-to-phoneme: text runs → words with Kokoro phonemes.
+
+mod english;
+mod mandarin;
+mod spanish;
+
+pub use english::English;
+pub use mandarin::Mandarin;
+pub use spanish::spanish_word;
+
+/// A spoken word (or punctuation mark) and its phonemes in Kokoro's symbol set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word {
+    pub text: String,
+    pub phonemes: String,
+}
+
+impl Word {
+    /// Punctuation carries a pause but is not a word of a caption.
+    pub fn is_punctuation(&self) -> bool {
+        !self.text.chars().any(char::is_alphanumeric)
+    }
+}
+
+/// Maps full-width CJK punctuation to the ASCII marks Kokoro's vocabulary knows.
+pub fn ascii_punctuation(c: char) -> Option<char> {
+    Some(match c {
+        '，' | '、' | ',' => ',',
+        '。' | '．' | '.' => '.',
+        '！' | '!' => '!',
+        '？' | '?' => '?',
+        '：' | ':' => ':',
+        '；' | ';' => ';',
+        '…' => '…',
+        '—' | '–' => '—',
+        _ => return None,
+    })
+}
