@@ -39,6 +39,16 @@ fn write_wav(path: &std::path::Path, samples: &[f32], rate: u32) -> std::io::Res
     std::fs::write(path, b)
 }
 
+/// CPU seconds this process has used (user + system), from /proc.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let tick = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the line, 11 and 12 after the command name.
+    (tick(11) + tick(12)) / 100.0
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let wav_dir = args.iter().position(|a| a == "--wav").and_then(|i| args.get(i + 1)).map(std::path::PathBuf::from);
@@ -47,17 +57,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("engine loaded in {:.2} s", load.elapsed().as_secs_f64());
     // One warm-up run: the first inference pays for allocation and kernel selection.
     engine.synthesize("Warm up.", &engine.voices()[0].id)?;
-    println!("{:<12} {:>4} {:>9} {:>9} {:>6}", "voice", "lang", "audio s", "synth s", "RTF");
+    println!(
+        "{:<12} {:>4} {:>9} {:>9} {:>6} {:>7} {:>8}",
+        "voice", "lang", "audio s", "synth s", "RTF", "cpu s", "cpu/aud"
+    );
     let mut total_audio = 0.0;
     let mut total_synth = 0.0;
     for voice in engine.voices() {
         let start = Instant::now();
+        let cpu0 = cpu_seconds();
         let speech = engine.synthesize(sample(&voice.language), &voice.id)?;
         let synth = start.elapsed().as_secs_f64();
+        let cpu = cpu_seconds() - cpu0;
         let audio = speech.duration_s();
         total_audio += audio;
         total_synth += synth;
-        println!("{:<12} {:>4} {:>9.2} {:>9.2} {:>6.3}", voice.id, voice.language, audio, synth, synth / audio);
+        println!(
+            "{:<12} {:>4} {:>9.2} {:>9.2} {:>6.3} {:>7.2} {:>8.3}",
+            voice.id.as_str(),
+            voice.language,
+            audio,
+            synth,
+            synth / audio,
+            cpu,
+            cpu / audio
+        );
         if let Some(dir) = &wav_dir {
             std::fs::create_dir_all(dir)?;
             write_wav(&dir.join(format!("{}.wav", voice.id)), &speech.samples, speech.sample_rate)?;

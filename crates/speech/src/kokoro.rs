@@ -9,6 +9,7 @@ use std::sync::{Mutex, OnceLock};
 
 use ort::environment::Environment;
 use ort::session::Session;
+use ort::session::builder::GraphOptimizationLevel;
 use ort::value::Tensor;
 
 use crate::g2p::{English, Mandarin, Word, ascii_punctuation, spanish_word};
@@ -21,6 +22,7 @@ use crate::vocab;
 pub const SAMPLE_RATE: u32 = 24_000;
 /// Longest phrase per model run, in phoneme tokens.
 pub const MAX_PHRASE_TOKENS: usize = 60;
+
 /// Style vectors per voice file: one per input length, 256 floats each.
 const STYLE_ROWS: usize = 510;
 const STYLE_DIM: usize = 256;
@@ -80,6 +82,12 @@ impl KokoroEngine {
             .with_intra_threads(THREADS)
             .map_err(|e| SpeechError::Runtime(e.to_string()))?
             .with_inter_threads(1)
+            .map_err(|e| SpeechError::Runtime(e.to_string()))?
+            .with_optimization_level(GraphOptimizationLevel::Level3)
+            .map_err(|e| SpeechError::Runtime(e.to_string()))?
+            // Spinning threads burn a core while waiting; on a shared two-core machine that
+            // time is better left to the other thread (and to the video encoder).
+            .with_intra_op_spinning(false)
             .map_err(|e| SpeechError::Runtime(e.to_string()))?
             .commit_from_file(&paths.model)
             .map_err(rt)?;
