@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use glimvid_speech::{KokoroEngine, SpeechSynthesizer};
+use glimvid_speech::{KokoroEngine, ModelPaths, SpeechSynthesizer, models_dir};
 
 fn sample(language: &str) -> &'static str {
     match language {
@@ -52,8 +52,10 @@ fn cpu_seconds() -> f64 {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let wav_dir = args.iter().position(|a| a == "--wav").and_then(|i| args.get(i + 1)).map(std::path::PathBuf::from);
+    let paths = ModelPaths::under(&models_dir());
+    println!("model {}", paths.model.display());
     let load = Instant::now();
-    let engine = KokoroEngine::from_env()?;
+    let engine = KokoroEngine::load(&paths)?;
     println!("engine loaded in {:.2} s", load.elapsed().as_secs_f64());
     // One warm-up run: the first inference pays for allocation and kernel selection.
     engine.synthesize("Warm up.", &engine.voices()[0].id)?;
