@@ -12,7 +12,7 @@ use ort::session::Session;
 use ort::session::builder::GraphOptimizationLevel;
 use ort::value::Tensor;
 
-use crate::g2p::{English, Mandarin, Word, ascii_punctuation, spanish_word};
+use crate::g2p::{English, Mandarin, Word, ascii_punctuation, french_word, spanish_word};
 use crate::models::{ModelPaths, models_dir};
 use crate::normalize::{self, Script};
 use crate::port::{Gender, Speech, SpeechError, SpeechSynthesizer, Timing, Voice, VoiceId};
@@ -45,6 +45,7 @@ pub fn catalogue() -> Vec<Voice> {
         v("zm_yunjian", "zh", Gender::Male, "Yunjian (Mandarin)"),
         v("ef_dora", "es", Gender::Female, "Dora (Spanish)"),
         v("em_alex", "es", Gender::Male, "Alex (Spanish)"),
+        v("ff_siwis", "fr", Gender::Female, "Siwis (French)"),
     ]
 }
 
@@ -107,7 +108,12 @@ impl KokoroEngine {
         for run in normalize::split_runs(&cleaned, default) {
             match run.script {
                 Script::Han => words.extend(self.mandarin.words(&normalize::chinese_numbers(&run.text))),
-                Script::Latin if language == "es" => words.extend(spanish_words(&run.text)),
+                Script::Latin if language == "es" => {
+                    words.extend(rule_words(&normalize::spanish_numbers(&run.text), spanish_word))
+                }
+                Script::Latin if language == "fr" => {
+                    words.extend(rule_words(&normalize::french_numbers(&run.text), french_word))
+                }
                 Script::Latin => words.extend(self.english.words(&normalize::english_numbers(&run.text))),
             }
         }
@@ -133,13 +139,13 @@ impl KokoroEngine {
     }
 }
 
-fn spanish_words(text: &str) -> Vec<Word> {
-    let text = normalize::spanish_numbers(text);
+/// Words of a run in a language read by spelling rules (`word` gives one word's IPA).
+fn rule_words(text: &str, word: fn(&str) -> String) -> Vec<Word> {
     let mut words = Vec::new();
     let mut current = String::new();
     let flush = |current: &mut String, words: &mut Vec<Word>| {
         if !current.is_empty() {
-            let phonemes = spanish_word(current);
+            let phonemes = word(current);
             if !phonemes.is_empty() {
                 words.push(Word { text: std::mem::take(current), phonemes });
             }
@@ -147,7 +153,7 @@ fn spanish_words(text: &str) -> Vec<Word> {
         }
     };
     for c in text.chars() {
-        if c.is_alphabetic() {
+        if c.is_alphabetic() || (c == '\'' && !current.is_empty()) {
             current.push(c);
         } else {
             flush(&mut current, &mut words);

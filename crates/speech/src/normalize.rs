@@ -431,6 +431,77 @@ pub fn spanish_numbers(text: &str) -> String {
     })
 }
 
+/// French words for an integer below a million (digit by digit above).
+pub fn french_number(n: u64) -> String {
+    const UNITS: [&str; 20] = [
+        "zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "onze", "douze",
+        "treize", "quatorze", "quinze", "seize", "dix-sept", "dix-huit", "dix-neuf",
+    ];
+    const TENS: [&str; 7] = ["", "", "vingt", "trente", "quarante", "cinquante", "soixante"];
+    fn below_hundred(n: u64) -> String {
+        match n {
+            0..=19 => UNITS[n as usize].to_string(),
+            20..=69 => {
+                let (t, u) = (TENS[(n / 10) as usize], n % 10);
+                match u {
+                    0 => t.to_string(),
+                    1 => format!("{t} et un"),
+                    _ => format!("{t}-{}", UNITS[u as usize]),
+                }
+            }
+            70..=79 => {
+                if n == 71 {
+                    "soixante et onze".into()
+                } else {
+                    format!("soixante-{}", UNITS[(n - 60) as usize])
+                }
+            }
+            80 => "quatre-vingts".into(),
+            _ => format!("quatre-vingt-{}", UNITS[(n - 80) as usize]),
+        }
+    }
+    fn below_thousand(n: u64) -> String {
+        let (h, r) = (n / 100, n % 100);
+        let head = match h {
+            0 => String::new(),
+            1 => "cent".to_string(),
+            _ => format!("{} cent", UNITS[h as usize]),
+        };
+        match (head.is_empty(), r) {
+            (true, _) => below_hundred(r),
+            (false, 0) => head,
+            (false, _) => format!("{head} {}", below_hundred(r)),
+        }
+    }
+    match n {
+        0..=999 => below_thousand(n),
+        1000..=999_999 => {
+            let k = n / 1000;
+            let head = if k == 1 { "mille".to_string() } else { format!("{} mille", below_thousand(k)) };
+            if n.is_multiple_of(1000) { head } else { format!("{head} {}", below_thousand(n % 1000)) }
+        }
+        _ => digits(&n.to_string(), &UNITS[..10]),
+    }
+}
+
+/// Spells out the numbers of a French run.
+pub fn french_numbers(text: &str) -> String {
+    replace_numbers(text, |int, frac, percent| {
+        let mut s = match int.parse::<u64>() {
+            Ok(n) => french_number(n),
+            Err(_) => int.to_string(),
+        };
+        if let Some(f) = frac {
+            s.push_str(" virgule ");
+            s.push_str(&f.parse::<u64>().map(french_number).unwrap_or_default());
+        }
+        if percent {
+            s.push_str(" pour cent");
+        }
+        s
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -474,6 +545,14 @@ mod tests {
         assert_eq!(spanish_number(145), "ciento cuarenta y cinco");
         assert_eq!(spanish_number(2024), "dos mil veinticuatro");
         assert_eq!(spanish_numbers("el 50%"), "el cincuenta por ciento");
+    }
+
+    #[test]
+    fn french_numbers_are_spelled() {
+        assert_eq!(french_number(71), "soixante et onze");
+        assert_eq!(french_number(95), "quatre-vingt-quinze");
+        assert_eq!(french_number(2024), "deux mille vingt-quatre");
+        assert_eq!(french_numbers("10%"), "dix pour cent");
     }
 
     #[test]

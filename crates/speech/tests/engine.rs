@@ -40,16 +40,17 @@ fn check_timings(speech: &Speech) {
     }
 }
 
-const LINES: [(&str, &str); 3] = [
+const LINES: [(&str, &str); 4] = [
     ("en", "Welcome to **Glimvid**! Today we make 3 videos in 10 minutes 🚀."),
     ("zh", "欢迎使用 Glimvid！今天我们用10分钟做3个视频。"),
     ("es", "¡Bienvenidos! Hoy hacemos 3 videos en 10 minutos."),
+    ("fr", "Bienvenue ! Aujourd'hui, nous faisons 3 vidéos en 10 minutes."),
 ];
 
 #[test]
 fn every_voice_speaks_with_plausible_length_and_timings() {
     let Some(engine) = engine() else { return };
-    assert!(engine.voices().len() >= 6);
+    assert!(engine.voices().len() >= 7);
     for voice in engine.voices() {
         let text = LINES.iter().find(|(l, _)| *l == voice.language).map(|(_, t)| *t).expect("a line per language");
         let speech = engine.synthesize(text, &voice.id).expect("synthesis");

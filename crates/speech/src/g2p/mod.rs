@@ -1,10 +1,12 @@
 //! Grapheme-to-phoneme: text runs → words with Kokoro phonemes.
 
 mod english;
+mod french;
 mod mandarin;
 mod spanish;
 
 pub use english::English;
+pub use french::french_word;
 pub use mandarin::Mandarin;
 pub use spanish::spanish_word;
 
