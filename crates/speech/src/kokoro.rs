@@ -12,7 +12,7 @@ use ort::session::Session;
 use ort::session::builder::GraphOptimizationLevel;
 use ort::value::Tensor;
 
-use crate::g2p::{English, Mandarin, Word, ascii_punctuation, french_word, spanish_word};
+use crate::g2p::{English, Mandarin, Word, ascii_marks, ascii_punctuation, french_word, spanish_word};
 use crate::models::{ModelPaths, models_dir};
 use crate::normalize::{self, Script};
 use crate::port::{Gender, Speech, SpeechError, SpeechSynthesizer, Timing, Voice, VoiceId};
@@ -105,7 +105,12 @@ impl KokoroEngine {
         let default = if language == "zh" { Script::Han } else { Script::Latin };
         let cleaned = normalize::clean(text);
         let mut words = Vec::new();
-        for run in normalize::split_runs(&cleaned, default) {
+        for mut run in normalize::split_runs(&cleaned, default) {
+            if run.script == Script::Latin {
+                // Full-width marks after a Latin word in a Chinese line (`Glimvid！`) still end
+                // a phrase.
+                run.text = ascii_marks(&run.text);
+            }
             match run.script {
                 Script::Han => words.extend(self.mandarin.words(&normalize::chinese_numbers(&run.text))),
                 Script::Latin if language == "es" => {
@@ -335,6 +340,16 @@ mod tests {
         assert!((t[0].start - 1.0).abs() < 1e-9);
         assert!((t[1].end - 2.0).abs() < 1e-9);
         assert!(t[0].end <= t[1].start + 1e-9);
+    }
+
+    #[test]
+    fn full_width_marks_after_latin_words_end_phrases() {
+        let mut run = normalize::split_runs("欢迎使用 Glimvid！今天", Script::Han);
+        assert_eq!(run.len(), 3);
+        let latin = run.remove(1);
+        let mapped: String =
+            latin.text.chars().map(|c| if c.is_ascii() { c } else { ascii_punctuation(c).unwrap_or(c) }).collect();
+        assert_eq!(mapped, "Glimvid!");
     }
 
     #[test]

@@ -38,3 +38,8 @@ pub fn ascii_punctuation(c: char) -> Option<char> {
         _ => return None,
     })
 }
+
+/// Replaces full-width punctuation in a Latin run with the ASCII marks the G2P knows.
+pub fn ascii_marks(text: &str) -> String {
+    text.chars().map(|c| if c.is_ascii() { c } else { ascii_punctuation(c).unwrap_or(c) }).collect()
+}
