@@ -52,14 +52,13 @@ voices! {
     ZhYunjian => "zm_yunjian", Zh, Male, "Yunjian";
     EsDora => "ef_dora", Es, Female, "Dora";
     EsAlex => "em_alex", Es, Male, "Alex";
-    JaAlpha => "jf_alpha", Ja, Female, "Alpha";
-    JaKumo => "jm_kumo", Ja, Male, "Kumo";
     FrSiwis => "ff_siwis", Fr, Female, "Siwis";
 }
 
 impl Voice {
     /// The voice a job in `language` gets when it names none: the first of the language, or
-    /// none where no voice with a usable licence exists (German today).
+    /// none where the local engine has no voice for it (German: no voice with a usable licence;
+    /// Japanese: voices exist, but reading kanji needs a dictionary we do not ship yet).
     pub fn default_for(language: Language) -> Option<Voice> {
         Self::ALL.iter().copied().find(|v| v.language() == language)
     }

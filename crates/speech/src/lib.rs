@@ -8,11 +8,13 @@
 
 mod g2p;
 mod kokoro;
+mod local;
 mod models;
 pub mod normalize;
 mod port;
 mod vocab;
 
 pub use kokoro::{KokoroEngine, catalogue};
+pub use local::LocalSpeech;
 pub use models::{ModelPaths, models_dir};
 pub use port::{Gender, Speech, SpeechError, SpeechSynthesizer, Timing, Voice, VoiceId};
