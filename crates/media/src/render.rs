@@ -26,7 +26,7 @@ use image::RgbImage;
 
 pub use self::compose::Composer;
 pub use self::join::join_clips;
-pub use self::timeline::Timeline;
+pub use self::timeline::{Narration, Phrase, SpokenLine, Timeline, speech_capacity};
 use crate::audio::aac::AacTrack;
 use crate::encode::{BundledH264, EncodeError, EncodeSpec, Encoder, EncoderChoice, FrameSource};
 use crate::imaging::{QuadYuv, Rect, decode_rgb_reusing, resized, resized_keeping_scratch};

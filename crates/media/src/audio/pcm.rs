@@ -67,3 +67,12 @@ impl Pcm {
         self.samples.iter_mut().for_each(|s| *s *= gain);
     }
 }
+
+/// A bundled music track, decoded, as mixable PCM.
+impl TryFrom<crate::music::Decoded> for Pcm {
+    type Error = AudioError;
+
+    fn try_from(d: crate::music::Decoded) -> Result<Self, AudioError> {
+        Pcm::new(d.sample_rate, d.channels, d.samples)
+    }
+}

@@ -278,3 +278,15 @@ fn audio_system_encoder_muxes_aac_beside_h264() {
     };
     check_video_with_audio(&ffmpeg, 180);
 }
+
+#[test]
+fn audio_bundled_music_mixes_and_masters_on_target() {
+    let track = crate::music::for_style(glimvid_domain::Style::Clean).decode().expect("decodes the bundled track");
+    let music = Pcm::try_from(track).expect("mixable");
+    let spec = MixSpec { music: Some(music), ..spec_6s() };
+    let mut pcm = mix::mix(&spec).expect("mixes");
+    assert_eq!(pcm.frames(), 180 * 1600);
+    let l = loudness::master(&mut pcm).expect("masters");
+    assert!((l.integrated_lufs - TARGET_LUFS).abs() <= 1.0, "{:.2} LUFS", l.integrated_lufs);
+    assert!(l.true_peak_dbtp <= -1.0, "{:.2} dBTP", l.true_peak_dbtp);
+}
