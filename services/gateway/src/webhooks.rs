@@ -47,19 +47,19 @@ pub struct WebhookSettings {
 }
 
 impl WebhookSettings {
-    pub fn from_config(c: &glimvid_runtime::Config) -> Self {
+    pub fn from_config(c: &glimvid_runtime::WebhooksConfig) -> Self {
         Self {
-            retry_base: c.webhook_retry_base,
-            timeout: c.webhook_timeout,
-            give_up: c.webhook_give_up,
-            policy: target::TargetPolicy::new(&c.webhook_allowed_networks),
+            retry_base: c.retry_base,
+            timeout: c.timeout,
+            give_up: c.give_up,
+            policy: target::TargetPolicy::new(&c.allowed_networks),
         }
     }
 }
 
 impl Default for WebhookSettings {
     fn default() -> Self {
-        Self::from_config(&glimvid_runtime::Config::default())
+        Self::from_config(&glimvid_runtime::WebhooksConfig::default())
     }
 }
 
