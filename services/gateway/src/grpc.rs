@@ -15,7 +15,9 @@ use glimvid_db::repo::{
     jobs::{JobEvent, JobView},
     webhooks::{Delivery, Webhook},
 };
-use glimvid_domain::{DomainError, ErrorCode, JobStatus, Scene, Script, Stage, StageStatus, options::JobOptions};
+use glimvid_domain::{
+    DomainError, ErrorCode, JobStatus, Scene, Script, Stage, StageStatus, UserId, options::JobOptions,
+};
 use glimvid_proto::jobs::v1::{self as pb, video_job_service_server::VideoJobService};
 use tonic::{Request, Response, Status, codegen::http, metadata::MetadataMap};
 use uuid::Uuid;
@@ -138,7 +140,7 @@ async fn scoped<T>(md: &MetadataMap, work: impl Future<Output = Result<T, ApiErr
 }
 
 /// The account the API key in `authorization: Bearer <key>` speaks for, if it has `scope`.
-async fn principal_of(state: &GatewayState, header: Option<&str>, scope: &str) -> Result<Uuid, ApiError> {
+async fn principal_of(state: &GatewayState, header: Option<&str>, scope: &str) -> Result<UserId, ApiError> {
     let unauth = |m: &str| ApiError(DomainError::new(ErrorCode::Unauthenticated, m));
     let header = header.ok_or_else(|| unauth("an API key is required (metadata `authorization: Bearer <key>`)"))?;
     let key = header
@@ -150,7 +152,7 @@ async fn principal_of(state: &GatewayState, header: Option<&str>, scope: &str) -
 }
 
 /// The account the guard admitted the call for.
-fn principal(ext: &tonic::Extensions) -> Result<Uuid, ApiError> {
+fn principal(ext: &tonic::Extensions) -> Result<UserId, ApiError> {
     ext.get::<Principal>().map(|p| p.user_id).ok_or_else(|| {
         ApiError(DomainError::new(
             ErrorCode::Unauthenticated,
@@ -192,7 +194,7 @@ impl VideoJobGrpc {
     }
 
     /// A photo given by the path of one of the caller's own uploads.
-    async fn photo_from_url(&self, user_id: Uuid, url: &str) -> Result<Bytes, ApiError> {
+    async fn photo_from_url(&self, user_id: UserId, url: &str) -> Result<Bytes, ApiError> {
         let bad = || {
             DomainError::invalid(
                 "photos",
@@ -463,7 +465,7 @@ impl VideoJobService for VideoJobGrpc {
         .await?;
         let (view, slot) = view;
         let events =
-            follow::events(self.state.clone(), view.job.id, r.after_event_id, slot).filter_map(|f| async move {
+            follow::events(self.state.clone(), view.job.id(), r.after_event_id, slot).filter_map(|f| async move {
                 match f {
                     Ok(Followed::Event(e)) => Some(Ok(pb::WatchVideoJobResponse { event: Some(event(&e)) })),
                     Ok(Followed::Idle) => None,

@@ -39,7 +39,7 @@ const MAX_RECORDED_TASKS_CHARS: usize = 255;
 /// the render stage's row (comma-separated) so that a redelivered task resumes them.
 struct JobObserver {
     db: Db,
-    job_id: uuid::Uuid,
+    job_id: glimvid_domain::JobId,
     /// The ids recorded by an earlier delivery, read with the job view when this run started.
     recorded: Vec<String>,
 }

@@ -1,3 +1,4 @@
+use glimvid_domain::JobId;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -13,6 +14,13 @@ pub struct Model {
     pub status: Option<String>,
     pub message: Option<String>,
     pub at: i64,
+}
+
+/// Typed ids of the row's `Uuid` columns.
+impl Model {
+    pub fn job_id(&self) -> JobId {
+        self.job_id.into()
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,3 +1,4 @@
+use glimvid_domain::JobId;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -16,6 +17,13 @@ pub struct Model {
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
     pub updated_at: i64,
+}
+
+/// Typed ids of the row's `Uuid` columns.
+impl Model {
+    pub fn job_id(&self) -> JobId {
+        self.job_id.into()
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,3 +1,4 @@
+use glimvid_domain::{JobId, UserId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -23,6 +24,17 @@ pub struct Model {
     pub created_at: i64,
     pub updated_at: i64,
     pub finished_at: Option<i64>,
+}
+
+/// Typed ids of the row's `Uuid` columns.
+impl Model {
+    pub fn id(&self) -> JobId {
+        self.id.into()
+    }
+
+    pub fn user_id(&self) -> UserId {
+        self.user_id.into()
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,3 +1,4 @@
+use glimvid_domain::{UserId, WebhookId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -20,6 +21,17 @@ pub struct Model {
     pub last_error: Option<String>,
     pub created_at: i64,
     pub delivered_at: Option<i64>,
+}
+
+/// Typed ids of the row's `Uuid` columns.
+impl Model {
+    pub fn webhook_id(&self) -> WebhookId {
+        self.webhook_id.into()
+    }
+
+    pub fn user_id(&self) -> UserId {
+        self.user_id.into()
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

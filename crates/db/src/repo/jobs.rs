@@ -19,7 +19,7 @@ pub use review::*;
 pub use stages::*;
 
 use glimvid_domain::{
-    JobStatus, Stage, StageStatus,
+    JobId, JobStatus, Stage, StageStatus, UserId,
     credits::{Currency, EntryKind, VIDEO_COST, choose_payment},
     options::JobOptions,
 };
@@ -66,8 +66,8 @@ pub struct NewTask {
 }
 
 pub struct NewJob {
-    pub id: Uuid,
-    pub user_id: Uuid,
+    pub id: JobId,
+    pub user_id: UserId,
     pub description: String,
     pub options_json: String,
     pub photo_count: i32,
@@ -94,14 +94,14 @@ impl JobView {
 
 pub(super) async fn upsert_asset(
     c: &impl ConnectionTrait,
-    job_id: Uuid,
-    user_id: Uuid,
+    job_id: JobId,
+    user_id: UserId,
     a: NewAsset,
 ) -> Result<(), DbError> {
     let am = assets::ActiveModel {
         id: Set(Uuid::now_v7()),
-        job_id: Set(job_id),
-        user_id: Set(user_id),
+        job_id: Set(job_id.into()),
+        user_id: Set(user_id.into()),
         kind: Set(a.kind.to_owned()),
         idx: Set(a.idx),
         blob_key: Set(a.blob_key),
@@ -133,14 +133,14 @@ pub(super) async fn upsert_asset(
 
 pub(super) async fn event(
     c: &impl ConnectionTrait,
-    job_id: Uuid,
+    job_id: JobId,
     kind: &str,
     stage: Option<&str>,
     status: Option<&str>,
     message: Option<&str>,
 ) -> Result<(), DbError> {
     job_events::ActiveModel {
-        job_id: Set(job_id),
+        job_id: Set(job_id.into()),
         kind: Set(kind.to_owned()),
         stage: Set(stage.map(str::to_owned)),
         status: Set(status.map(str::to_owned)),
@@ -153,11 +153,11 @@ pub(super) async fn event(
     Ok(())
 }
 
-pub(super) async fn enqueue(c: &impl ConnectionTrait, job_id: Option<Uuid>, t: NewTask) -> Result<(), DbError> {
+pub(super) async fn enqueue(c: &impl ConnectionTrait, job_id: Option<JobId>, t: NewTask) -> Result<(), DbError> {
     outbox::ActiveModel {
         queue: Set(t.queue.to_owned()),
         payload: Set(t.payload),
-        job_id: Set(job_id),
+        job_id: Set(job_id.map(Into::into)),
         created_at: Set(now_ms()),
         sent_at: Set(None),
         ..Default::default()

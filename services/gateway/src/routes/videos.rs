@@ -417,7 +417,7 @@ pub async fn events(
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let view = videos::get(&state, user.user_id, &id).await?;
-    let job_id = view.job.id;
+    let job_id = view.job.id();
     let after: i64 = req
         .headers()
         .get("last-event-id")

@@ -13,9 +13,9 @@ pub enum StartOutcome {
 
 /// Marks a stage running before a worker works on it. A redelivered task for a stage that
 /// already ended is skipped; one for a stage left `running` by a dead worker runs again.
-pub async fn start_stage(db: &Db, job_id: Uuid, stage: Stage) -> Result<StartOutcome, DbError> {
+pub async fn start_stage(db: &Db, job_id: JobId, stage: Stage) -> Result<StartOutcome, DbError> {
     let tx = db.begin().await?;
-    if !lock_row(&tx, "jobs", job_id).await? {
+    if !lock_row(&tx, "jobs", job_id.as_uuid()).await? {
         return Ok(StartOutcome::Skip("job deleted"));
     }
     let v = view(&tx, job_id).await?.ok_or(DbError::NotFound("video"))?;
@@ -42,7 +42,7 @@ pub async fn start_stage(db: &Db, job_id: Uuid, stage: Stage) -> Result<StartOut
         .col_expr(job_stages::Column::Attempts, Expr::value(attempt))
         .col_expr(job_stages::Column::StartedAt, Expr::value(now))
         .col_expr(job_stages::Column::UpdatedAt, Expr::value(now))
-        .filter(job_stages::Column::JobId.eq(job_id))
+        .filter(job_stages::Column::JobId.eq(job_id.as_uuid()))
         .filter(job_stages::Column::Stage.eq(stage.as_str()))
         .exec(&tx)
         .await?;
@@ -84,13 +84,13 @@ pub enum CompleteOutcome {
 /// `review` stops there instead, in `awaiting_review` (see [`request_render`]).
 pub async fn complete_stage(
     db: &Db,
-    job_id: Uuid,
+    job_id: JobId,
     stage: Stage,
     result: StageResult,
     render_task: impl FnOnce() -> NewTask,
 ) -> Result<CompleteOutcome, DbError> {
     let tx = db.begin().await?;
-    if !lock_row(&tx, "jobs", job_id).await? {
+    if !lock_row(&tx, "jobs", job_id.as_uuid()).await? {
         return Ok(CompleteOutcome::Stale);
     }
     let v = view(&tx, job_id).await?.ok_or(DbError::NotFound("video"))?;
@@ -105,14 +105,14 @@ pub async fn complete_stage(
     }
     let now = now_ms();
     for a in result.assets {
-        upsert_asset(&tx, job_id, v.job.user_id, a).await?;
+        upsert_asset(&tx, job_id, v.job.user_id(), a).await?;
     }
     job_stages::Entity::update_many()
         .col_expr(job_stages::Column::Status, Expr::value(StageStatus::Succeeded.as_str()))
         .col_expr(job_stages::Column::FinishedAt, Expr::value(now))
         .col_expr(job_stages::Column::UpdatedAt, Expr::value(now))
         .col_expr(job_stages::Column::Note, Expr::value(result.note.clone()))
-        .filter(job_stages::Column::JobId.eq(job_id))
+        .filter(job_stages::Column::JobId.eq(job_id.as_uuid()))
         .filter(job_stages::Column::Stage.eq(stage.as_str()))
         .exec(&tx)
         .await?;
@@ -128,7 +128,7 @@ pub async fn complete_stage(
             if let Some(script) = result.script_json {
                 upd = upd.col_expr(jobs::Column::ScriptJson, Expr::value(script));
             }
-            upd.filter(jobs::Column::Id.eq(job_id)).exec(&tx).await?;
+            upd.filter(jobs::Column::Id.eq(job_id.as_uuid())).exec(&tx).await?;
             let remaining: Option<i32> = jobs::Entity::find_by_id(job_id)
                 .select_only()
                 .column(jobs::Column::PendingPrereqs)
@@ -152,7 +152,7 @@ pub async fn complete_stage(
                 .col_expr(jobs::Column::PublicId, Expr::value(result.public_id))
                 .col_expr(jobs::Column::FinishedAt, Expr::value(now))
                 .col_expr(jobs::Column::UpdatedAt, Expr::value(now))
-                .filter(jobs::Column::Id.eq(job_id))
+                .filter(jobs::Column::Id.eq(job_id.as_uuid()))
                 .exec(&tx)
                 .await?;
             event(&tx, job_id, "job", None, Some(JobStatus::Succeeded.as_str()), Some("video ready")).await?;
@@ -165,9 +165,9 @@ pub async fn complete_stage(
 
 /// Fails a stage and its job with a reason the user can read, cancels the stages still to run
 /// and refunds the job's credits (once). A no-op if the stage already ended.
-pub async fn fail_stage(db: &Db, job_id: Uuid, stage: Stage, reason: &str) -> Result<bool, DbError> {
+pub async fn fail_stage(db: &Db, job_id: JobId, stage: Stage, reason: &str) -> Result<bool, DbError> {
     let tx = db.begin().await?;
-    if !lock_row(&tx, "jobs", job_id).await? {
+    if !lock_row(&tx, "jobs", job_id.as_uuid()).await? {
         return Ok(false);
     }
     let v = view(&tx, job_id).await?.ok_or(DbError::NotFound("video"))?;
@@ -181,7 +181,7 @@ pub async fn fail_stage(db: &Db, job_id: Uuid, stage: Stage, reason: &str) -> Re
         .col_expr(job_stages::Column::FailureReason, Expr::value(reason))
         .col_expr(job_stages::Column::FinishedAt, Expr::value(now))
         .col_expr(job_stages::Column::UpdatedAt, Expr::value(now))
-        .filter(job_stages::Column::JobId.eq(job_id))
+        .filter(job_stages::Column::JobId.eq(job_id.as_uuid()))
         .filter(job_stages::Column::Stage.eq(stage.as_str()))
         .exec(&tx)
         .await?;
@@ -193,15 +193,15 @@ pub async fn fail_stage(db: &Db, job_id: Uuid, stage: Stage, reason: &str) -> Re
 }
 
 /// A progress note on the job's event stream (encoder chosen, framing decisions, ...).
-pub async fn note(db: &Db, job_id: Uuid, stage: Stage, message: &str) -> Result<(), DbError> {
+pub async fn note(db: &Db, job_id: JobId, stage: Stage, message: &str) -> Result<(), DbError> {
     event(db.conn(), job_id, "note", Some(stage.as_str()), None, Some(message)).await
 }
 
 /// Records a paid provider operation before polling it, so a redelivered task resumes it.
-pub async fn set_provider_task(db: &Db, job_id: Uuid, stage: Stage, task_id: &str) -> Result<(), DbError> {
+pub async fn set_provider_task(db: &Db, job_id: JobId, stage: Stage, task_id: &str) -> Result<(), DbError> {
     job_stages::Entity::update_many()
         .col_expr(job_stages::Column::ProviderTaskId, Expr::value(task_id))
-        .filter(job_stages::Column::JobId.eq(job_id))
+        .filter(job_stages::Column::JobId.eq(job_id.as_uuid()))
         .filter(job_stages::Column::Stage.eq(stage.as_str()))
         .exec(db.conn())
         .await?;
