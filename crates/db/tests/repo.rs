@@ -149,7 +149,7 @@ async fn deletion_removes_rows_and_public_link() {
         let public = "0123456789abcdef0123456789abcdef".to_string();
         let res = StageResult {
             assets: vec![NewAsset {
-                kind: "video",
+                kind: glimvid_db::entity::enums::AssetKind::Video,
                 idx: 0,
                 blob_key: format!("u/{u}/j/{id}/video/0.mp4"),
                 size: 10,

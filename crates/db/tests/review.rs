@@ -63,7 +63,7 @@ async fn finish_script_and_enhance(db: &Db, id: JobId) -> Vec<CompleteOutcome> {
 
 fn script_asset(u: UserId, id: JobId, name: &str) -> NewAsset {
     NewAsset {
-        kind: "script",
+        kind: glimvid_db::entity::enums::AssetKind::Script,
         idx: 0,
         blob_key: format!("u/{u}/j/{id}/script/{name}.json"),
         size: 10,
@@ -75,11 +75,11 @@ fn script_asset(u: UserId, id: JobId, name: &str) -> NewAsset {
 }
 
 fn job_events(events: &[jobs::JobEvent], status: &str) -> usize {
-    events.iter().filter(|e| e.kind == "job" && e.status.as_deref() == Some(status)).count()
+    events.iter().filter(|e| e.kind == "job" && e.status.map(|s| s.as_str()) == Some(status)).count()
 }
 
 async fn status(db: &Db, id: JobId) -> String {
-    jobs::get(db, id).await.unwrap().job.status
+    jobs::get(db, id).await.unwrap().job.status.to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -135,13 +135,13 @@ async fn a_job_with_review_stops_is_edited_and_pays_only_at_render() {
         // The render request pays (the trial) and hands on, in one step.
         let v = jobs::request_render(&db, u, id, &Admission::default(), render_task()).await.unwrap();
         assert_eq!(v.job.status, "queued");
-        assert_eq!(v.job.payment_currency.as_deref(), Some("trial"));
+        assert_eq!(v.job.payment_currency.map(|c| c.as_str()), Some("trial"));
         assert_eq!(v.job.script_json.as_deref(), Some(r#"{"title":"again"}"#));
         assert_eq!(balances(&db, u).await, (0, 0));
         assert_eq!(renders(&db, id).await, 1);
         let events = jobs::events_after(&db, id, 0, 100).await.unwrap();
         let last = events.last().unwrap();
-        assert_eq!((last.kind.as_str(), last.status.as_deref()), ("job", Some("queued")), "{events:?}");
+        assert_eq!((last.kind.as_str(), last.status.map(|s| s.as_str())), ("job", Some("queued")), "{events:?}");
         assert_eq!(last.message.as_deref(), Some("render requested"));
 
         // Not awaiting review any more: neither edits nor a second render request change a thing.
@@ -199,7 +199,7 @@ async fn a_render_without_credits_is_refused_and_the_job_keeps_waiting() {
         // A purchase pays for it; bought credits, since no trial is left.
         credits::grant(&db, u, 1, EntryKind::Purchase, &format!("p-{u}")).await.unwrap();
         let v = jobs::request_render(&db, u, reviewed, &Admission::default(), render_task()).await.unwrap();
-        assert_eq!(v.job.payment_currency.as_deref(), Some("credit"));
+        assert_eq!(v.job.payment_currency.map(|c| c.as_str()), Some("credit"));
         assert_eq!(balances(&db, u).await, (0, 0));
         assert_eq!(credits::reserved_by_job(db.conn(), reviewed).await.unwrap(), Some((Currency::Credit, 1)));
     })

@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use futures::Stream;
+use glimvid_db::entity::enums::EventKind;
 use glimvid_db::repo::jobs::{self, JobEvent};
 use glimvid_domain::{DomainError, ErrorCode, JobId, JobStatus, UserId};
 
@@ -81,7 +82,7 @@ impl Drop for StreamSlot {
 
 /// Whether `e` ends the job (its last event).
 pub fn is_final(e: &JobEvent) -> bool {
-    e.kind == "job" && e.status.as_deref().and_then(|s| s.parse::<JobStatus>().ok()).is_some_and(|s| s.is_final())
+    e.kind == EventKind::Job && e.status.and_then(|s| s.job_status()).is_some_and(|s| s.is_final())
 }
 
 /// The events of `job_id` after event id `after`, until the job's final event (included), the
@@ -153,11 +154,9 @@ pub fn events(
             // (resumed) stream began, so its final event is behind the cursor; either ends it.
             match jobs::get(&c.state.backends.db, job_id).await {
                 Err(_) => return None,
-                Ok(v) => match v.job.status.parse::<JobStatus>() {
-                    Ok(s) if s.is_final() => return None,
-                    Ok(JobStatus::AwaitingReview)
-                        if c.last_event.elapsed() >= c.state.settings.accounts.stream_idle =>
-                    {
+                Ok(v) => match JobStatus::from(v.job.status) {
+                    s if s.is_final() => return None,
+                    JobStatus::AwaitingReview if c.last_event.elapsed() >= c.state.settings.accounts.stream_idle => {
                         return None;
                     }
                     _ => {}

@@ -4,6 +4,7 @@
 //! functions; the REST handlers (and the partner gRPC API) only convert.
 
 use bytes::Bytes;
+use glimvid_db::entity::enums::AssetKind;
 use glimvid_db::{
     DbError,
     repo::jobs::{self, Admission, JobView, NewAsset, NewTask},
@@ -32,7 +33,7 @@ pub async fn replace_script(state: &GatewayState, user_id: UserId, id: &str, bod
     let already_stored = current.assets.iter().any(|a| a.blob_key == key);
     state.backends.blob.put(&key, Bytes::from(json.clone()), "application/json").await?;
     let asset = NewAsset {
-        kind: "script",
+        kind: AssetKind::Script,
         idx: 0,
         blob_key: key.clone(),
         size: json.len() as i64,

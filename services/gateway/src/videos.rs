@@ -2,6 +2,7 @@
 //! validates, authorises and calls the repositories; handlers only convert.
 
 use bytes::Bytes;
+use glimvid_db::entity::enums::AssetKind;
 use glimvid_db::repo::{
     jobs::{self, JobView, NewAsset, NewJob, NewTask},
     users,
@@ -217,7 +218,7 @@ pub async fn create_from(
             return Err(e.into());
         }
         originals.push(NewAsset {
-            kind: "original",
+            kind: AssetKind::Original,
             idx: n as i32,
             blob_key: key,
             size: img.bytes.len() as i64,

@@ -18,6 +18,7 @@ pub mod target;
 use std::{sync::Arc, time::Duration};
 
 use futures::StreamExt;
+use glimvid_db::entity::enums::EventKind;
 use glimvid_db::repo::webhooks::{self as repo, Attempt, Claimed, Delivery, Webhook};
 use glimvid_domain::{DomainError, ErrorCode, UserId, WebhookId};
 use glimvid_runtime::{Sealer, Shutdown};
@@ -163,8 +164,8 @@ pub async fn deliveries(
 /// with `type` for routing (`job.succeeded`, `stage.running`, `note`).
 pub fn payload(e: &glimvid_db::repo::jobs::JobEvent) -> String {
     let mut v = serde_json::to_value(event_json(e)).unwrap_or_default();
-    let kind = match (&e.kind[..], e.status.as_deref()) {
-        ("note", _) | (_, None) => e.kind.clone(),
+    let kind = match (e.kind, e.status) {
+        (EventKind::Note, _) | (_, None) => e.kind.to_string(),
         (k, Some(s)) => format!("{k}.{s}"),
     };
     if let Some(o) = v.as_object_mut() {
@@ -380,9 +381,9 @@ mod tests {
         let e = glimvid_db::repo::jobs::JobEvent {
             id: 42,
             job_id: Uuid::nil(),
-            kind: "job".into(),
+            kind: EventKind::Job,
             stage: None,
-            status: Some("succeeded".into()),
+            status: Some(glimvid_db::entity::enums::EventStatus::Succeeded),
             message: None,
             at: 0,
         };

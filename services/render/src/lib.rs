@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use glimvid_db::entity::enums::AssetKind;
 use glimvid_db::{
     Db,
     repo::jobs::{self, NewAsset, StageResult},
@@ -124,7 +125,7 @@ impl StageHandler for RenderStage {
         rand::rng().fill_bytes(&mut raw);
         Ok(StageResult {
             assets: vec![NewAsset {
-                kind: "video",
+                kind: AssetKind::Video,
                 idx: 0,
                 blob_key: key,
                 size: bytes.len() as i64,

@@ -9,7 +9,7 @@ pub struct Model {
     pub job_id: Uuid,
     pub user_id: Uuid,
     /// `original`, `enhanced`, `script` or `video`.
-    pub kind: String,
+    pub kind: super::enums::AssetKind,
     pub idx: i32,
     #[sea_orm(unique)]
     pub blob_key: String,

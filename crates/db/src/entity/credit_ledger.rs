@@ -9,9 +9,9 @@ pub struct Model {
     pub id: i64,
     pub user_id: Uuid,
     /// `credit` or `trial`.
-    pub currency: String,
+    pub currency: super::enums::Currency,
     /// `grant`, `purchase`, `reserve` or `refund`.
-    pub kind: String,
+    pub kind: super::enums::EntryKind,
     pub amount: i64,
     pub job_id: Option<Uuid>,
     /// Makes each grant, reservation and refund happen at most once.

@@ -9,9 +9,9 @@ pub struct Model {
     pub id: i64,
     pub job_id: Uuid,
     /// `job`, `stage` or `note`.
-    pub kind: String,
-    pub stage: Option<String>,
-    pub status: Option<String>,
+    pub kind: super::enums::EventKind,
+    pub stage: Option<super::enums::Stage>,
+    pub status: Option<super::enums::EventStatus>,
     pub message: Option<String>,
     pub at: i64,
 }

@@ -7,8 +7,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub job_id: Uuid,
     #[sea_orm(primary_key, auto_increment = false)]
-    pub stage: String,
-    pub status: String,
+    pub stage: super::enums::Stage,
+    pub status: super::enums::StageStatus,
     pub attempts: i32,
     pub failure_reason: Option<String>,
     pub note: Option<String>,

@@ -7,7 +7,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub user_id: Uuid,
-    pub status: String,
+    pub status: super::enums::JobStatus,
     pub description: String,
     pub options_json: String,
     pub photo_count: i32,
@@ -18,7 +18,7 @@ pub struct Model {
     pub public_id: Option<String>,
     pub failure_reason: Option<String>,
     /// Which balance paid (`trial` or `credit`), refunded to the same one.
-    pub payment_currency: Option<String>,
+    pub payment_currency: Option<super::enums::Currency>,
     pub idempotency_key: Option<String>,
     pub request_hash: Option<String>,
     pub created_at: i64,

@@ -12,7 +12,7 @@ pub struct Model {
     /// The JSON body, fixed when the delivery is made (a retry sends the same bytes).
     pub payload: String,
     /// `pending`, `delivered` or `failed`.
-    pub status: String,
+    pub status: super::enums::DeliveryStatus,
     pub attempts: i32,
     pub next_attempt_at: i64,
     /// A sender holds the row until then (several gateway replicas share the table).

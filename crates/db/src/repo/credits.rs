@@ -24,8 +24,8 @@ pub struct Entry {
 pub async fn append(c: &impl ConnectionTrait, e: Entry) -> Result<bool, DbError> {
     let am = credit_ledger::ActiveModel {
         user_id: Set(e.user_id.into()),
-        currency: Set(e.currency.as_str().to_owned()),
-        kind: Set(e.kind.as_str().to_owned()),
+        currency: Set(e.currency.into()),
+        kind: Set(e.kind.into()),
         amount: Set(e.amount),
         job_id: Set(e.job_id.map(Into::into)),
         idempotency_key: Set(e.idempotency_key),
@@ -57,7 +57,7 @@ pub async fn reserved_by_job(c: &impl ConnectionTrait, job_id: JobId) -> Result<
         .filter(credit_ledger::Column::IdempotencyKey.eq(reserve_key(job_id)))
         .one(c)
         .await?;
-    Ok(entry.and_then(|e| Currency::parse(&e.currency).map(|cur| (cur, -e.amount))))
+    Ok(entry.map(|e| (e.currency.into(), -e.amount)))
 }
 
 /// The user's balances: (bought credits, free trials left).

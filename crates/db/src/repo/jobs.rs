@@ -36,7 +36,11 @@ use super::{
 };
 use crate::{
     Db, DbError,
-    entity::{assets, job_events, job_stages, jobs, outbox},
+    entity::{
+        assets,
+        enums::{self, AssetKind, EventKind, EventStatus},
+        job_events, job_stages, jobs, outbox,
+    },
     now_ms,
 };
 
@@ -48,7 +52,7 @@ pub use jobs::Model as Job;
 /// A stored object that belongs to a job.
 #[derive(Debug, Clone)]
 pub struct NewAsset {
-    pub kind: &'static str,
+    pub kind: AssetKind,
     pub idx: i32,
     pub blob_key: String,
     pub size: i64,
@@ -88,7 +92,7 @@ pub struct JobView {
 
 impl JobView {
     pub fn stage(&self, stage: Stage) -> Option<&JobStage> {
-        self.stages.iter().find(|s| s.stage == stage.as_str())
+        self.stages.iter().find(|s| glimvid_domain::Stage::from(s.stage) == stage)
     }
 }
 
@@ -102,7 +106,7 @@ pub(super) async fn upsert_asset(
         id: Set(Uuid::now_v7()),
         job_id: Set(job_id.into()),
         user_id: Set(user_id.into()),
-        kind: Set(a.kind.to_owned()),
+        kind: Set(a.kind),
         idx: Set(a.idx),
         blob_key: Set(a.blob_key),
         size: Set(a.size),
@@ -134,16 +138,16 @@ pub(super) async fn upsert_asset(
 pub(super) async fn event(
     c: &impl ConnectionTrait,
     job_id: JobId,
-    kind: &str,
-    stage: Option<&str>,
-    status: Option<&str>,
+    kind: EventKind,
+    stage: Option<enums::Stage>,
+    status: Option<EventStatus>,
     message: Option<&str>,
 ) -> Result<(), DbError> {
     job_events::ActiveModel {
         job_id: Set(job_id.into()),
-        kind: Set(kind.to_owned()),
-        stage: Set(stage.map(str::to_owned)),
-        status: Set(status.map(str::to_owned)),
+        kind: Set(kind),
+        stage: Set(stage),
+        status: Set(status),
         message: Set(message.map(str::to_owned)),
         at: Set(now_ms()),
         ..Default::default()

@@ -24,10 +24,13 @@ use crate::{
 pub type Webhook = webhooks::Model;
 pub type Delivery = webhook_deliveries::Model;
 
+/// The delivery statuses by their old names (`status::PENDING`, ...).
 pub mod status {
-    pub const PENDING: &str = "pending";
-    pub const DELIVERED: &str = "delivered";
-    pub const FAILED: &str = "failed";
+    use crate::entity::enums::DeliveryStatus;
+
+    pub const PENDING: DeliveryStatus = DeliveryStatus::Pending;
+    pub const DELIVERED: DeliveryStatus = DeliveryStatus::Delivered;
+    pub const FAILED: DeliveryStatus = DeliveryStatus::Failed;
 }
 
 /// Registers `url` as webhook `id` for the user's job events from now on. `secret` is stored as
@@ -291,7 +294,7 @@ pub async fn record_attempt(db: &Db, id: i64, attempt: Attempt, now: i64) -> Res
     m.locked_until = Set(0);
     match attempt {
         Attempt::Delivered { status_code } => {
-            m.status = Set(status::DELIVERED.into());
+            m.status = Set(status::DELIVERED);
             m.last_status_code = Set(Some(status_code as i32));
             m.last_error = Set(None);
             m.delivered_at = Set(Some(now));
@@ -301,7 +304,7 @@ pub async fn record_attempt(db: &Db, id: i64, attempt: Attempt, now: i64) -> Res
             m.last_error = Set(Some(error.chars().take(500).collect()));
             match retry_at {
                 Some(t) => m.next_attempt_at = Set(t),
-                None => m.status = Set(status::FAILED.into()),
+                None => m.status = Set(status::FAILED),
             }
         }
     }

@@ -30,7 +30,7 @@ pub fn new_job(user_id: UserId) -> NewJob {
         options_json: "{}".into(),
         photo_count: 1,
         originals: vec![NewAsset {
-            kind: "original",
+            kind: glimvid_db::entity::enums::AssetKind::Original,
             idx: 0,
             blob_key: format!("u/{user_id}/j/{id}/original/0.jpg"),
             size: 3,

@@ -72,7 +72,7 @@ pub async fn create_with(db: &Db, new: NewJob, admission: &Admission) -> Result<
     let job = jobs::ActiveModel {
         id: Set(new.id.into()),
         user_id: Set(new.user_id.into()),
-        status: Set(JobStatus::Queued.as_str().into()),
+        status: Set(JobStatus::Queued.into()),
         description: Set(new.description),
         options_json: Set(new.options_json),
         photo_count: Set(new.photo_count),
@@ -80,7 +80,7 @@ pub async fn create_with(db: &Db, new: NewJob, admission: &Admission) -> Result<
         script_json: Set(None),
         public_id: Set(None),
         failure_reason: Set(None),
-        payment_currency: Set(currency.map(|c| c.as_str().into())),
+        payment_currency: Set(currency.map(Into::into)),
         idempotency_key: Set(new.idempotency_key),
         request_hash: Set(new.request_hash),
         created_at: Set(now),
@@ -99,8 +99,8 @@ pub async fn create_with(db: &Db, new: NewJob, admission: &Admission) -> Result<
     for stage in Stage::ALL {
         job_stages::ActiveModel {
             job_id: Set(job.id),
-            stage: Set(stage.as_str().into()),
-            status: Set(StageStatus::Pending.as_str().into()),
+            stage: Set(stage.into()),
+            status: Set(StageStatus::Pending.into()),
             attempts: Set(0),
             failure_reason: Set(None),
             note: Set(None),
@@ -119,7 +119,7 @@ pub async fn create_with(db: &Db, new: NewJob, admission: &Admission) -> Result<
         reserve(&tx, job.user_id(), job.id(), currency).await?;
     }
     let accepted = if review { "accepted; stops for review after script and enhance" } else { "accepted" };
-    event(&tx, job.id(), "job", None, Some(JobStatus::Queued.as_str()), Some(accepted)).await?;
+    event(&tx, job.id(), EventKind::Job, None, Some(JobStatus::Queued.into()), Some(accepted)).await?;
     for t in new.tasks {
         enqueue(&tx, Some(job.id()), t).await?;
     }

@@ -10,7 +10,7 @@ pub async fn cancel(db: &Db, user_id: UserId, job_id: JobId) -> Result<JobView, 
         Some(v) if v.job.user_id() == user_id => v,
         _ => return Err(DbError::NotFound("video")),
     };
-    if v.job.status.parse::<JobStatus>().map(|s| s.is_final()).unwrap_or(true) {
+    if JobStatus::from(v.job.status).is_final() {
         return Err(DbError::FailedPrecondition(format!("the job has already ended ({})", v.job.status)));
     }
     end_job(&tx, &v, JobStatus::Canceled, "canceled by the user", now_ms()).await?;
@@ -30,7 +30,7 @@ pub(super) async fn end_job(
 ) -> Result<(), DbError> {
     let job_id = v.job.id();
     for s in &v.stages {
-        if !s.status.parse::<StageStatus>().map(|s| s.is_final()).unwrap_or(true) {
+        if !StageStatus::from(s.status).is_final() {
             job_stages::Entity::update_many()
                 .col_expr(job_stages::Column::Status, Expr::value(StageStatus::Canceled.as_str()))
                 .col_expr(job_stages::Column::UpdatedAt, Expr::value(now))
@@ -41,7 +41,7 @@ pub(super) async fn end_job(
                 )
                 .exec(tx)
                 .await?;
-            event(tx, job_id, "stage", Some(&s.stage), Some(StageStatus::Canceled.as_str()), None).await?;
+            event(tx, job_id, EventKind::Stage, Some(s.stage), Some(StageStatus::Canceled.into()), None).await?;
         }
     }
     set_job_status(tx, job_id, status, Some(reason), now).await?;
@@ -61,7 +61,7 @@ pub(super) async fn end_job(
         )
         .await?;
     }
-    event(tx, job_id, "job", None, Some(status.as_str()), Some(reason)).await?;
+    event(tx, job_id, EventKind::Job, None, Some(status.into()), Some(reason)).await?;
     Ok(())
 }
 
@@ -94,7 +94,7 @@ pub async fn delete(db: &Db, user_id: UserId, job_id: JobId) -> Result<Vec<Strin
         Some(v) if v.job.user_id() == user_id => v,
         _ => return Err(DbError::NotFound("video")),
     };
-    if !v.job.status.parse::<JobStatus>().map(|s| s.is_final()).unwrap_or(true) {
+    if !JobStatus::from(v.job.status).is_final() {
         end_job(&tx, &v, JobStatus::Canceled, "deleted by the user", now_ms()).await?;
     }
     let keys = v.assets.iter().map(|a| a.blob_key.clone()).collect();

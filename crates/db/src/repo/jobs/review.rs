@@ -55,7 +55,7 @@ pub async fn replace_script(
         .exec(&tx)
         .await?;
     upsert_asset(&tx, job_id, user_id, asset).await?;
-    event(&tx, job_id, "note", Some(Stage::Script.as_str()), None, Some("the script was replaced by its owner"))
+    event(&tx, job_id, EventKind::Note, Some(Stage::Script.into()), None, Some("the script was replaced by its owner"))
         .await?;
     tx.commit().await?;
     Ok((get(db, job_id).await?, replaced))
@@ -89,7 +89,7 @@ pub async fn request_render(
         .filter(jobs::Column::Id.eq(job_id.as_uuid()))
         .exec(&tx)
         .await?;
-    event(&tx, job_id, "job", None, Some(JobStatus::Queued.as_str()), Some("render requested")).await?;
+    event(&tx, job_id, EventKind::Job, None, Some(JobStatus::Queued.into()), Some("render requested")).await?;
     enqueue(&tx, Some(job_id), render_task).await?;
     tx.commit().await?;
     get(db, job_id).await

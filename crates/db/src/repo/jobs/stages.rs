@@ -19,13 +19,12 @@ pub async fn start_stage(db: &Db, job_id: JobId, stage: Stage) -> Result<StartOu
         return Ok(StartOutcome::Skip("job deleted"));
     }
     let v = view(&tx, job_id).await?.ok_or(DbError::NotFound("video"))?;
-    let job_status: JobStatus =
-        v.job.status.parse().map_err(|_| DbError::FailedPrecondition("bad job status".into()))?;
+    let job_status = JobStatus::from(v.job.status);
     if job_status.is_final() {
         return Ok(StartOutcome::Skip("job already ended"));
     }
     let st = v.stage(stage).ok_or(DbError::NotFound("stage"))?;
-    let status: StageStatus = st.status.parse().map_err(|_| DbError::FailedPrecondition("bad stage status".into()))?;
+    let status = StageStatus::from(st.status);
     if !status.can_start() {
         return Ok(StartOutcome::Skip("stage already ended"));
     }
@@ -47,10 +46,10 @@ pub async fn start_stage(db: &Db, job_id: JobId, stage: Stage) -> Result<StartOu
         .exec(&tx)
         .await?;
     let msg = if attempt > 1 { format!("attempt {attempt}") } else { "started".to_owned() };
-    event(&tx, job_id, "stage", Some(stage.as_str()), Some(StageStatus::Running.as_str()), Some(&msg)).await?;
+    event(&tx, job_id, EventKind::Stage, Some(stage.into()), Some(StageStatus::Running.into()), Some(&msg)).await?;
     if job_status == JobStatus::Queued {
         set_job_status(&tx, job_id, JobStatus::Running, None, now).await?;
-        event(&tx, job_id, "job", None, Some(JobStatus::Running.as_str()), None).await?;
+        event(&tx, job_id, EventKind::Job, None, Some(JobStatus::Running.into()), None).await?;
     }
     tx.commit().await?;
     let view = get(db, job_id).await?;
@@ -98,9 +97,7 @@ pub async fn complete_stage(
     if st.status == StageStatus::Succeeded.as_str() {
         return Ok(CompleteOutcome::AlreadyDone);
     }
-    if v.job.status.parse::<JobStatus>().map(|s| s.is_final()).unwrap_or(true)
-        || st.status != StageStatus::Running.as_str()
-    {
+    if JobStatus::from(v.job.status).is_final() || st.status != StageStatus::Running.as_str() {
         return Ok(CompleteOutcome::Stale);
     }
     let now = now_ms();
@@ -116,8 +113,15 @@ pub async fn complete_stage(
         .filter(job_stages::Column::Stage.eq(stage.as_str()))
         .exec(&tx)
         .await?;
-    event(&tx, job_id, "stage", Some(stage.as_str()), Some(StageStatus::Succeeded.as_str()), result.note.as_deref())
-        .await?;
+    event(
+        &tx,
+        job_id,
+        EventKind::Stage,
+        Some(stage.into()),
+        Some(StageStatus::Succeeded.into()),
+        result.note.as_deref(),
+    )
+    .await?;
     let mut next = Vec::new();
     let mut job_succeeded = false;
     match stage {
@@ -139,7 +143,7 @@ pub async fn complete_stage(
                 if JobOptions::review_of(&v.job.options_json) {
                     set_job_status(&tx, job_id, JobStatus::AwaitingReview, None, now).await?;
                     let msg = "script and enhance are done: review the script, then request the render";
-                    event(&tx, job_id, "job", None, Some(JobStatus::AwaitingReview.as_str()), Some(msg)).await?;
+                    event(&tx, job_id, EventKind::Job, None, Some(JobStatus::AwaitingReview.into()), Some(msg)).await?;
                 } else {
                     enqueue(&tx, Some(job_id), render_task()).await?;
                     next.push(Stage::Render);
@@ -155,7 +159,7 @@ pub async fn complete_stage(
                 .filter(jobs::Column::Id.eq(job_id.as_uuid()))
                 .exec(&tx)
                 .await?;
-            event(&tx, job_id, "job", None, Some(JobStatus::Succeeded.as_str()), Some("video ready")).await?;
+            event(&tx, job_id, EventKind::Job, None, Some(JobStatus::Succeeded.into()), Some("video ready")).await?;
             job_succeeded = true;
         }
     }
@@ -172,7 +176,7 @@ pub async fn fail_stage(db: &Db, job_id: JobId, stage: Stage, reason: &str) -> R
     }
     let v = view(&tx, job_id).await?.ok_or(DbError::NotFound("video"))?;
     let st = v.stage(stage).ok_or(DbError::NotFound("stage"))?;
-    if st.status.parse::<StageStatus>().map(|s| s.is_final()).unwrap_or(true) {
+    if StageStatus::from(st.status).is_final() {
         return Ok(false);
     }
     let now = now_ms();
@@ -185,7 +189,7 @@ pub async fn fail_stage(db: &Db, job_id: JobId, stage: Stage, reason: &str) -> R
         .filter(job_stages::Column::Stage.eq(stage.as_str()))
         .exec(&tx)
         .await?;
-    event(&tx, job_id, "stage", Some(stage.as_str()), Some(StageStatus::Failed.as_str()), Some(reason)).await?;
+    event(&tx, job_id, EventKind::Stage, Some(stage.into()), Some(StageStatus::Failed.into()), Some(reason)).await?;
     let job_reason = format!("{stage} failed: {reason}");
     end_job(&tx, &v, JobStatus::Failed, &job_reason, now).await?;
     tx.commit().await?;
@@ -194,7 +198,7 @@ pub async fn fail_stage(db: &Db, job_id: JobId, stage: Stage, reason: &str) -> R
 
 /// A progress note on the job's event stream (encoder chosen, framing decisions, ...).
 pub async fn note(db: &Db, job_id: JobId, stage: Stage, message: &str) -> Result<(), DbError> {
-    event(db.conn(), job_id, "note", Some(stage.as_str()), None, Some(message)).await
+    event(db.conn(), job_id, EventKind::Note, Some(stage.into()), None, Some(message)).await
 }
 
 /// Records a paid provider operation before polling it, so a redelivered task resumes it.
