@@ -26,7 +26,7 @@ use image::RgbImage;
 
 pub use self::compose::Composer;
 pub use self::join::join_clips;
-pub use self::timeline::Timeline;
+pub use self::timeline::{Narration, Phrase, SpokenLine, Timeline, speech_capacity};
 use crate::encode::{BundledH264, EncodeError, EncodeSpec, Encoder, EncoderChoice};
 use crate::imaging::{QuadYuv, Rect, decode_rgb_reusing, resized, resized_keeping_scratch};
 use crate::upload::DEFAULT_MAX_PIXELS;
