@@ -9,7 +9,7 @@ use glimvid_auth::TokenError;
 use glimvid_domain::{DomainError, ErrorCode};
 use uuid::Uuid;
 
-use crate::{error::ApiError, state::SharedState};
+use crate::{rest::error::ApiError, state::SharedState};
 
 /// A request made with a valid access token.
 #[derive(Debug, Clone, Copy)]
