@@ -5,6 +5,7 @@ mod accounts;
 mod auth;
 mod bad_inputs;
 mod browser;
+mod catalogue;
 mod crash;
 mod credits;
 mod deploy_manifests;

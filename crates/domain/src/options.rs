@@ -4,7 +4,10 @@ use std::{fmt, str::FromStr};
 
 use serde::{Deserialize, Serialize};
 
-use crate::DomainError;
+use crate::{
+    DomainError,
+    sound::{Captions, MusicChoice, VoiceChoice},
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 pub enum AspectRatio {
@@ -157,6 +160,19 @@ pub struct VideoOptions {
     pub duration_s: u32,
     pub language: Language,
     pub style: Style,
+    /// The narrator (`auto`: the language's default voice). Left out of the stored JSON when
+    /// `auto`, so the options of jobs made before narration read and hash as they did.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub voice: VoiceChoice,
+    /// The background music (`auto`: the style's track).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub music: MusicChoice,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub captions: Captions,
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
 }
 
 impl VideoOptions {
@@ -183,6 +199,9 @@ impl VideoOptions {
                 "aspect_ratio" => out.aspect_ratio = as_str()?.parse()?,
                 "language" => out.language = Language::parse_tag("options.language", as_str()?)?,
                 "style" => out.style = as_str()?.parse()?,
+                "voice" => out.voice = as_str()?.parse()?,
+                "music" => out.music = as_str()?.parse()?,
+                "captions" => out.captions = as_str()?.parse()?,
                 "duration_s" => {
                     let d = v
                         .as_u64()
@@ -203,6 +222,19 @@ impl VideoOptions {
                 }
                 other => return Err(DomainError::invalid(&field, format!("unknown option `{other}`"))),
             }
+        }
+        if let VoiceChoice::Voice(v) = out.voice
+            && v.language() != out.language
+        {
+            return Err(DomainError::invalid(
+                "options.voice",
+                format!(
+                    "voice `{}` speaks {}, but the video is in {} (pick a voice of that language from GET /api/v1/voices)",
+                    v.id(),
+                    v.language(),
+                    out.language
+                ),
+            ));
         }
         Ok(out)
     }
@@ -298,6 +330,12 @@ mod tests {
             r#"{"colour":"red"}"#,
             r#"{"review":"yes"}"#,
             r#"{"review":1}"#,
+            r#"{"voice":"af_nobody"}"#,
+            r#"{"voice":"zf_xiaoxiao","language":"en"}"#,
+            r#"{"voice":"af_heart","language":"de"}"#,
+            r#"{"music":"polka"}"#,
+            r#"{"music":3}"#,
+            r#"{"captions":"karaoke"}"#,
             r#"[1,2]"#,
         ] {
             let e = VideoOptions::parse_json(bad, Language::En).unwrap_err();
@@ -307,6 +345,31 @@ mod tests {
             VideoOptions::parse_json("{oops", Language::En).unwrap_err().code,
             crate::ErrorCode::MalformedRequest
         );
+    }
+
+    #[test]
+    fn narration_options_parse_and_are_stored_only_when_set() {
+        use crate::sound::{MusicTrack, Voice};
+        let o = VideoOptions::parse_json(
+            r#"{"language":"zh","voice":"zm_yunjian","music":"none","captions":"none"}"#,
+            Language::En,
+        )
+        .unwrap();
+        assert_eq!(o.voice, VoiceChoice::Voice(Voice::ZhYunjian));
+        assert_eq!(o.music, MusicChoice::None);
+        assert_eq!(o.captions, Captions::None);
+        let stored = serde_json::to_string(&o).unwrap();
+        assert_eq!(VideoOptions::parse_json(&stored, Language::En).unwrap(), o);
+        let m = VideoOptions::parse_json(r#"{"music":"happy-electronic","voice":"none"}"#, Language::En).unwrap();
+        assert_eq!(m.music, MusicChoice::Track(MusicTrack::HappyElectronic));
+        assert_eq!(m.voice, VoiceChoice::None);
+        // Defaults are not written: a job without these options stores what it stored before.
+        let plain = VideoOptions::parse_json(r#"{"duration_s":5}"#, Language::En).unwrap();
+        let json = serde_json::to_string(&plain).unwrap();
+        assert!(!json.contains("voice") && !json.contains("music") && !json.contains("captions"), "{json}");
+        // The voice's language is checked against the language the job ends up with.
+        assert!(VideoOptions::parse_json(r#"{"voice":"zf_xiaoxiao"}"#, Language::Zh).is_ok());
+        assert!(VideoOptions::parse_json(r#"{"voice":"zf_xiaoxiao"}"#, Language::En).is_err());
     }
 
     #[test]

@@ -109,6 +109,7 @@ fn job(dir: &Path, seconds: u32) -> (Script, Vec<Bytes>, VideoOptions) {
         duration_s: seconds,
         language: Language::En,
         style: Style::Clean,
+        ..Default::default()
     };
     (script, images, options)
 }

@@ -41,7 +41,7 @@ fn main() {
                 e.bytes
             })
             .collect();
-        let options = VideoOptions { aspect_ratio: aspect, duration_s: 12, language, style };
+        let options = VideoOptions { aspect_ratio: aspect, duration_s: 12, language, style, ..Default::default() };
         let tag = aspect.as_str().replace(':', "x");
         let video = videos.join(format!("sample-{tag}-{}.mp4", style.as_str()));
         let r = render_video(&script(language, photos.len()), &images, &options, &video, &BundledH264::new()).unwrap();

@@ -18,7 +18,7 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
 
     let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let options = VideoOptions { aspect_ratio: aspect, duration_s: seconds, language, style };
+    let options = VideoOptions { aspect_ratio: aspect, duration_s: seconds, language, style, ..Default::default() };
     let started = Instant::now();
     let images: Vec<Bytes> = ["coffee.png", "rocket.jpg"]
         .iter()

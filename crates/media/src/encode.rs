@@ -21,7 +21,7 @@ use rayon::prelude::*;
 
 pub use self::ffmpeg::FfmpegEncoder;
 pub use self::openh264::{BundledH264, encoder_config};
-use crate::yuv::Yuv420;
+use crate::{audio::aac::AacTrack, yuv::Yuv420};
 
 /// Something that can draw any frame of a video on demand, from any thread.
 pub trait FrameSource: Sync {
@@ -84,6 +84,14 @@ pub trait Encoder: Send + Sync {
     /// A human description for job events (`openh264 (bundled)`).
     fn describe(&self) -> String;
     fn encode(&self, spec: &EncodeSpec, frames: &dyn FrameSource, output: &Path) -> Result<EncodeReport, EncodeError>;
+    /// As [`Encoder::encode`], with `audio` (AAC-LC, as long as the video) as a second track.
+    fn encode_with_audio(
+        &self,
+        spec: &EncodeSpec,
+        frames: &dyn FrameSource,
+        audio: &AacTrack,
+        output: &Path,
+    ) -> Result<EncodeReport, EncodeError>;
 }
 
 /// Which encoder adapter to use (`GLIMVID_ENCODER=auto|bundled|system`).

@@ -6,11 +6,15 @@
 //! - [`render`]: [`LocalRenderer`], the local [`glimvid_providers::VideoGenerator`].
 //! - [`encode`]: the [`encode::Encoder`] port the renderer streams frames into, with the bundled
 //!   openh264 + muxide adapter and the system ffmpeg/libx264 adapter.
+//! - [`audio`]: the soundtrack (mix, ducking, R128 mastering, AAC-LC) and subtitle files.
+//! - [`music`]: the bundled background music library (licences in `assets/music`).
 //! - [`probe`]: reads back an MP4 (boxes, timing, every frame decoded) for tests and checks.
 
+pub mod audio;
 pub mod encode;
 pub mod enhance;
 mod imaging;
+pub mod music;
 pub mod offline_writer;
 pub mod probe;
 pub mod render;

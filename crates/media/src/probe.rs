@@ -34,6 +34,23 @@ pub struct Mp4Info {
     pub fps: f64,
     /// File size in bytes.
     pub file_bytes: u64,
+    /// The first audio track, if there is one.
+    pub audio: Option<AudioInfo>,
+}
+
+/// What the audio track holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AudioInfo {
+    /// Sample entry type: `mp4a` for AAC.
+    pub codec: String,
+    /// MPEG-4 audio object type (2 = AAC-LC, what every browser plays).
+    pub object_type: u8,
+    pub sample_rate: u32,
+    pub channels: u16,
+    /// Access units (1024 PCM frames each for AAC-LC).
+    pub units: u32,
+    /// Track duration in milliseconds (mdhd, else the sum of the sample durations).
+    pub duration_ms: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +63,8 @@ pub enum ProbeError {
     Malformed(String),
     #[error("the MP4 has no video track")]
     NoVideoTrack,
+    #[error("the MP4 has no audio track")]
+    NoAudioTrack,
     #[error("cannot decode {0} video")]
     UnsupportedCodec(String),
     #[error("decoder: {0}")]
@@ -56,6 +75,7 @@ struct Parsed {
     file: File,
     faststart: bool,
     track: boxes::VideoTrack,
+    audio: Option<boxes::AudioTrack>,
     file_bytes: u64,
 }
 
@@ -71,12 +91,14 @@ fn parse(path: &Path) -> Result<Parsed, ProbeError> {
     let faststart = mdat.is_none_or(|m| moov.offset < m.offset);
     let body = boxes::read_body(&mut file, moov)?;
     let track = boxes::video_track(&body)?;
-    for (&off, &size) in track.sample_offsets.iter().zip(&track.sample_sizes) {
+    let audio = boxes::audio_track(&body)?;
+    let audio_samples = audio.iter().flat_map(|a| a.sample_offsets.iter().zip(&a.sample_sizes));
+    for (&off, &size) in track.sample_offsets.iter().zip(&track.sample_sizes).chain(audio_samples) {
         if off + size as u64 > len {
             return Err(ProbeError::Malformed(format!("a sample at {off} (+{size}) lies beyond the end of the file")));
         }
     }
-    Ok(Parsed { file, faststart, track, file_bytes: len })
+    Ok(Parsed { file, faststart, track, audio, file_bytes: len })
 }
 
 /// Probes `path`: parses the container and decodes every frame.
@@ -129,7 +151,39 @@ fn probe_with(path: &Path, decode: bool) -> Result<Mp4Info, ProbeError> {
         keyframes,
         fps,
         file_bytes: p.file_bytes,
+        audio: p.audio.as_ref().map(|a| {
+            let d = if a.duration > 0 { a.duration } else { a.samples_duration };
+            AudioInfo {
+                codec: a.codec.clone(),
+                object_type: a.object_type,
+                sample_rate: a.sample_rate,
+                channels: a.channels,
+                units: a.sample_sizes.len() as u32,
+                duration_ms: d * 1000 / a.timescale as u64,
+            }
+        }),
     })
+}
+
+/// Decodes the audio track of `path` back to PCM (AAC with the bundled decoder), for tests
+/// and checks: loudness, length, what was said when.
+pub fn decode_audio(path: &Path) -> Result<crate::audio::Pcm, ProbeError> {
+    use std::io::{Read, Seek, SeekFrom};
+
+    let mut p = parse(path)?;
+    let a = p.audio.take().ok_or(ProbeError::NoAudioTrack)?;
+    if a.codec != "mp4a" || a.asc.is_empty() {
+        return Err(ProbeError::UnsupportedCodec(a.codec));
+    }
+    let mut units = Vec::with_capacity(a.sample_sizes.len());
+    for (&off, &size) in a.sample_offsets.iter().zip(&a.sample_sizes) {
+        let mut unit = vec![0u8; size as usize];
+        p.file.seek(SeekFrom::Start(off))?;
+        p.file.read_exact(&mut unit)?;
+        units.push(unit);
+    }
+    crate::audio::aac::decode_units(&a.asc, units.iter().map(Vec::as_slice))
+        .map_err(|e| ProbeError::Decoder(e.to_string()))
 }
 
 /// Decodes the frames at `indices` (0-based, any order) as RGB images (BT.709 limited range, as

@@ -26,8 +26,9 @@ use image::RgbImage;
 
 pub use self::compose::Composer;
 pub use self::join::join_clips;
-pub use self::timeline::Timeline;
-use crate::encode::{BundledH264, EncodeError, EncodeSpec, Encoder, EncoderChoice};
+pub use self::timeline::{Narration, Phrase, SpokenLine, Timeline, speech_capacity};
+use crate::audio::aac::AacTrack;
+use crate::encode::{BundledH264, EncodeError, EncodeSpec, Encoder, EncoderChoice, FrameSource};
 use crate::imaging::{QuadYuv, Rect, decode_rgb_reusing, resized, resized_keeping_scratch};
 use crate::upload::DEFAULT_MAX_PIXELS;
 
@@ -175,18 +176,52 @@ pub fn write_video(
     output: &Path,
     encoder: &dyn Encoder,
 ) -> Result<RenderOutput, RenderError> {
+    write_muxed(composer, options, None, output, encoder)
+}
+
+/// As [`write_video`], with a soundtrack: `audio` (AAC-LC at 48 kHz, mixed to the video's
+/// length with [`crate::audio::mix::frames_for_video`]) becomes the MP4's audio track.
+pub fn write_video_with_audio(
+    composer: &Composer,
+    options: &VideoOptions,
+    audio: &AacTrack,
+    output: &Path,
+    encoder: &dyn Encoder,
+) -> Result<RenderOutput, RenderError> {
+    let video_s = composer.frame_count() as f64 / FPS as f64;
+    // More than a video frame apart, the two tracks would end visibly out of step.
+    if (audio.duration_s() - video_s).abs() > 1.0 / FPS as f64 {
+        return Err(RenderError::Invalid(format!(
+            "the soundtrack lasts {:.3} s but the video {video_s:.3} s",
+            audio.duration_s()
+        )));
+    }
+    write_muxed(composer, options, Some(audio), output, encoder)
+}
+
+fn write_muxed(
+    composer: &Composer,
+    options: &VideoOptions,
+    audio: Option<&AacTrack>,
+    output: &Path,
+    encoder: &dyn Encoder,
+) -> Result<RenderOutput, RenderError> {
     let (width, height) = options.aspect_ratio.dimensions();
     if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(EncodeError::Io)?;
     }
     let spec = EncodeSpec::for_frame(width, height, FPS);
     let started = Instant::now();
-    let report = encoder.encode(&spec, composer, output)?;
+    let report = match audio {
+        Some(a) => encoder.encode_with_audio(&spec, composer, a, output)?,
+        None => encoder.encode(&spec, composer, output)?,
+    };
     tracing::info!(
         frames = report.frames,
         keyframes = report.keyframes,
         bytes = report.bytes,
         encoder = report.encoder,
+        audio = audio.is_some(),
         elapsed_s = secs(started.elapsed()),
         "video rendered"
     );

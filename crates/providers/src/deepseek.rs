@@ -311,6 +311,7 @@ fn user_prompt(req: &ScriptRequest) -> String {
     let o = &req.options;
     format!(
         "Product description: {desc}\nPhotos: {photos}\nVideo: {secs} seconds, {aspect}, {scenes} scenes, style {style}.\n\
+         Each voiceover is read aloud during its scene: keep each one to at most {budget}.\n\
          Write the json script in {lang}.",
         desc = req.description.as_str(),
         photos = req.photo_count.max(1),
@@ -318,8 +319,22 @@ fn user_prompt(req: &ScriptRequest) -> String {
         aspect = aspect_hint(o.aspect_ratio),
         scenes = scene_count(o.duration_s),
         style = style_hint(o.style),
+        budget = voiceover_budget(o.duration_s, scene_count(o.duration_s), o.language),
         lang = language_name(o.language),
     )
+}
+
+/// How much a scene's voice-over may say so that it is spoken within the scene: about 60 % of
+/// the video is speech (titles, pauses and the closing card take the rest), at a calm read of
+/// about 2.5 words a second, or 4.5 Chinese / 7 Japanese characters a second.
+fn voiceover_budget(duration_s: u32, scenes: usize, language: glimvid_domain::Language) -> String {
+    use glimvid_domain::Language;
+    let seconds = duration_s as f64 * 0.6 / scenes.max(1) as f64;
+    match language {
+        Language::Zh => format!("{} Chinese characters", (seconds * 4.5).floor().max(4.0)),
+        Language::Ja => format!("{} Japanese characters", (seconds * 7.0).floor().max(6.0)),
+        _ => format!("{} words", (seconds * 2.5).floor().max(2.0)),
+    }
 }
 
 #[cfg(test)]
@@ -335,6 +350,15 @@ mod tests {
         assert!(parse_script(&format!("```json\n{ok}\n```"), 2).is_ok());
         assert!(parse_script(ok, 1).unwrap_err().contains("photo_index"));
         assert!(parse_script("{\"title\": 1}", 1).unwrap_err().contains("script shape"));
+    }
+
+    #[test]
+    fn the_voiceover_budget_follows_duration_and_language() {
+        use glimvid_domain::Language;
+        assert_eq!(voiceover_budget(15, 3, Language::En), "7 words");
+        assert_eq!(voiceover_budget(60, 6, Language::En), "15 words");
+        assert_eq!(voiceover_budget(15, 3, Language::Zh), "13 Chinese characters");
+        assert_eq!(voiceover_budget(5, 3, Language::En), "2 words");
     }
 
     #[test]

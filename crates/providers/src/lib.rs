@@ -1,4 +1,5 @@
-//! The provider ports: who writes the script, who enhances a photo, who makes the video. Each
+//! The provider ports: who writes the script, who enhances a photo, who makes the video, who
+//! speaks the voice-over. Each
 //! port has a network adapter (DeepSeek, Ark) and a local one (the media engine); the pipeline
 //! only sees these traits.
 //!
@@ -10,6 +11,7 @@
 pub mod ark;
 pub mod deepseek;
 pub mod http;
+pub mod speech;
 
 use std::{fmt, path::PathBuf, sync::Arc, time::Duration};
 
@@ -20,6 +22,7 @@ use glimvid_domain::{Description, Script, VideoOptions};
 pub use ark::{ArkEnhancer, ArkSettings, ArkVideoGenerator, PollPolicy};
 pub use deepseek::{DeepSeekSettings, DeepSeekWriter};
 pub use http::{ApiKey, RetryPolicy};
+pub use speech::{Speech, SpeechSynthesizer, TimedText};
 
 /// Whether retrying can help.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -44,12 +44,12 @@ impl Gateway {
         tls: Option<TlsSettings>,
         spool_default: PathBuf,
     ) -> anyhow::Result<Self> {
-        let http = std::net::TcpListener::bind(&cfg.http_addr)?;
-        let grpc = tokio::net::TcpListener::bind(&cfg.grpc_addr).await?;
+        let http = std::net::TcpListener::bind(&cfg.server.http_addr)?;
+        let grpc = tokio::net::TcpListener::bind(&cfg.server.grpc_addr).await?;
         // Health, readiness and metrics for operators, apart from the public ports.
-        let ops = std::net::TcpListener::bind(cfg.ops_addr.as_deref().unwrap_or("127.0.0.1:0"))?;
+        let ops = std::net::TcpListener::bind(cfg.server.ops_addr.as_deref().unwrap_or("127.0.0.1:0"))?;
         let settings = GatewaySettings::from_config(cfg, spool_default);
-        let public_base = cfg.public_base(&http.local_addr()?.to_string());
+        let public_base = cfg.server.public_base(&http.local_addr()?.to_string());
         let state = state::build(backends, auth, public_base, settings);
         Ok(Self { state, http, grpc, ops, tls })
     }

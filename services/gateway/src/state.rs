@@ -37,17 +37,17 @@ pub struct AccountSettings {
 impl AccountSettings {
     pub fn from_config(c: &glimvid_runtime::Config) -> Self {
         Self {
-            trusted_proxies: c.trusted_proxies.clone(),
-            rate_limit_login: c.rate_limit_login,
-            rate_limit_register: c.rate_limit_register,
-            rate_limit_submit: c.rate_limit_submit,
-            max_jobs_in_flight: c.max_jobs_in_flight,
-            trials_per_ip_per_day: c.trials_per_ip_per_day,
-            reviews_per_ip_per_day: c.reviews_per_ip_per_day,
-            stream_max: c.stream_max,
-            stream_idle: c.stream_idle,
-            max_streams_per_account: c.max_streams_per_account,
-            billing_webhook_secret: c.billing_webhook_secret.clone(),
+            trusted_proxies: c.server.trusted_proxies.clone(),
+            rate_limit_login: c.limits.rate_limit_login,
+            rate_limit_register: c.limits.rate_limit_register,
+            rate_limit_submit: c.limits.rate_limit_submit,
+            max_jobs_in_flight: c.limits.max_jobs_in_flight,
+            trials_per_ip_per_day: c.limits.trials_per_ip_per_day,
+            reviews_per_ip_per_day: c.limits.reviews_per_ip_per_day,
+            stream_max: c.limits.stream_max,
+            stream_idle: c.limits.stream_idle,
+            max_streams_per_account: c.limits.max_streams_per_account,
+            billing_webhook_secret: c.webhooks.billing_secret.clone(),
         }
     }
 }
@@ -107,16 +107,16 @@ impl GatewaySettings {
     /// keeps everything under its data folder).
     pub fn from_config(c: &glimvid_runtime::Config, spool_default: std::path::PathBuf) -> Self {
         Self {
-            max_photo_bytes: c.max_photo_bytes,
-            upload: UploadLimits { max_pixels: c.max_photo_pixels, ..UploadLimits::default() },
-            grpc_max_message_bytes: c.grpc_max_message_bytes,
-            decode_memory_mb: c.decode_memory_mb,
-            max_upload_bytes: c.max_upload_bytes,
-            upload_spool_mb: c.upload_spool_mb,
-            upload_spool_dir: c.upload_spool_dir.clone().unwrap_or(spool_default),
+            max_photo_bytes: c.limits.max_photo_bytes,
+            upload: UploadLimits { max_pixels: c.limits.max_photo_pixels, ..UploadLimits::default() },
+            grpc_max_message_bytes: c.limits.grpc_max_message_bytes,
+            decode_memory_mb: c.limits.decode_memory_mb,
+            max_upload_bytes: c.limits.max_upload_bytes,
+            upload_spool_mb: c.storage.upload_spool_mb,
+            upload_spool_dir: c.storage.upload_spool_dir.clone().unwrap_or(spool_default),
             accounts: AccountSettings::from_config(c),
-            webhooks: crate::background::webhooks::WebhookSettings::from_config(c),
-            cors_origins: c.cors_origins.clone(),
+            webhooks: crate::background::webhooks::WebhookSettings::from_config(&c.webhooks),
+            cors_origins: c.server.cors_origins.clone(),
             ..Self::default()
         }
     }

@@ -15,9 +15,10 @@ use std::{
 };
 
 use super::{
-    EncodeError, EncodeReport, EncodeSpec, Encoder, FrameSource, partial_path, pool_batch, settle_partial,
-    stream_frames,
+    EncodeError, EncodeReport, EncodeSpec, Encoder, FrameSource, openh264::audio_units_for, partial_path, pool_batch,
+    settle_partial, stream_frames,
 };
+use crate::audio::aac::AacTrack;
 
 /// Frames composed ahead of the pipe (with one batch being drawn; the pipe itself is the
 /// backpressure).
@@ -80,7 +81,8 @@ impl FfmpegEncoder {
         Ok(())
     }
 
-    fn command(&self, spec: &EncodeSpec, output: &Path) -> Command {
+    /// `audio`: an ADTS file copied in as the second track (already AAC-LC, already mastered).
+    fn command(&self, spec: &EncodeSpec, audio: Option<&Path>, output: &Path) -> Command {
         let mut cmd = Command::new(&self.program);
         let size = format!("{}x{}", spec.width, spec.height);
         let fps = spec.fps.to_string();
@@ -89,8 +91,17 @@ impl FfmpegEncoder {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let threads = (cores * 3 / 2).clamp(2, 6).to_string();
         cmd.args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y"])
-            .args(["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", &size, "-r", &fps, "-i", "pipe:0"])
-            .args(["-an", "-c:v", "libx264", "-preset", &self.preset, "-crf", &crf, "-g", &keyint])
+            .args(["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", &size, "-r", &fps, "-i", "pipe:0"]);
+        match audio {
+            // The same AAC the bundled encoder muxes, copied as it is (no second encode).
+            Some(adts) => {
+                cmd.args(["-f", "aac", "-i"]).arg(adts).args(["-map", "0:v:0", "-map", "1:a:0", "-c:a", "copy"]);
+            }
+            None => {
+                cmd.arg("-an");
+            }
+        }
+        cmd.args(["-c:v", "libx264", "-preset", &self.preset, "-crf", &crf, "-g", &keyint])
             // No B-frames: the bundled decoder (openh264) that checks videos and joins clips cannot
             // reorder them; CABAC and 8x8 transforms (High profile) stay.
             .args(["-bf", "0"])
@@ -147,7 +158,30 @@ impl Encoder for FfmpegEncoder {
             return Err(EncodeError::Codec("no frames to encode".into()));
         }
         let part = partial_path(output);
-        let result = self.run(spec, frames, total, &part);
+        let result = self.run(spec, frames, total, None, &part);
+        settle_partial(&part, output, result)
+    }
+
+    fn encode_with_audio(
+        &self,
+        spec: &EncodeSpec,
+        frames: &dyn FrameSource,
+        audio: &AacTrack,
+        output: &Path,
+    ) -> Result<EncodeReport, EncodeError> {
+        let total = frames.frame_count();
+        if total == 0 {
+            return Err(EncodeError::Codec("no frames to encode".into()));
+        }
+        // The units that end with the video, as an ADTS file beside the output.
+        let units = audio_units_for(audio, total, spec.fps);
+        let mut adts_path = partial_path(output).into_os_string();
+        adts_path.push(".aac");
+        let adts_path = PathBuf::from(adts_path);
+        std::fs::write(&adts_path, (0..units).flat_map(|i| audio.adts_unit(i)).collect::<Vec<u8>>())?;
+        let part = partial_path(output);
+        let result = self.run(spec, frames, total, Some(&adts_path), &part);
+        let _ = std::fs::remove_file(&adts_path);
         settle_partial(&part, output, result)
     }
 }
@@ -158,11 +192,12 @@ impl FfmpegEncoder {
         spec: &EncodeSpec,
         frames: &dyn FrameSource,
         total: u32,
+        audio: Option<&Path>,
         part: &Path,
     ) -> Result<EncodeReport, EncodeError> {
         let deadline = Instant::now() + (DEADLINE_PER_FRAME * total).max(MIN_DEADLINE);
         let mut child = self
-            .command(spec, part)
+            .command(spec, audio, part)
             .spawn()
             .map_err(|e| EncodeError::Codec(format!("{} cannot be started: {}", self.program.display(), e.kind())))?;
         let mut stdin = child.stdin.take().expect("stdin is piped");

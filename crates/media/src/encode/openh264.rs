@@ -11,7 +11,7 @@
 
 use std::{fs::File, io::BufWriter, path::Path, sync::Mutex};
 
-use muxide::api::{MuxerBuilder, VideoCodec};
+use muxide::api::{AacProfile, AudioCodec, MuxerBuilder, VideoCodec};
 use openh264::{
     OpenH264API, Timestamp,
     encoder::{
@@ -25,7 +25,10 @@ use super::{
     EncodeError, EncodeReport, EncodeSpec, Encoder, FrameSource, partial_path, pool_batch, settle_partial,
     stream_frames,
 };
-use crate::yuv::Yuv420;
+use crate::{
+    audio::aac::{AacTrack, FRAME_LEN},
+    yuv::Yuv420,
+};
 
 /// A lane shorter than this is not worth a second encoder (and its extra IDR frame).
 const MIN_CHUNK_FRAMES: u32 = 45;
@@ -286,6 +289,28 @@ impl Encoder for BundledH264 {
     }
 
     fn encode(&self, spec: &EncodeSpec, frames: &dyn FrameSource, output: &Path) -> Result<EncodeReport, EncodeError> {
+        self.encode_muxed(spec, frames, None, output)
+    }
+
+    fn encode_with_audio(
+        &self,
+        spec: &EncodeSpec,
+        frames: &dyn FrameSource,
+        audio: &AacTrack,
+        output: &Path,
+    ) -> Result<EncodeReport, EncodeError> {
+        self.encode_muxed(spec, frames, Some(audio), output)
+    }
+}
+
+impl BundledH264 {
+    fn encode_muxed(
+        &self,
+        spec: &EncodeSpec,
+        frames: &dyn FrameSource,
+        audio: Option<&AacTrack>,
+        output: &Path,
+    ) -> Result<EncodeReport, EncodeError> {
         let total = frames.frame_count();
         if total == 0 {
             return Err(EncodeError::Codec("no frames to encode".into()));
@@ -295,18 +320,40 @@ impl Encoder for BundledH264 {
         let part = partial_path(output);
         let result = (|| {
             let file = BufWriter::new(File::create(&part)?);
-            let mut muxer = MuxerBuilder::new(file)
+            let mut builder = MuxerBuilder::new(file)
                 .video(VideoCodec::H264, spec.width, spec.height, spec.fps as f64)
-                .with_fast_start(true)
-                .build()
-                .map_err(|e| EncodeError::Mux(e.to_string()))?;
-            let (mut index, mut keyframes) = (0u32, 0u32);
+                .with_fast_start(true);
+            if let Some(a) = audio {
+                builder = builder.audio(AudioCodec::Aac(AacProfile::Lc), a.rate, a.channels);
+            }
+            let mut muxer = builder.build().map_err(|e| EncodeError::Mux(e.to_string()))?;
+            let units = audio.map_or(0, |a| audio_units_for(a, total, spec.fps));
+            let (mut index, mut keyframes, mut next_unit) = (0u32, 0u32, 0usize);
             for chunk in chunks {
                 for unit in chunk.units {
                     let pts = index as f64 / spec.fps as f64;
                     muxer.write_video(pts, &unit.data, unit.keyframe).map_err(|e| EncodeError::Mux(e.to_string()))?;
                     keyframes += unit.keyframe as u32;
                     index += 1;
+                    // The audio that plays before the next frame, interleaved with the video
+                    // so a player streaming the file finds both close together.
+                    if let Some(a) = audio {
+                        let until = index as f64 / spec.fps as f64;
+                        while next_unit < units && audio_pts(a, next_unit) < until {
+                            muxer
+                                .write_audio(audio_pts(a, next_unit), &a.adts_unit(next_unit))
+                                .map_err(|e| EncodeError::Mux(e.to_string()))?;
+                            next_unit += 1;
+                        }
+                    }
+                }
+            }
+            if let Some(a) = audio {
+                while next_unit < units {
+                    muxer
+                        .write_audio(audio_pts(a, next_unit), &a.adts_unit(next_unit))
+                        .map_err(|e| EncodeError::Mux(e.to_string()))?;
+                    next_unit += 1;
                 }
             }
             let stats = muxer.finish_in_place_with_stats().map_err(|e| EncodeError::Mux(e.to_string()))?;
@@ -321,6 +368,18 @@ impl Encoder for BundledH264 {
         })();
         settle_partial(&part, output, result)
     }
+}
+
+fn audio_pts(a: &AacTrack, unit: usize) -> f64 {
+    (unit * FRAME_LEN) as f64 / a.rate as f64
+}
+
+/// How many access units to mux so the audio track ends with the video (within one AAC frame,
+/// 21 ms at 48 kHz, less than a video frame): the units that start before the video's end.
+/// Units beyond it hold the encoder's flush of the last samples.
+pub(crate) fn audio_units_for(a: &AacTrack, frames: u32, fps: u32) -> usize {
+    let end = frames as u64 * a.rate as u64 / fps.max(1) as u64;
+    (end.div_ceil(FRAME_LEN as u64) as usize).min(a.units.len())
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use glimvid_domain::{Language, Scene, Script, Style};
 use glimvid_providers::{ProviderError, ScriptRequest, ScriptWriter};
 use sha2::{Digest, Sha256};
 
+mod budget;
 mod fit;
 mod lexicon;
 mod parse;
@@ -121,13 +122,19 @@ fn compose(req: &ScriptRequest) -> Script {
     let (caption, voiceover) = pack.closings[pick.index(4, pack.closings.len())];
     scenes.push((pv(caption), pv(voiceover)));
 
+    // Each line must be said within its scene: shortened to the speech budget.
+    let budget = budget::scene_budget(req.options.duration_s, n, req.options.style);
     let scenes = scenes
         .into_iter()
         .enumerate()
-        .map(|(i, (caption, voiceover))| Scene {
-            caption: fit(&caption, CAPTION_UNITS, display_units),
-            voiceover: fit(&voiceover, MAX_LINE_CHARS, one_per_char),
-            photo_index: photo_for_scene(i, n, photos) as u32,
+        .map(|(i, (caption, voiceover))| {
+            let caption = fit(&caption, CAPTION_UNITS, display_units);
+            let voiceover = fit(&voiceover, MAX_LINE_CHARS, one_per_char);
+            Scene {
+                voiceover: budget::fit_spoken(&voiceover, &caption, budget, lang),
+                caption,
+                photo_index: photo_for_scene(i, n, photos) as u32,
+            }
         })
         .collect();
 

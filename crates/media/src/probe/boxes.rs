@@ -176,10 +176,27 @@ fn parse_video_trak(mdia: &[u8]) -> Result<VideoTrack, ProbeError> {
         parse_avcc(avcc, &mut t)?;
     }
 
+    let table = sample_table(stbl)?;
+    (t.sample_sizes, t.sample_offsets, t.samples_duration) = (table.sizes, table.offsets, table.duration);
+    t.reordered = child(stbl, b"ctts")?.is_some();
+    if let Some(stss) = child(stbl, b"stss")? {
+        t.sync_samples = Some((0..be32(stss, 4)? as usize).map(|i| be32(stss, 8 + 4 * i)).collect::<Result<_, _>>()?);
+    }
+    Ok(t)
+}
+
+/// A track's samples: sizes, file offsets, and the sum of their durations (stts).
+struct SampleTable {
+    sizes: Vec<u32>,
+    offsets: Vec<u64>,
+    duration: u64,
+}
+
+fn sample_table(stbl: &[u8]) -> Result<SampleTable, ProbeError> {
     let stsz = need(stbl, b"stsz")?;
     let fixed = be32(stsz, 4)?;
     let count = be32(stsz, 8)? as usize;
-    t.sample_sizes = if fixed != 0 {
+    let sizes: Vec<u32> = if fixed != 0 {
         vec![fixed; count]
     } else {
         (0..count).map(|i| be32(stsz, 12 + 4 * i)).collect::<Result<_, _>>()?
@@ -195,35 +212,135 @@ fn parse_video_trak(mdia: &[u8]) -> Result<VideoTrack, ProbeError> {
     let runs: Vec<(u32, u32)> = (0..be32(stsc, 4)? as usize)
         .map(|i| Ok((be32(stsc, 8 + 12 * i)?, be32(stsc, 12 + 12 * i)?)))
         .collect::<Result<_, ProbeError>>()?;
+    let mut offsets = Vec::with_capacity(sizes.len());
     let mut sample = 0usize;
     for (ci, &chunk_offset) in chunk_offsets.iter().enumerate() {
         let chunk_no = ci as u32 + 1;
         let per_chunk = runs.iter().rev().find(|(first, _)| *first <= chunk_no).map_or(0, |r| r.1) as usize;
         let mut offset = chunk_offset;
         for _ in 0..per_chunk {
-            let Some(&size) = t.sample_sizes.get(sample) else { break };
-            t.sample_offsets.push(offset);
+            let Some(&size) = sizes.get(sample) else { break };
+            offsets.push(offset);
             offset += size as u64;
             sample += 1;
         }
     }
-    if t.sample_offsets.len() != t.sample_sizes.len() {
-        return Err(malformed(format!(
-            "sample table maps {} of {} samples to chunks",
-            t.sample_offsets.len(),
-            t.sample_sizes.len()
-        )));
+    if offsets.len() != sizes.len() {
+        return Err(malformed(format!("sample table maps {} of {} samples to chunks", offsets.len(), sizes.len())));
     }
 
     let stts = need(stbl, b"stts")?;
+    let mut duration = 0u64;
     for i in 0..be32(stts, 4)? as usize {
-        t.samples_duration += be32(stts, 8 + 8 * i)? as u64 * be32(stts, 12 + 8 * i)? as u64;
+        duration += be32(stts, 8 + 8 * i)? as u64 * be32(stts, 12 + 8 * i)? as u64;
     }
-    t.reordered = child(stbl, b"ctts")?.is_some();
-    if let Some(stss) = child(stbl, b"stss")? {
-        t.sync_samples = Some((0..be32(stss, 4)? as usize).map(|i| be32(stss, 8 + 4 * i)).collect::<Result<_, _>>()?);
+    Ok(SampleTable { sizes, offsets, duration })
+}
+
+/// The first audio track of a `moov`.
+#[derive(Debug, Clone, Default)]
+pub struct AudioTrack {
+    /// Sample entry type: `mp4a` for AAC.
+    pub codec: String,
+    /// MPEG-4 audio object type from the AudioSpecificConfig (2 = AAC-LC); 0 if none.
+    pub object_type: u8,
+    pub sample_rate: u32,
+    pub channels: u16,
+    pub timescale: u32,
+    pub duration: u64,
+    pub samples_duration: u64,
+    pub sample_sizes: Vec<u32>,
+    pub sample_offsets: Vec<u64>,
+    /// The AudioSpecificConfig from `esds` (the decoder's configuration).
+    pub asc: Vec<u8>,
+}
+
+/// The first audio track, if the file has one.
+pub fn audio_track(moov: &[u8]) -> Result<Option<AudioTrack>, ProbeError> {
+    for (kind, trak) in children(moov)? {
+        if &kind != b"trak" {
+            continue;
+        }
+        let mdia = need(trak, b"mdia")?;
+        let hdlr = need(mdia, b"hdlr")?;
+        if hdlr.get(8..12) != Some(b"soun") {
+            continue;
+        }
+        let mut t = AudioTrack::default();
+        let mdhd = need(mdia, b"mdhd")?;
+        (t.timescale, t.duration) = match mdhd.first() {
+            Some(1) => (be32(mdhd, 20)?, be64(mdhd, 24)?),
+            _ => (be32(mdhd, 12)?, be32(mdhd, 16)? as u64),
+        };
+        if t.timescale == 0 {
+            return Err(malformed("audio mdhd timescale is 0"));
+        }
+        let stbl = need(need(mdia, b"minf")?, b"stbl")?;
+        let stsd = need(stbl, b"stsd")?;
+        let entries = children(stsd.get(8..).ok_or_else(|| malformed("stsd too short"))?)?;
+        let (kind, entry) = entries.first().ok_or_else(|| malformed("audio stsd has no sample entry"))?;
+        t.codec = String::from_utf8_lossy(kind).into_owned();
+        t.channels = be16(entry, 16)?;
+        t.sample_rate = be32(entry, 24)? >> 16;
+        if kind == b"mp4a"
+            && let Some(esds) = child(entry.get(28..).ok_or_else(|| malformed("mp4a entry too short"))?, b"esds")?
+        {
+            t.asc = esds_audio_specific_config(esds)?;
+            if let Some(&b0) = t.asc.first() {
+                t.object_type = b0 >> 3;
+            }
+        }
+        let table = sample_table(stbl)?;
+        (t.sample_sizes, t.sample_offsets, t.samples_duration) = (table.sizes, table.offsets, table.duration);
+        return Ok(Some(t));
     }
-    Ok(t)
+    Ok(None)
+}
+
+/// One MPEG-4 descriptor (tag, body) at `at`: sizes use 7 bits per byte, high bit = more.
+fn descriptor(b: &[u8], mut at: usize) -> Result<(u8, &[u8], usize), ProbeError> {
+    let short = || malformed("esds descriptor too short");
+    let tag = *b.get(at).ok_or_else(short)?;
+    at += 1;
+    let mut len = 0usize;
+    for _ in 0..4 {
+        let byte = *b.get(at).ok_or_else(short)?;
+        at += 1;
+        len = (len << 7) | (byte & 0x7f) as usize;
+        if byte & 0x80 == 0 {
+            break;
+        }
+    }
+    let body = b.get(at..at + len).ok_or_else(short)?;
+    Ok((tag, body, at + len))
+}
+
+/// ES_Descriptor → DecoderConfigDescriptor → DecoderSpecificInfo (the AudioSpecificConfig).
+fn esds_audio_specific_config(esds: &[u8]) -> Result<Vec<u8>, ProbeError> {
+    let (tag, es, _) = descriptor(esds, 4)?;
+    if tag != 0x03 {
+        return Err(malformed("esds has no ES descriptor"));
+    }
+    let flags = *es.get(2).ok_or_else(|| malformed("ES descriptor too short"))?;
+    let mut at = 3;
+    if flags & 0x80 != 0 {
+        at += 2;
+    }
+    if flags & 0x40 != 0 {
+        at += 1 + *es.get(at).ok_or_else(|| malformed("ES descriptor URL"))? as usize;
+    }
+    if flags & 0x20 != 0 {
+        at += 2;
+    }
+    let (tag, dc, _) = descriptor(es, at)?;
+    if tag != 0x04 {
+        return Err(malformed("esds has no decoder config"));
+    }
+    let (tag, dsi, _) = descriptor(dc, 13)?;
+    if tag != 0x05 {
+        return Err(malformed("esds has no AudioSpecificConfig"));
+    }
+    Ok(dsi.to_vec())
 }
 
 fn parse_avcc(b: &[u8], t: &mut VideoTrack) -> Result<(), ProbeError> {

@@ -175,6 +175,11 @@ impl Texts {
                     o.y = (look.caption_bottom - o.height as f32).round() as i32;
                     o
                 }
+                Cue::Phrase(j) => {
+                    let mut o = Overlay::text(&timeline.phrases[j], &look.caption, (cx, 0.0));
+                    o.y = (look.caption_bottom - o.height as f32).round() as i32;
+                    o
+                }
                 Cue::OutroTitle => {
                     let mut o = Overlay::text(&script.title, &look.outro_title, (cx, 0.0));
                     o.y = (look.card_centre - o.height as f32 - look.cta.size * 0.3).round() as i32;

@@ -42,7 +42,7 @@ fn script(photos: &[u32]) -> Script {
 }
 
 fn options(aspect_ratio: AspectRatio, duration_s: u32) -> VideoOptions {
-    VideoOptions { aspect_ratio, duration_s, language: Language::En, style: Style::Clean }
+    VideoOptions { aspect_ratio, duration_s, language: Language::En, style: Style::Clean, ..Default::default() }
 }
 
 fn luma(p: &Rgb<u8>) -> f64 {

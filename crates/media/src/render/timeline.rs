@@ -96,6 +96,8 @@ pub struct Segment {
 pub enum Cue {
     Title,
     Caption(usize),
+    /// A spoken phrase (index into [`Timeline::phrases`]) while it is spoken.
+    Phrase(usize),
     OutroTitle,
     CallToAction,
 }
@@ -141,23 +143,180 @@ pub struct Timeline {
     pub cues: Vec<TextCue>,
     /// When the intro (title) ends.
     pub intro_end: f64,
+    /// Narrated videos: when each scene's spoken line starts, in video seconds.
+    pub speech_at: Vec<f64>,
+    /// Narrated videos with burned captions: the texts of the [`Cue::Phrase`] cues.
+    pub phrases: Vec<String>,
 }
 
 const TEXT_FADE: f64 = 0.25;
 
+/// A stretch of one spoken line, as the speech engine timed it (seconds from the line's start).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Phrase {
+    pub start: f64,
+    pub end: f64,
+    pub text: String,
+}
+
+/// One scene's spoken line: how long it lasts and its phrases.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpokenLine {
+    pub seconds: f64,
+    pub phrases: Vec<Phrase>,
+}
+
+/// What the narrator says over the scenes: one line per scene (an empty line is silent).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Narration {
+    pub lines: Vec<SpokenLine>,
+    /// Burn the phrases into the picture as they are spoken.
+    pub burn_captions: bool,
+}
+
+/// Silence before a scene's line once its shot has settled, and after it before the next one.
+pub const SPEECH_LEAD_S: f64 = 0.15;
+pub const SPEECH_PAUSE_S: f64 = 0.35;
+/// When the first line starts (over the intro).
+pub const SPEECH_START_S: f64 = 0.3;
+/// Pauses and transitions of a narrated video whose lines barely fit.
+pub const TIGHT_PAUSE_S: f64 = 0.2;
+const TIGHT_TRANSITION_S: f64 = 0.25;
+/// The shortest outro a narrated video squeezes to before it grows longer.
+const MIN_OUTRO_S: f64 = 1.2;
+/// A phrase stays on screen at least this long (a short word would flash by).
+const MIN_PHRASE_S: f64 = 0.6;
+
+/// How many seconds of speech `scenes` scenes can hold in a video of `duration_s` without it
+/// growing longer (the narrated layout at its tightest): what a script writer budgets for.
+pub fn speech_capacity(duration_s: u32, scenes: usize, style: Style) -> f64 {
+    let d = duration_s as f64;
+    let (intro, _) = default_intro_outro(d);
+    let t = Pacing::for_style(style).transition_s.min(TIGHT_TRANSITION_S);
+    let first = SPEECH_START_S + TIGHT_PAUSE_S + t / 2.0 - intro;
+    let others = scenes.saturating_sub(1) as f64 * (SPEECH_LEAD_S + TIGHT_PAUSE_S + t);
+    (d - intro - MIN_OUTRO_S - first - others).max(0.0)
+}
+
+/// The intro and outro of a video of `duration` seconds.
+fn default_intro_outro(duration: f64) -> (f64, f64) {
+    ((duration * 0.16).clamp(1.2, 2.5), (duration * 0.16).clamp(1.4, 3.0))
+}
+
 impl Timeline {
     pub fn new(script: &Script, duration_s: u32, fps: u32, style: Style) -> Self {
-        let mut pacing = Pacing::for_style(style);
         let duration = duration_s as f64;
-        let frames = duration_s * fps;
-        let intro = (duration * 0.16).clamp(1.2, 2.5);
-        let outro = (duration * 0.16).clamp(1.4, 3.0);
+        let (intro, outro) = default_intro_outro(duration);
         let n = script.scenes.len().max(1);
         let scene_len = (duration - intro - outro).max(0.3 * n as f64) / n as f64;
+        let transition = Pacing::for_style(style).transition_s;
+        let mut tl = Self::build(script, &vec![scene_len; n], intro, outro, duration, fps, style, transition);
+        tl.frames = duration_s * fps;
+        tl
+    }
+
+    /// The timeline of a narrated video: each scene lasts at least its spoken line plus a lead
+    /// and a pause (speech is never cut or sped up); the time left to `duration_s` goes to the
+    /// pauses, equally. When the lines need more than `duration_s`, the intro and outro shrink
+    /// first and the video grows only beyond that.
+    pub fn narrated(script: &Script, narration: &Narration, duration_s: u32, fps: u32, style: Style) -> Self {
+        let d = duration_s as f64;
+        let n = script.scenes.len().max(1);
+        let (intro, default_outro) = default_intro_outro(d);
+        let seconds = |i: usize| narration.lines.get(i).map_or(0.0, |l| l.seconds.max(0.0));
+        // What each scene needs for its line with transitions of `t` and pauses of `pause`. The
+        // first line starts over the intro (the title shows on the same photo).
+        let needs = |t: f64, pause: f64| -> Vec<f64> {
+            (0..n)
+                .map(|i| match (i, seconds(i)) {
+                    (0, s) => (SPEECH_START_S + s + pause + t / 2.0 - intro).max(0.3),
+                    (_, s) if s > 0.0 => s + SPEECH_LEAD_S + pause + t,
+                    _ => 0.3 + t,
+                })
+                .collect()
+        };
+        let mut transition = Pacing::for_style(style).transition_s;
+        let mut need = needs(transition, SPEECH_PAUSE_S);
+        if need.iter().sum::<f64>() > d - intro - default_outro {
+            // Tight: quicker transitions and shorter pauses before anything grows.
+            transition = transition.min(TIGHT_TRANSITION_S);
+            need = needs(transition, TIGHT_PAUSE_S);
+        }
+        let needed: f64 = need.iter().sum();
+        let outro = (d - intro - needed).clamp(MIN_OUTRO_S, default_outro);
+        // Whole frames, so that the audio can be cut to the same length exactly.
+        let frames = ((d.max(intro + outro + needed)) * fps as f64 - 1e-6).ceil().max(1.0) as u32;
+        let duration = frames as f64 / fps as f64;
+        let extra = ((duration - intro - outro - needed) / n as f64).max(0.0);
+        let lens: Vec<f64> = need.iter().map(|l| l + extra).collect();
+        let mut tl = Self::build(script, &lens, intro, outro, duration, fps, style, transition);
+        tl.frames = frames;
+
+        // Later lines start once their shot has settled, as the scene's caption would.
+        tl.speech_at = (0..n)
+            .map(|i| match i {
+                0 => SPEECH_START_S,
+                _ => tl.cues.iter().find(|c| c.cue == Cue::Caption(i)).map_or(0.0, |c| c.start + SPEECH_LEAD_S),
+            })
+            .collect();
+        let scene_ends: Vec<f64> =
+            (0..n).map(|i| tl.cues.iter().find(|c| c.cue == Cue::Caption(i)).map_or(duration, |c| c.end)).collect();
+        tl.cues.retain(|c| !matches!(c.cue, Cue::Caption(_)));
+        if narration.burn_captions {
+            let mut phrase_cues = Vec::new();
+            for (i, line) in narration.lines.iter().enumerate().take(n) {
+                let at = tl.speech_at[i];
+                for (k, p) in line.phrases.iter().enumerate() {
+                    let start = at + p.start.max(0.0);
+                    let next = line.phrases.get(k + 1).map_or(scene_ends[i], |q| at + q.start);
+                    let end = (at + p.end).max(start + MIN_PHRASE_S).min(next).min(scene_ends[i]).max(start + 0.05);
+                    let fade = 0.08_f64.min((end - start) / 4.0);
+                    tl.phrases.push(p.text.clone());
+                    phrase_cues.push(TextCue {
+                        cue: Cue::Phrase(tl.phrases.len() - 1),
+                        start,
+                        end,
+                        fade_in: fade,
+                        fade_out: fade,
+                    });
+                }
+            }
+            let at = tl.cues.iter().position(|c| c.cue == Cue::OutroTitle).unwrap_or(tl.cues.len());
+            tl.cues.splice(at..at, phrase_cues);
+        }
+        tl
+    }
+
+    /// Removes the scenes' captions (the `captions: none` option); titles and the card stay.
+    pub fn without_captions(mut self) -> Self {
+        self.cues.retain(|c| !matches!(c.cue, Cue::Caption(_) | Cue::Phrase(_)));
+        self
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn build(
+        script: &Script,
+        scene_lens: &[f64],
+        intro: f64,
+        outro: f64,
+        duration: f64,
+        fps: u32,
+        style: Style,
+        transition: f64,
+    ) -> Self {
+        let mut pacing = Pacing::for_style(style);
+        let shortest = scene_lens.iter().copied().fold(f64::INFINITY, f64::min);
         // Short videos with many scenes get quicker transitions, so captions keep screen time.
-        pacing.transition_s = pacing.transition_s.min(scene_len * 0.4);
+        pacing.transition_s = transition.min(shortest * 0.4);
         let t = pacing.transition_s;
-        let scene_start = |i: usize| intro + i as f64 * scene_len;
+        let mut starts = Vec::with_capacity(scene_lens.len() + 1);
+        let mut at = intro;
+        for l in scene_lens {
+            starts.push(at);
+            at += l;
+        }
+        starts.push(at);
+        let scene_start = |i: usize| starts[i.min(starts.len() - 1)];
 
         // Shots: runs of scenes on the same photo; the first shot also carries the intro.
         let mut segments: Vec<Segment> = Vec::new();
@@ -206,7 +365,17 @@ impl Timeline {
             fade_out: 0.0,
         });
 
-        Self { fps, frames, duration, pacing, segments, cues, intro_end: intro }
+        Self {
+            fps,
+            frames: (duration * fps as f64).round() as u32,
+            duration,
+            pacing,
+            segments,
+            cues,
+            intro_end: intro,
+            speech_at: Vec::new(),
+            phrases: Vec::new(),
+        }
     }
 
     /// The transition that brings segment `k` (k >= 1) on screen.
@@ -351,5 +520,95 @@ mod tests {
         assert_eq!(kinds(Style::Clean), vec![Crossfade; 4]);
         assert_eq!(kinds(Style::Bold), vec![Push, ZoomThrough, Push, ZoomThrough]);
         assert_eq!(kinds(Style::Elegant), vec![DipToBlack, Wipe, DipToBlack, Wipe]);
+    }
+
+    fn narration(seconds: &[f64]) -> Narration {
+        Narration {
+            lines: seconds
+                .iter()
+                .map(|&s| SpokenLine {
+                    seconds: s,
+                    phrases: vec![
+                        Phrase { start: 0.0, end: s * 0.45, text: "first half".into() },
+                        Phrase { start: s * 0.5, end: s, text: "second half".into() },
+                    ],
+                })
+                .collect(),
+            burn_captions: true,
+        }
+    }
+
+    #[test]
+    fn narrated_scenes_hold_their_line_and_pauses_take_the_rest() {
+        for (d, lines) in
+            [(15u32, vec![2.0, 2.5, 1.8, 2.2]), (60, vec![6.0, 7.5, 5.0, 8.0, 6.5, 7.0]), (6, vec![0.9, 1.0, 0.8])]
+        {
+            let n = lines.len();
+            let sc = script(&(0..n as u32).collect::<Vec<_>>());
+            let tl = Timeline::narrated(&sc, &narration(&lines), d, 30, Style::Clean);
+            assert_eq!(tl.frames, d * 30, "fits in {d} s: the video keeps its length");
+            assert!((tl.duration - d as f64).abs() < 1e-9);
+            assert_eq!(tl.speech_at.len(), n);
+            let t = tl.pacing.transition_s;
+            for (i, &secs) in lines.iter().enumerate() {
+                let at = tl.speech_at[i];
+                let next_shot = tl.segments[i + 1].start;
+                assert!(
+                    at >= if i == 0 { SPEECH_START_S } else { tl.segments[i].start + t / 2.0 },
+                    "{d} s, scene {i} starts after its shot settles"
+                );
+                assert!(
+                    at + secs + TIGHT_PAUSE_S <= next_shot - t / 2.0 + 1e-9,
+                    "{d} s, scene {i}: the line ends before the next shot"
+                );
+            }
+            assert!(!tl.cues.iter().any(|c| matches!(c.cue, Cue::Caption(_))));
+            assert_eq!(tl.phrases.len(), 2 * n);
+        }
+    }
+
+    #[test]
+    fn phrases_appear_when_they_are_spoken() {
+        let lines = [2.0, 3.0, 2.4];
+        let tl = Timeline::narrated(&script(&[0, 1, 2]), &narration(&lines), 15, 30, Style::Bold);
+        let phrase_cues: Vec<&TextCue> = tl.cues.iter().filter(|c| matches!(c.cue, Cue::Phrase(_))).collect();
+        assert_eq!(phrase_cues.len(), 6);
+        for (i, &secs) in lines.iter().enumerate() {
+            let first = phrase_cues[2 * i];
+            let second = phrase_cues[2 * i + 1];
+            assert!((first.start - tl.speech_at[i]).abs() < 1e-9);
+            assert!((second.start - (tl.speech_at[i] + secs * 0.5)).abs() < 1e-9);
+            assert!(first.end <= second.start + 1e-9, "phrases of a line do not overlap");
+            assert!(second.end >= tl.speech_at[i] + secs - 1e-9, "the last phrase stays until the line ends");
+        }
+        for w in phrase_cues.windows(2) {
+            assert!(w[0].end <= w[1].start + 1e-9);
+        }
+        let silent = Timeline::narrated(
+            &script(&[0, 1, 2]),
+            &Narration { burn_captions: false, ..narration(&lines) },
+            15,
+            30,
+            Style::Bold,
+        );
+        assert!(silent.phrases.is_empty() && !silent.cues.iter().any(|c| matches!(c.cue, Cue::Phrase(_))));
+        assert_eq!(silent.speech_at, tl.speech_at, "captions off change nothing of the timing");
+    }
+
+    #[test]
+    fn a_long_narration_squeezes_the_cards_then_lengthens_the_video_without_cutting_speech() {
+        let lines = [3.0, 3.0, 3.0];
+        let tl = Timeline::narrated(&script(&[0, 1, 2]), &narration(&lines), 10, 30, Style::Clean);
+        assert!(tl.duration - tl.segments.last().unwrap().start >= MIN_OUTRO_S - 1e-9);
+        assert!(tl.duration > 10.0);
+        assert_eq!(tl.frames as f64, (tl.duration * 30.0).round());
+        for (i, &secs) in lines.iter().enumerate() {
+            // One photo a scene: scene i ends where the next shot (or the outro) begins.
+            let end = tl.segments[i + 1].start;
+            assert!(tl.speech_at[i] + secs <= end + 1e-9, "scene {i}: nothing cut");
+        }
+        let off = Timeline::narrated(&script(&[0, 1, 2]), &narration(&lines), 10, 30, Style::Clean).without_captions();
+        assert!(!off.cues.iter().any(|c| matches!(c.cue, Cue::Phrase(_) | Cue::Caption(_))));
+        assert!(off.cues.iter().any(|c| c.cue == Cue::CallToAction));
     }
 }

@@ -87,10 +87,8 @@ impl ArkVideoGenerator {
         })?;
         let text = format!(
             "Product video shot: {caption}. Slow, smooth camera move; the product stays exactly as in the image; \
-             no added text. --ratio {ratio} --duration {clip_s} --resolution {res} --camerafixed false --watermark false",
+             no added text.",
             caption = scene.caption.trim(),
-            ratio = req.options.aspect_ratio.as_str(),
-            res = self.resolution,
         );
         let body = json!({
             "model": self.c.s.video_model,
@@ -98,6 +96,16 @@ impl ArkVideoGenerator {
                 {"type": "text", "text": text},
                 {"type": "image_url", "image_url": {"url": first_frame}, "role": "first_frame"},
             ],
+            // The video's parameters as body fields (as current Seedance clients send them), not
+            // as `--flags` appended to the prompt.
+            "ratio": req.options.aspect_ratio.as_str(),
+            "duration": clip_s,
+            "resolution": self.resolution,
+            "camera_fixed": false,
+            "watermark": false,
+            "seed": clip_seed(&req.script.title, i, &scene.caption),
+            // The narration is ours, one voice over every clip: no per-clip audio from the model.
+            "generate_audio": false,
         });
         let what = "Ark video task creation";
         let deadline = Instant::now() + self.c.s.request_timeout * self.c.s.retry.max_attempts.max(1) * 2;
@@ -193,6 +201,18 @@ fn task_failed(c: &ArkClient, what: &str, v: &Value) -> ProviderError {
     ProviderError::permanent(PROVIDER, "task_failed", format!("{what} failed{detail}"))
 }
 
+/// The seed of clip `i`: stable for the same script, so that a clip made again (a failed task,
+/// a new attempt) looks like its sibling, and within Ark's range `[0, 2^32 - 1]`. FNV-1a over the
+/// title, the scene's index and its caption.
+pub fn clip_seed(title: &str, i: usize, caption: &str) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in title.bytes().chain((i as u32).to_le_bytes()).chain(caption.bytes()) {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
 /// Seconds per clip: Ark makes 5 or 10 s clips; the longer when a scene's share of the video is
 /// more than 7.5 s.
 pub fn clip_seconds(duration_s: u32, scenes: usize) -> u32 {
@@ -271,6 +291,13 @@ mod tests {
         assert_eq!(clip_seconds(30, 3), 10);
         assert_eq!(clip_seconds(60, 6), 10);
         assert_eq!(clip_seconds(20, 4), 5);
+    }
+
+    #[test]
+    fn seeds_are_stable_per_scene_and_differ_between_scenes() {
+        assert_eq!(clip_seed("Cup", 0, "Hello"), clip_seed("Cup", 0, "Hello"));
+        assert_ne!(clip_seed("Cup", 0, "Hello"), clip_seed("Cup", 1, "Hello"));
+        assert_ne!(clip_seed("Cup", 0, "Hello"), clip_seed("Mug", 0, "Hello"));
     }
 
     #[test]

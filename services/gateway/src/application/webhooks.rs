@@ -7,7 +7,7 @@
 //! (`webhook:<id>`).
 
 use glimvid_db::repo::webhooks::{self as repo, Delivery, Webhook};
-use glimvid_domain::{DomainError, ErrorCode};
+use glimvid_domain::{DomainError, ErrorCode, UserId, WebhookId};
 use rand::Rng;
 use uuid::Uuid;
 
@@ -46,13 +46,13 @@ pub fn parse_url(url: &str) -> Result<String, DomainError> {
 }
 
 /// The place a webhook's sealed secret belongs to.
-pub(crate) fn secret_context(id: Uuid) -> String {
+pub(crate) fn secret_context(id: WebhookId) -> String {
     format!("webhook:{id}")
 }
 
 /// Registers `url` for the account's job events from now on and makes its signing secret.
 /// The URL must lead to public addresses only.
-pub async fn register(state: &GatewayState, user_id: Uuid, url: &str) -> Result<Registered, AppError> {
+pub async fn register(state: &GatewayState, user_id: UserId, url: &str) -> Result<Registered, AppError> {
     let url = parse_url(url)?;
     let parsed = reqwest::Url::parse(&url).map_err(|_| DomainError::invalid("url", "not a valid URL"))?;
     state.settings.webhooks.policy.check_url(&parsed, DNS_TIMEOUT).await?;
@@ -67,29 +67,29 @@ pub async fn register(state: &GatewayState, user_id: Uuid, url: &str) -> Result<
     let mut raw = [0u8; 24];
     rand::rng().fill(&mut raw);
     let secret = format!("whsec_{}", hex::encode(raw));
-    let id = Uuid::new_v4();
+    let id = WebhookId::from(Uuid::new_v4());
     let sealed = state.backends.sealer.seal(secret.as_bytes(), &secret_context(id));
     let webhook = repo::create(db, id, user_id, &url, &sealed, glimvid_db::now_ms()).await?;
     tracing::info!(webhook_id = %webhook.id, "webhook registered");
     Ok(Registered { webhook, secret })
 }
 
-pub async fn list(state: &GatewayState, user_id: Uuid) -> Result<Vec<Webhook>, AppError> {
+pub async fn list(state: &GatewayState, user_id: UserId) -> Result<Vec<Webhook>, AppError> {
     Ok(repo::list(&state.backends.db, user_id).await?)
 }
 
-fn parse_id(id: &str) -> Result<Uuid, DomainError> {
-    Uuid::parse_str(id.trim()).map_err(|_| DomainError::not_found("webhook"))
+fn parse_id(id: &str) -> Result<WebhookId, DomainError> {
+    Uuid::parse_str(id.trim()).map(WebhookId::from).map_err(|_| DomainError::not_found("webhook"))
 }
 
-pub async fn delete(state: &GatewayState, user_id: Uuid, id: &str) -> Result<(), AppError> {
+pub async fn delete(state: &GatewayState, user_id: UserId, id: &str) -> Result<(), AppError> {
     Ok(repo::delete(&state.backends.db, user_id, parse_id(id)?).await?)
 }
 
 /// A page of a webhook's deliveries, newest first; the cursor is the last delivery id seen.
 pub async fn deliveries(
     state: &GatewayState,
-    user_id: Uuid,
+    user_id: UserId,
     webhook_id: &str,
     cursor: Option<&str>,
     limit: u64,
@@ -98,7 +98,7 @@ pub async fn deliveries(
     let hook = repo::get_owned(db, user_id, parse_id(webhook_id)?).await?;
     let before = crate::application::page::cursor::<i64>(cursor)?;
     let limit = crate::application::page::limit(limit, 100)?;
-    let rows = repo::deliveries(db, hook.id, before, limit + 1).await?;
+    let rows = repo::deliveries(db, hook.id(), before, limit + 1).await?;
     let (rows, next) = crate::application::page::split(rows, limit, |d| d.id.to_string());
     Ok((rows, next))
 }

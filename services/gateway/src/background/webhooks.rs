@@ -17,6 +17,7 @@ pub mod target;
 use std::{sync::Arc, time::Duration};
 
 use futures::StreamExt;
+use glimvid_db::entity::enums::EventKind;
 use glimvid_db::repo::webhooks::{self as repo, Attempt, Claimed};
 use glimvid_runtime::{Sealer, Shutdown};
 use rand::Rng;
@@ -45,19 +46,19 @@ pub struct WebhookSettings {
 }
 
 impl WebhookSettings {
-    pub fn from_config(c: &glimvid_runtime::Config) -> Self {
+    pub fn from_config(c: &glimvid_runtime::WebhooksConfig) -> Self {
         Self {
-            retry_base: c.webhook_retry_base,
-            timeout: c.webhook_timeout,
-            give_up: c.webhook_give_up,
-            policy: target::TargetPolicy::new(&c.webhook_allowed_networks),
+            retry_base: c.retry_base,
+            timeout: c.timeout,
+            give_up: c.give_up,
+            policy: target::TargetPolicy::new(&c.allowed_networks),
         }
     }
 }
 
 impl Default for WebhookSettings {
     fn default() -> Self {
-        Self::from_config(&glimvid_runtime::Config::default())
+        Self::from_config(&glimvid_runtime::WebhooksConfig::default())
     }
 }
 
@@ -74,8 +75,8 @@ pub fn backoff(base: Duration, attempts: u32, jitter: f64) -> Duration {
 /// with `type` for routing (`job.succeeded`, `stage.running`, `note`).
 pub fn payload(e: &glimvid_db::repo::jobs::JobEvent) -> String {
     let mut v = serde_json::to_value(event_json(e)).unwrap_or_default();
-    let kind = match (&e.kind[..], e.status.as_deref()) {
-        ("note", _) | (_, None) => e.kind.clone(),
+    let kind = match (e.kind, e.status) {
+        (EventKind::Note, _) | (_, None) => e.kind.to_string(),
         (k, Some(s)) => format!("{k}.{s}"),
     };
     if let Some(o) = v.as_object_mut() {
@@ -187,7 +188,7 @@ fn prepare(c: &Claimed, settings: &WebhookSettings, sealer: &Sealer) -> Result<V
         settings.policy.check(ip).map_err(|r| format!("refused: {} address", r.why))?;
     }
     if Sealer::is_sealed(&c.secret) {
-        sealer.open(&c.secret, &secret_context(c.delivery.webhook_id)).map_err(|e| format!("secret: {e}"))
+        sealer.open(&c.secret, &secret_context(c.delivery.webhook_id())).map_err(|e| format!("secret: {e}"))
     } else {
         // Registered before sealing and not sealed yet (the dispatcher seals them at start).
         Ok(c.secret.as_bytes().to_vec())
@@ -284,9 +285,9 @@ mod tests {
         let e = glimvid_db::repo::jobs::JobEvent {
             id: 42,
             job_id: Uuid::nil(),
-            kind: "job".into(),
+            kind: EventKind::Job,
             stage: None,
-            status: Some("succeeded".into()),
+            status: Some(glimvid_db::entity::enums::EventStatus::Succeeded),
             message: None,
             at: 0,
         };

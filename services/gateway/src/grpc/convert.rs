@@ -2,6 +2,7 @@
 //! messages are two views of the same job: conversions start from the JSON view where one
 //! exists, so both say the same.
 
+use glimvid_db::entity::enums::{DeliveryStatus, EventKind};
 use glimvid_db::repo::{
     jobs::JobEvent,
     webhooks::{Delivery, Webhook},
@@ -36,37 +37,33 @@ pub(super) fn timestamp(ms: i64) -> prost_types::Timestamp {
     prost_types::Timestamp { seconds: ms.div_euclid(1000), nanos: (ms.rem_euclid(1000) * 1_000_000) as i32 }
 }
 
-/// A stored job status; one this build does not know reads as unspecified rather than failing
-/// the whole answer.
-pub(super) fn job_status(s: &str) -> pb::JobStatus {
-    match s.parse() {
-        Ok(JobStatus::Queued) => pb::JobStatus::Queued,
-        Ok(JobStatus::Running) => pb::JobStatus::Running,
-        Ok(JobStatus::AwaitingReview) => pb::JobStatus::AwaitingReview,
-        Ok(JobStatus::Succeeded) => pb::JobStatus::Succeeded,
-        Ok(JobStatus::Failed) => pb::JobStatus::Failed,
-        Ok(JobStatus::Canceled) => pb::JobStatus::Canceled,
-        Err(_) => pb::JobStatus::Unspecified,
+/// Exhaustive: a status added to the domain does not compile until the proto names it.
+pub(super) fn job_status(s: JobStatus) -> pb::JobStatus {
+    match s {
+        JobStatus::Queued => pb::JobStatus::Queued,
+        JobStatus::Running => pb::JobStatus::Running,
+        JobStatus::AwaitingReview => pb::JobStatus::AwaitingReview,
+        JobStatus::Succeeded => pb::JobStatus::Succeeded,
+        JobStatus::Failed => pb::JobStatus::Failed,
+        JobStatus::Canceled => pb::JobStatus::Canceled,
     }
 }
 
-pub(super) fn stage_name(s: &str) -> pb::StageName {
-    match s.parse() {
-        Ok(Stage::Script) => pb::StageName::Script,
-        Ok(Stage::Enhance) => pb::StageName::Enhance,
-        Ok(Stage::Render) => pb::StageName::Render,
-        Err(_) => pb::StageName::Unspecified,
+pub(super) fn stage_name(s: Stage) -> pb::StageName {
+    match s {
+        Stage::Script => pb::StageName::Script,
+        Stage::Enhance => pb::StageName::Enhance,
+        Stage::Render => pb::StageName::Render,
     }
 }
 
-pub(super) fn stage_status(s: &str) -> pb::StageStatus {
-    match s.parse() {
-        Ok(StageStatus::Pending) => pb::StageStatus::Pending,
-        Ok(StageStatus::Running) => pb::StageStatus::Running,
-        Ok(StageStatus::Succeeded) => pb::StageStatus::Succeeded,
-        Ok(StageStatus::Failed) => pb::StageStatus::Failed,
-        Ok(StageStatus::Canceled) => pb::StageStatus::Canceled,
-        Err(_) => pb::StageStatus::Unspecified,
+pub(super) fn stage_status(s: StageStatus) -> pb::StageStatus {
+    match s {
+        StageStatus::Pending => pb::StageStatus::Pending,
+        StageStatus::Running => pb::StageStatus::Running,
+        StageStatus::Succeeded => pb::StageStatus::Succeeded,
+        StageStatus::Failed => pb::StageStatus::Failed,
+        StageStatus::Canceled => pb::StageStatus::Canceled,
     }
 }
 
@@ -114,17 +111,26 @@ pub(super) fn job_options(stored: &str) -> Option<pb::VideoOptions> {
 }
 
 pub(super) fn event(e: &JobEvent) -> pb::JobEvent {
-    let status = e.status.as_deref().unwrap_or_default();
-    let (kind, job, stage) = match e.kind.as_str() {
-        "job" => (pb::JobEventKind::Job, job_status(status), pb::StageStatus::Unspecified),
-        "stage" => (pb::JobEventKind::Stage, pb::JobStatus::Unspecified, stage_status(status)),
-        _ => (pb::JobEventKind::Unspecified, pb::JobStatus::Unspecified, pb::StageStatus::Unspecified),
+    // A job event carries a job status, a stage event a stage status; anything else (a status
+    // of the other kind) reads as unspecified.
+    let (kind, job, stage) = match e.kind {
+        EventKind::Job => (
+            pb::JobEventKind::Job,
+            e.status.and_then(|s| s.job_status()).map_or(pb::JobStatus::Unspecified, job_status),
+            pb::StageStatus::Unspecified,
+        ),
+        EventKind::Stage => (
+            pb::JobEventKind::Stage,
+            pb::JobStatus::Unspecified,
+            e.status.and_then(|s| s.stage_status()).map_or(pb::StageStatus::Unspecified, stage_status),
+        ),
+        EventKind::Note => (pb::JobEventKind::Unspecified, pb::JobStatus::Unspecified, pb::StageStatus::Unspecified),
     };
     pb::JobEvent {
         id: e.id,
         job_id: e.job_id.to_string(),
         kind: kind as i32,
-        stage: e.stage.as_deref().map_or(pb::StageName::Unspecified, stage_name) as i32,
+        stage: e.stage.map_or(pb::StageName::Unspecified, |s| stage_name(s.into())) as i32,
         job_status: job as i32,
         stage_status: stage as i32,
         message: e.message.clone().unwrap_or_default(),
@@ -138,11 +144,10 @@ pub(super) fn webhook(w: &Webhook) -> pb::Webhook {
 
 pub(super) fn delivery(d: &Delivery) -> pb::WebhookDelivery {
     use glimvid_db::repo::webhooks::status;
-    let delivery_status = match d.status.as_str() {
-        status::PENDING => pb::WebhookDeliveryStatus::Pending,
-        status::DELIVERED => pb::WebhookDeliveryStatus::Delivered,
-        status::FAILED => pb::WebhookDeliveryStatus::Failed,
-        _ => pb::WebhookDeliveryStatus::Unspecified,
+    let delivery_status = match d.status {
+        DeliveryStatus::Pending => pb::WebhookDeliveryStatus::Pending,
+        DeliveryStatus::Delivered => pb::WebhookDeliveryStatus::Delivered,
+        DeliveryStatus::Failed => pb::WebhookDeliveryStatus::Failed,
     };
     pb::WebhookDelivery {
         id: d.id,
@@ -188,14 +193,33 @@ mod tests {
     }
 
     #[test]
-    fn statuses_become_enums_and_unknown_ones_unspecified() {
-        assert_eq!(job_status("awaiting_review"), pb::JobStatus::AwaitingReview);
-        assert_eq!(job_status("succeeded"), pb::JobStatus::Succeeded);
-        assert_eq!(job_status("exploded"), pb::JobStatus::Unspecified);
-        assert_eq!(stage_name("render"), pb::StageName::Render);
-        assert_eq!(stage_name(""), pb::StageName::Unspecified);
-        assert_eq!(stage_status("canceled"), pb::StageStatus::Canceled);
-        assert_eq!(stage_status("done"), pb::StageStatus::Unspecified);
+    fn every_status_has_its_own_proto_value() {
+        use std::collections::HashSet;
+        let jobs = [
+            JobStatus::Queued,
+            JobStatus::Running,
+            JobStatus::AwaitingReview,
+            JobStatus::Succeeded,
+            JobStatus::Failed,
+            JobStatus::Canceled,
+        ]
+        .map(job_status);
+        assert!(!jobs.contains(&pb::JobStatus::Unspecified));
+        assert_eq!(jobs.iter().collect::<HashSet<_>>().len(), jobs.len());
+        assert_eq!(job_status(JobStatus::AwaitingReview), pb::JobStatus::AwaitingReview);
+        let stages = Stage::ALL.map(stage_name);
+        assert_eq!(stages, [pb::StageName::Script, pb::StageName::Enhance, pb::StageName::Render]);
+        let statuses = [
+            StageStatus::Pending,
+            StageStatus::Running,
+            StageStatus::Succeeded,
+            StageStatus::Failed,
+            StageStatus::Canceled,
+        ]
+        .map(stage_status);
+        assert!(!statuses.contains(&pb::StageStatus::Unspecified));
+        assert_eq!(statuses.iter().collect::<HashSet<_>>().len(), statuses.len());
+        assert_eq!(stage_status(StageStatus::Canceled), pb::StageStatus::Canceled);
     }
 
     #[test]
@@ -236,9 +260,9 @@ mod tests {
         let base = JobEvent {
             id: 7,
             job_id: Uuid::nil(),
-            kind: "stage".into(),
-            stage: Some("enhance".into()),
-            status: Some("failed".into()),
+            kind: EventKind::Stage,
+            stage: Some(glimvid_db::entity::enums::Stage::Enhance),
+            status: Some(glimvid_db::entity::enums::EventStatus::Failed),
             message: Some("too dark".into()),
             at: 1_500,
         };
@@ -249,7 +273,12 @@ mod tests {
             (pb::StageName::Enhance, pb::StageStatus::Failed, pb::JobStatus::Unspecified)
         );
         assert_eq!(e.event_time, Some(prost_types::Timestamp { seconds: 1, nanos: 500_000_000 }));
-        let e = event(&JobEvent { kind: "job".into(), stage: None, status: Some("succeeded".into()), ..base });
+        let e = event(&JobEvent {
+            kind: EventKind::Job,
+            stage: None,
+            status: Some(glimvid_db::entity::enums::EventStatus::Succeeded),
+            ..base
+        });
         assert_eq!(
             (e.kind(), e.job_status(), e.stage()),
             (pb::JobEventKind::Job, pb::JobStatus::Succeeded, pb::StageName::Unspecified)
@@ -265,7 +294,7 @@ mod tests {
             user_id: Uuid::nil(),
             event_id: 3,
             payload: "{}".into(),
-            status: "pending".into(),
+            status: DeliveryStatus::Pending,
             attempts: 2,
             next_attempt_at: 60_000,
             locked_until: 0,
@@ -278,7 +307,7 @@ mod tests {
         assert_eq!(d.status(), pb::WebhookDeliveryStatus::Pending);
         assert_eq!(d.next_attempt_time.map(|t| t.seconds), Some(60));
         assert_eq!((d.deliver_time, d.last_status_code), (None, 503));
-        let d = delivery(&Delivery { status: "delivered".into(), delivered_at: Some(2_000), ..pending });
+        let d = delivery(&Delivery { status: DeliveryStatus::Delivered, delivered_at: Some(2_000), ..pending });
         assert_eq!(d.status(), pb::WebhookDeliveryStatus::Delivered);
         assert_eq!((d.next_attempt_time, d.deliver_time.map(|t| t.seconds)), (None, Some(2)));
     }

@@ -6,10 +6,9 @@ use std::pin::Pin;
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use glimvid_db::repo::jobs::JobView;
-use glimvid_domain::{DomainError, ErrorCode};
+use glimvid_domain::{DomainError, ErrorCode, Stage, UserId};
 use glimvid_proto::jobs::v1::{self as pb, video_job_service_server::VideoJobService};
 use tonic::{Request, Response, Status};
-use uuid::Uuid;
 
 use super::{
     CallerIp, Principal, VideoJobGrpc,
@@ -30,7 +29,7 @@ pub(super) const READ: &str = "videos:read";
 pub(super) const WRITE: &str = "videos:write";
 
 /// The account the API key in `authorization: Bearer <key>` speaks for, if it has `scope`.
-pub(super) async fn principal_of(state: &GatewayState, header: Option<&str>, scope: &str) -> Result<Uuid, AppError> {
+pub(super) async fn principal_of(state: &GatewayState, header: Option<&str>, scope: &str) -> Result<UserId, AppError> {
     let unauth = |m: &str| AppError(DomainError::new(ErrorCode::Unauthenticated, m));
     let header = header.ok_or_else(|| unauth("an API key is required (metadata `authorization: Bearer <key>`)"))?;
     let key = header
@@ -42,7 +41,7 @@ pub(super) async fn principal_of(state: &GatewayState, header: Option<&str>, sco
 }
 
 /// The account the guard admitted the call for.
-fn principal(ext: &tonic::Extensions) -> Result<Uuid, AppError> {
+fn principal(ext: &tonic::Extensions) -> Result<UserId, AppError> {
     ext.get::<Principal>().map(|p| p.user_id).ok_or_else(|| {
         AppError(DomainError::new(
             ErrorCode::Unauthenticated,
@@ -60,14 +59,14 @@ impl VideoJobGrpc {
         let j = job_json(&self.state, v);
         pb::VideoJob {
             id: j.id,
-            status: job_status(&j.status) as i32,
-            stages: j
-                .stages
-                .into_iter()
+            status: job_status(v.job.status.into()) as i32,
+            stages: Stage::ALL
+                .iter()
+                .filter_map(|s| v.stage(*s))
                 .map(|s| pb::Stage {
-                    name: stage_name(s.name) as i32,
-                    status: stage_status(&s.status) as i32,
-                    failure_reason: s.failure_reason.unwrap_or_default(),
+                    name: stage_name(s.stage.into()) as i32,
+                    status: stage_status(s.status.into()) as i32,
+                    failure_reason: s.failure_reason.clone().unwrap_or_default(),
                 })
                 .collect(),
             script: j.script.as_ref().map(script),
@@ -84,7 +83,7 @@ impl VideoJobGrpc {
     }
 
     /// A photo given by the path of one of the caller's own uploads.
-    async fn photo_from_url(&self, user_id: Uuid, url: &str) -> Result<Bytes, AppError> {
+    async fn photo_from_url(&self, user_id: UserId, url: &str) -> Result<Bytes, AppError> {
         let bad = || {
             DomainError::invalid(
                 "photos",
@@ -201,7 +200,7 @@ impl VideoJobService for VideoJobGrpc {
         .await?;
         let (view, slot) = view;
         let events =
-            follow::events(self.state.clone(), view.job.id, r.after_event_id, slot).filter_map(|f| async move {
+            follow::events(self.state.clone(), view.job.id(), r.after_event_id, slot).filter_map(|f| async move {
                 match f {
                     Ok(Followed::Event(e)) => Some(Ok(pb::WatchVideoJobResponse { event: Some(event(&e)) })),
                     Ok(Followed::Idle) => None,

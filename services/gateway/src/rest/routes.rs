@@ -5,6 +5,7 @@ pub mod account;
 pub mod app;
 pub mod auth;
 pub mod billing;
+pub mod catalogue;
 pub mod ops;
 pub mod public;
 pub mod review;
@@ -54,7 +55,8 @@ pub fn register(cfg: &mut ServiceConfig) {
             .service(op(videos::__path_cancel, videos::cancel))
             .service(op(videos::__path_asset, videos::asset))
             .service(op(openapi::__path_openapi_json, openapi::openapi_json))
-            .configure(webhooks::configure),
+            .configure(webhooks::configure)
+            .configure(catalogue::configure),
     )
     .service(op(public::__path_video, public::video))
     .service(op(ops::__path_healthz, ops::healthz))

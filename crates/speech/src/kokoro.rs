@@ -1,0 +1,364 @@
+//! The local engine: Kokoro-82M int8 ONNX on the CPU.
+//!
+//! Each phrase (a clause, or at most [`MAX_PHRASE_TOKENS`] phonemes of a long one) is a separate
+//! model run. That keeps attention cheap, and gives exact phrase times: a phrase's audio is
+//! trimmed of its edge silence, placed, and followed by a pause its punctuation asks for.
+
+use std::path::Path;
+use std::sync::{Mutex, OnceLock};
+
+use ort::environment::Environment;
+use ort::session::Session;
+use ort::session::builder::GraphOptimizationLevel;
+use ort::value::Tensor;
+
+use crate::g2p::{English, Mandarin, Word, ascii_marks, ascii_punctuation, french_word, spanish_word};
+use crate::models::{ModelPaths, models_dir};
+use crate::normalize::{self, Script};
+use crate::port::{Gender, Speech, SpeechError, SpeechSynthesizer, Timing, Voice, VoiceId};
+use crate::vocab;
+
+/// Kokoro's output rate.
+pub const SAMPLE_RATE: u32 = 24_000;
+/// Longest phrase per model run, in phoneme tokens.
+pub const MAX_PHRASE_TOKENS: usize = 60;
+
+/// Style vectors per voice file: one per input length, 256 floats each.
+const STYLE_ROWS: usize = 510;
+const STYLE_DIM: usize = 256;
+/// Intra-op threads: the machine has two cores.
+const THREADS: usize = 2;
+
+/// The voices the engine offers: two per language where a voice and a licence-clean G2P exist.
+pub fn catalogue() -> Vec<Voice> {
+    let v = |id: &str, language: &str, gender: Gender, name: &str| Voice {
+        id: VoiceId::new(id),
+        language: language.to_string(),
+        gender,
+        display_name: name.to_string(),
+        licence: "Apache-2.0".to_string(),
+    };
+    vec![
+        v("af_heart", "en", Gender::Female, "Heart (American English)"),
+        v("am_michael", "en", Gender::Male, "Michael (American English)"),
+        v("zf_xiaoxiao", "zh", Gender::Female, "Xiaoxiao (Mandarin)"),
+        v("zm_yunjian", "zh", Gender::Male, "Yunjian (Mandarin)"),
+        v("ef_dora", "es", Gender::Female, "Dora (Spanish)"),
+        v("em_alex", "es", Gender::Male, "Alex (Spanish)"),
+        v("ff_siwis", "fr", Gender::Female, "Siwis (French)"),
+    ]
+}
+
+/// ONNX Runtime allows one environment per process; it is loaded from the first engine's
+/// library path and kept for the process's life.
+static ENVIRONMENT: OnceLock<Result<Environment, String>> = OnceLock::new();
+
+fn environment(lib: &Path) -> Result<&'static Environment, SpeechError> {
+    let env = ENVIRONMENT.get_or_init(|| {
+        ort::init_from(lib).map_err(|e| e.to_string())?.with_name("glimvid-speech").build().map_err(|e| e.to_string())
+    });
+    env.as_ref().map_err(|e| SpeechError::Runtime(e.clone()))
+}
+
+pub struct KokoroEngine {
+    session: Mutex<Session>,
+    voices: Vec<Voice>,
+    styles: Vec<Vec<f32>>,
+    english: English,
+    mandarin: Mandarin,
+}
+
+impl KokoroEngine {
+    /// Loads from `GLIMVID_MODELS_DIR` (or the default cache).
+    pub fn from_env() -> Result<Self, SpeechError> {
+        Self::load(&ModelPaths::under(&models_dir()))
+    }
+
+    pub fn load(paths: &ModelPaths) -> Result<Self, SpeechError> {
+        paths.check()?;
+        let env = environment(&paths.onnxruntime)?;
+        let rt = |e: ort::Error| SpeechError::Runtime(e.to_string());
+        let session = Session::builder(env)
+            .map_err(rt)?
+            .with_intra_threads(THREADS)
+            .map_err(|e| SpeechError::Runtime(e.to_string()))?
+            .with_inter_threads(1)
+            .map_err(|e| SpeechError::Runtime(e.to_string()))?
+            .with_optimization_level(GraphOptimizationLevel::Level3)
+            .map_err(|e| SpeechError::Runtime(e.to_string()))?
+            // Spinning threads burn a core while waiting; on a shared two-core machine that
+            // time is better left to the other thread (and to the video encoder).
+            .with_intra_op_spinning(false)
+            .map_err(|e| SpeechError::Runtime(e.to_string()))?
+            .commit_from_file(&paths.model)
+            .map_err(rt)?;
+        let voices = catalogue();
+        let styles = voices
+            .iter()
+            .map(|v| read_style(&paths.voices_dir.join(format!("{}.bin", v.id))))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { session: Mutex::new(session), voices, styles, english: English::new(), mandarin: Mandarin::new() })
+    }
+
+    /// The words of a line for a voice of `language`, in speaking order.
+    pub fn words(&self, text: &str, language: &str) -> Vec<Word> {
+        let default = if language == "zh" { Script::Han } else { Script::Latin };
+        let cleaned = normalize::clean(text);
+        let mut words = Vec::new();
+        for mut run in normalize::split_runs(&cleaned, default) {
+            if run.script == Script::Latin {
+                // Full-width marks after a Latin word in a Chinese line (`Glimvid！`) still end
+                // a phrase.
+                run.text = ascii_marks(&run.text);
+            }
+            match run.script {
+                Script::Han => words.extend(self.mandarin.words(&normalize::chinese_numbers(&run.text))),
+                Script::Latin if language == "es" => {
+                    words.extend(rule_words(&normalize::spanish_numbers(&run.text), spanish_word))
+                }
+                Script::Latin if language == "fr" => {
+                    words.extend(rule_words(&normalize::french_numbers(&run.text), french_word))
+                }
+                Script::Latin => words.extend(self.english.words(&normalize::english_numbers(&run.text))),
+            }
+        }
+        words
+    }
+
+    fn run_model(&self, ids: &[i64], style: &[f32]) -> Result<Vec<f32>, SpeechError> {
+        let n = ids.len();
+        let row = n.min(STYLE_ROWS - 1);
+        let style_row = style[row * STYLE_DIM..(row + 1) * STYLE_DIM].to_vec();
+        let mut tokens = Vec::with_capacity(n + 2);
+        tokens.push(0_i64);
+        tokens.extend_from_slice(ids);
+        tokens.push(0);
+        let rt = |e: ort::Error| SpeechError::Runtime(e.to_string());
+        let tokens = Tensor::from_array(([1_usize, n + 2], tokens)).map_err(rt)?;
+        let style_t = Tensor::from_array(([1_usize, STYLE_DIM], style_row)).map_err(rt)?;
+        let speed = Tensor::from_array(([1_usize], vec![1.0_f32])).map_err(rt)?;
+        let mut session = self.session.lock().map_err(|_| SpeechError::Runtime("session lock poisoned".into()))?;
+        let outputs = session.run(ort::inputs![tokens, style_t, speed]).map_err(rt)?;
+        let (_, audio) = outputs[0].try_extract_tensor::<f32>().map_err(rt)?;
+        Ok(audio.to_vec())
+    }
+}
+
+/// Words of a run in a language read by spelling rules (`word` gives one word's IPA).
+fn rule_words(text: &str, word: fn(&str) -> String) -> Vec<Word> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let flush = |current: &mut String, words: &mut Vec<Word>| {
+        if !current.is_empty() {
+            let phonemes = word(current);
+            if !phonemes.is_empty() {
+                words.push(Word { text: std::mem::take(current), phonemes });
+            }
+            current.clear();
+        }
+    };
+    for c in text.chars() {
+        if c.is_alphabetic() || (c == '\'' && !current.is_empty()) {
+            current.push(c);
+        } else {
+            flush(&mut current, &mut words);
+            if let Some(p) = ascii_punctuation(c) {
+                words.push(Word { text: c.to_string(), phonemes: p.to_string() });
+            }
+        }
+    }
+    flush(&mut current, &mut words);
+    words
+}
+
+fn read_style(path: &Path) -> Result<Vec<f32>, SpeechError> {
+    let bytes = std::fs::read(path).map_err(|source| SpeechError::Io { path: path.display().to_string(), source })?;
+    if bytes.len() != STYLE_ROWS * STYLE_DIM * 4 {
+        return Err(SpeechError::InvalidVoice(path.display().to_string()));
+    }
+    Ok(bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
+}
+
+/// A phrase to synthesize: its words and the pause after it.
+#[derive(Debug, Default)]
+pub(crate) struct Phrase {
+    pub words: Vec<Word>,
+}
+
+impl Phrase {
+    /// Phonemes joined as misaki does: a space between words, none before punctuation.
+    pub fn phonemes(&self) -> String {
+        let mut s = String::new();
+        for w in &self.words {
+            if !s.is_empty() && !w.is_punctuation() {
+                s.push(' ');
+            }
+            s.push_str(&w.phonemes);
+        }
+        s
+    }
+
+    pub fn text(&self, spaced: bool) -> String {
+        let mut s = String::new();
+        for w in &self.words {
+            if spaced && !s.is_empty() && !w.is_punctuation() {
+                s.push(' ');
+            }
+            s.push_str(&w.text);
+        }
+        s
+    }
+
+    /// Silence after the phrase: longer after a sentence than after a comma.
+    pub fn pause_s(&self) -> f64 {
+        match self.words.last().map(|w| w.phonemes.chars().last()) {
+            Some(Some('.' | '!' | '?' | '…')) => 0.30,
+            Some(Some(',' | ';' | ':' | '—')) => 0.15,
+            _ => 0.08,
+        }
+    }
+}
+
+/// Packs words into phrases: a phrase ends at clause punctuation or before it would pass
+/// [`MAX_PHRASE_TOKENS`].
+pub(crate) fn phrases(words: Vec<Word>) -> Vec<Phrase> {
+    let mut out = Vec::new();
+    let mut current = Phrase::default();
+    let mut tokens = 0;
+    for word in words {
+        let cost = vocab::encode(&word.phonemes).len() + 1;
+        if !word.is_punctuation() && tokens > 0 && tokens + cost > MAX_PHRASE_TOKENS {
+            out.push(std::mem::take(&mut current));
+            tokens = 0;
+        }
+        tokens += cost;
+        let ends = word.is_punctuation()
+            && word.phonemes.chars().any(|c| matches!(c, '.' | '!' | '?' | ',' | ';' | ':' | '…' | '—'));
+        current.words.push(word);
+        if ends {
+            out.push(std::mem::take(&mut current));
+            tokens = 0;
+        }
+    }
+    if !current.words.is_empty() {
+        out.push(current);
+    }
+    out.retain(|p| p.words.iter().any(|w| !w.is_punctuation()));
+    out
+}
+
+/// Sample range of `audio` louder than a silence floor, with a few ms of margin.
+fn voiced_range(audio: &[f32]) -> (usize, usize) {
+    const FLOOR: f32 = 0.01;
+    const MARGIN: usize = (SAMPLE_RATE as usize) / 50; // 20 ms
+    let first = audio.iter().position(|s| s.abs() > FLOOR);
+    let last = audio.iter().rposition(|s| s.abs() > FLOOR);
+    match (first, last) {
+        (Some(a), Some(b)) => (a.saturating_sub(MARGIN), (b + MARGIN + 1).min(audio.len())),
+        _ => (0, 0),
+    }
+}
+
+impl SpeechSynthesizer for KokoroEngine {
+    fn voices(&self) -> &[Voice] {
+        &self.voices
+    }
+
+    fn synthesize(&self, text: &str, voice: &VoiceId) -> Result<Speech, SpeechError> {
+        let index =
+            self.voices.iter().position(|v| &v.id == voice).ok_or_else(|| SpeechError::UnknownVoice(voice.clone()))?;
+        let language = self.voices[index].language.clone();
+        let style = &self.styles[index];
+        let rate = f64::from(SAMPLE_RATE);
+        let mut speech = Speech { sample_rate: SAMPLE_RATE, ..Speech::default() };
+        for phrase in phrases(self.words(text, &language)) {
+            let ids = vocab::encode(&phrase.phonemes());
+            if ids.is_empty() {
+                continue;
+            }
+            let audio = self.run_model(&ids, style)?;
+            let (a, b) = voiced_range(&audio);
+            if a >= b {
+                continue;
+            }
+            let start = speech.samples.len() as f64 / rate;
+            speech.samples.extend_from_slice(&audio[a..b]);
+            let end = speech.samples.len() as f64 / rate;
+            speech.words.extend(word_timings(&phrase, start, end));
+            speech.phrases.push(Timing { start, end, text: phrase.text(language != "zh") });
+            let pause = (phrase.pause_s() * rate) as usize;
+            speech.samples.extend(std::iter::repeat_n(0.0, pause));
+        }
+        Ok(speech)
+    }
+}
+
+/// Spreads a phrase's time over its words by their phoneme counts.
+fn word_timings(phrase: &Phrase, start: f64, end: f64) -> Vec<Timing> {
+    let spoken: Vec<&Word> = phrase.words.iter().filter(|w| !w.is_punctuation()).collect();
+    let weights: Vec<usize> = spoken.iter().map(|w| vocab::encode(&w.phonemes).len().max(1)).collect();
+    let total: usize = weights.iter().sum();
+    let mut t = start;
+    spoken
+        .iter()
+        .zip(weights)
+        .map(|(w, weight)| {
+            let d = (end - start) * weight as f64 / total.max(1) as f64;
+            let timing = Timing { start: t, end: (t + d).min(end), text: w.text.clone() };
+            t += d;
+            timing
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(text: &str, phonemes: &str) -> Word {
+        Word { text: text.into(), phonemes: phonemes.into() }
+    }
+
+    #[test]
+    fn phrases_break_at_punctuation_and_length() {
+        let words = vec![w("Hi", "hˈI"), w(",", ","), w("there", "ðˈɛɹ"), w(".", ".")];
+        let ps = phrases(words);
+        assert_eq!(ps.len(), 2);
+        assert_eq!(ps[0].phonemes(), "hˈI,");
+        assert_eq!(ps[1].text(true), "there.");
+        let long: Vec<Word> = (0..40).map(|_| w("word", "wˈɜɹd")).collect();
+        let ps = phrases(long);
+        assert!(ps.len() >= 4);
+        assert!(ps.iter().all(|p| vocab::encode(&p.phonemes()).len() <= MAX_PHRASE_TOKENS));
+    }
+
+    #[test]
+    fn word_times_fill_the_phrase_in_order() {
+        let p = Phrase { words: vec![w("a", "ɐ"), w("long", "lˈɔŋ"), w(".", ".")] };
+        let t = word_timings(&p, 1.0, 2.0);
+        assert_eq!(t.len(), 2);
+        assert!((t[0].start - 1.0).abs() < 1e-9);
+        assert!((t[1].end - 2.0).abs() < 1e-9);
+        assert!(t[0].end <= t[1].start + 1e-9);
+    }
+
+    #[test]
+    fn full_width_marks_after_latin_words_end_phrases() {
+        let mut run = normalize::split_runs("欢迎使用 Glimvid！今天", Script::Han);
+        assert_eq!(run.len(), 3);
+        let latin = run.remove(1);
+        let mapped: String =
+            latin.text.chars().map(|c| if c.is_ascii() { c } else { ascii_punctuation(c).unwrap_or(c) }).collect();
+        assert_eq!(mapped, "Glimvid!");
+    }
+
+    #[test]
+    fn voiced_range_trims_silence() {
+        let mut a = vec![0.0_f32; 2400];
+        a.extend(vec![0.5_f32; 100]);
+        a.extend(vec![0.0_f32; 2400]);
+        let (s, e) = voiced_range(&a);
+        assert_eq!(s, 2400 - 480);
+        assert_eq!(e, 2500 + 480);
+    }
+}
