@@ -190,7 +190,7 @@ async fn the_document_is_openapi_3_1_and_names_every_served_route() {
     assert!(c.doc["info"]["title"].as_str().is_some_and(|t| !t.is_empty()), "info.title");
 
     let documented = c.operations();
-    let served = glimvid_gateway::route_probe::served_routes().await;
+    let served = glimvid_gateway::rest::route_probe::served_routes().await;
     assert!(served.len() >= 25, "the probe found too few routes to be right: {served:?}");
     let undocumented: Vec<_> = served.difference(&documented).collect();
     let unserved: Vec<_> = documented.difference(&served).collect();

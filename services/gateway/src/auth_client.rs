@@ -20,7 +20,7 @@ pub struct RequestIdInterceptor(glimvid_runtime::AttachServiceToken);
 impl Interceptor for RequestIdInterceptor {
     fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
         self.0.attach(&mut req);
-        let id = crate::error::current_request_id();
+        let id = crate::application::error::current_request_id();
         if !id.is_empty()
             && let Ok(v) = MetadataValue::try_from(id.as_str())
         {
@@ -45,4 +45,21 @@ pub fn connect(
         endpoint.connect_lazy(),
         RequestIdInterceptor(glimvid_runtime::AttachServiceToken { key, caller: "gateway" }),
     ))
+}
+
+/// An auth service answer that is an error keeps its code (the service speaks our codes in its
+/// status details); a failure of the call itself is logged with the request id.
+impl From<tonic::Status> for crate::application::error::AppError {
+    fn from(s: tonic::Status) -> Self {
+        let e = glimvid_proto::status::from_status(&s);
+        if matches!(e.code, glimvid_domain::ErrorCode::Unavailable | glimvid_domain::ErrorCode::Internal) {
+            tracing::error!(
+                status = ?s.code(),
+                message = s.message(),
+                request_id = %crate::application::error::current_request_id(),
+                "auth service call failed"
+            );
+        }
+        Self(e)
+    }
 }

@@ -9,7 +9,7 @@ use glimvid_proto::auth::v1::GetSigningKeysRequest;
 use std::sync::atomic::Ordering;
 use tokio::sync::RwLock;
 
-use crate::auth_client::AuthClient;
+use crate::{application::spool::Spool, auth_client::AuthClient};
 
 /// Limits and account settings of the gateway (see `glimvid_runtime::Config`, "limits and
 /// accounts").
@@ -78,7 +78,7 @@ pub struct GatewaySettings {
     /// Where REST uploads are spooled.
     pub upload_spool_dir: std::path::PathBuf,
     pub accounts: AccountSettings,
-    pub webhooks: crate::webhooks::WebhookSettings,
+    pub webhooks: crate::background::webhooks::WebhookSettings,
     /// Origins whose pages may call `/api/v1` from the browser (`GLIMVID_CORS_ORIGINS`).
     pub cors_origins: Vec<String>,
 }
@@ -95,13 +95,32 @@ impl Default for GatewaySettings {
             upload_spool_mb: 1024,
             upload_spool_dir: std::env::temp_dir(),
             accounts: AccountSettings::default(),
-            webhooks: crate::webhooks::WebhookSettings::default(),
+            webhooks: crate::background::webhooks::WebhookSettings::default(),
             cors_origins: Vec::new(),
         }
     }
 }
 
 impl GatewaySettings {
+    /// The settings the configuration gives; REST uploads are spooled to `spool_default` unless
+    /// `GLIMVID_UPLOAD_SPOOL_DIR` names a folder (the binaries differ: the all-in-one binary
+    /// keeps everything under its data folder).
+    pub fn from_config(c: &glimvid_runtime::Config, spool_default: std::path::PathBuf) -> Self {
+        Self {
+            max_photo_bytes: c.limits.max_photo_bytes,
+            upload: UploadLimits { max_pixels: c.limits.max_photo_pixels, ..UploadLimits::default() },
+            grpc_max_message_bytes: c.limits.grpc_max_message_bytes,
+            decode_memory_mb: c.limits.decode_memory_mb,
+            max_upload_bytes: c.limits.max_upload_bytes,
+            upload_spool_mb: c.storage.upload_spool_mb,
+            upload_spool_dir: c.storage.upload_spool_dir.clone().unwrap_or(spool_default),
+            accounts: AccountSettings::from_config(c),
+            webhooks: crate::background::webhooks::WebhookSettings::from_config(&c.webhooks),
+            cors_origins: c.server.cors_origins.clone(),
+            ..Self::default()
+        }
+    }
+
     /// The cap on a whole REST submission body: configured, or every photo at its limit plus
     /// 1 MiB for the text fields and the multipart framing.
     pub fn max_upload_bytes(&self) -> u64 {
@@ -132,11 +151,11 @@ pub struct GatewayState {
     pub public_base: String,
     pub settings: GatewaySettings,
     /// The event streams open per account in this process.
-    pub streams: Arc<crate::follow::StreamSlots>,
+    pub streams: Arc<crate::application::follow::StreamSlots>,
     /// The one memory budget of photo decodes in this process.
-    pub decode: crate::decode_budget::DecodeBudget,
+    pub decode: crate::application::decode_budget::DecodeBudget,
     /// Where REST uploads are spooled, and the disk they may take together.
-    pub spool: crate::spool::Spool,
+    pub spool: crate::application::spool::Spool,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
 }
 
@@ -182,4 +201,38 @@ impl GatewayState {
     pub fn public_url(&self, public_id: &str) -> String {
         format!("{}/v/{public_id}", self.public_base)
     }
+}
+
+/// The upload spool of [`build`]: its folder is made now, and what a killed process left in it
+/// is removed.
+fn upload_spool(settings: &GatewaySettings) -> Spool {
+    let spool = Spool::from_mb(settings.upload_spool_dir.clone(), settings.upload_spool_mb);
+    match spool.prepare() {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(removed = n, dir = %spool.dir().display(), "removed stale upload spool files"),
+        Err(e) => tracing::warn!(error = %e, dir = %spool.dir().display(), "the upload spool folder is not usable yet"),
+    }
+    spool
+}
+
+/// Builds the gateway's state from connected backends and a channel to the auth service.
+pub fn build(
+    backends: glimvid_pipeline::Backends,
+    auth: AuthClient,
+    public_base: String,
+    settings: GatewaySettings,
+) -> SharedState {
+    Arc::new(GatewayState {
+        backends,
+        auth,
+        keys: Default::default(),
+        keys_stale_at: Default::default(),
+        keys_fetch: Default::default(),
+        public_base,
+        decode: crate::application::decode_budget::DecodeBudget::from_mb(settings.decode_memory_mb),
+        spool: upload_spool(&settings),
+        settings,
+        streams: Default::default(),
+        metrics: glimvid_runtime::telemetry::metrics(),
+    })
 }

@@ -5,11 +5,10 @@
 
 mod admin;
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use glimvid_auth_service::{AuthApp, AuthSettings};
-use glimvid_gateway::GatewaySettings;
 use glimvid_media::{LocalEnhancer, LocalRenderer, OfflineScriptWriter, UploadLimits};
 use glimvid_pipeline::Backends;
 use glimvid_providers::{ImageEnhancer, ScriptWriter, VideoGenerator};
@@ -100,8 +99,6 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
     let guard = glimvid_runtime::RequireServiceToken(service_key.clone());
     let internal_listener = tokio::net::TcpListener::bind(&cfg.server.internal_grpc_addr).await?;
     let internal_addr = internal_listener.local_addr()?;
-    let grpc_listener = tokio::net::TcpListener::bind(&cfg.server.grpc_addr).await?;
-    let grpc_addr = grpc_listener.local_addr()?;
     let (internal_health, internal_health_service) = tonic_health::server::health_reporter();
     internal_health.set_serving::<glimvid_proto::auth::v1::auth_service_server::AuthServiceServer<glimvid_auth_service::grpc::AuthGrpc>>().await;
     internal_health.set_serving::<glimvid_proto::script::v1::script_service_server::ScriptServiceServer<glimvid_script_service::grpc::ScriptGrpc>>().await;
@@ -110,7 +107,6 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
             glimvid_enhance_service::grpc::EnhanceGrpc,
         >>()
         .await;
-    let (health, health_service) = tonic_health::server::health_reporter();
 
     // The gateway reaches auth through its gRPC API, exactly as when the services run apart.
     // With TLS on, the in-process call goes over it too, checked against the configured CA (or
@@ -127,24 +123,15 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
         (None, _) => (format!("http://{internal_addr}"), None),
     };
     let auth_client = glimvid_gateway::auth_client::connect(&auth_url, client_tls, service_key)?;
-    let http_listener = std::net::TcpListener::bind(&cfg.server.http_addr)?;
-    let http_addr = http_listener.local_addr()?;
-    let settings = GatewaySettings {
-        max_photo_bytes: cfg.limits.max_photo_bytes,
-        upload,
-        grpc_max_message_bytes: cfg.limits.grpc_max_message_bytes,
-        decode_memory_mb: cfg.limits.decode_memory_mb,
-        max_upload_bytes: cfg.limits.max_upload_bytes,
-        upload_spool_mb: cfg.storage.upload_spool_mb,
-        upload_spool_dir: cfg.storage.upload_spool_dir.clone().unwrap_or_else(|| cfg.storage.data_dir.join("tmp")),
-        accounts: glimvid_gateway::AccountSettings::from_config(&cfg),
-        webhooks: glimvid_gateway::webhooks::WebhookSettings::from_config(&cfg.webhooks),
-        cors_origins: cfg.server.cors_origins.clone(),
-        ..GatewaySettings::default()
-    };
-    let state =
-        glimvid_gateway::state(backends.clone(), auth_client, cfg.server.public_base(&http_addr.to_string()), settings);
-    glimvid_gateway::grpc::mark_serving(&health).await;
+    let gateway = glimvid_gateway::Gateway::build(
+        &cfg,
+        backends.clone(),
+        auth_client,
+        tls.clone(),
+        cfg.storage.data_dir.join("tmp"),
+    )
+    .await?;
+    let glimvid_gateway::Addresses { http: http_addr, grpc: grpc_addr, ops: ops_addr } = gateway.addresses()?;
     let guarded = |svc| tonic::service::interceptor::InterceptedService::new(svc, guard.clone());
     let internal_router = glimvid_runtime::tls::grpc_server(tls.as_ref())?
         .add_service(internal_health_service)
@@ -167,35 +154,9 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
         async move { s.wait().await }
     });
     let internal = tokio::spawn(internal);
-    let router = glimvid_gateway::grpc::partner_transport(glimvid_runtime::tls::grpc_server(tls.as_ref())?)
-        .add_service(health_service)
-        .add_service(glimvid_gateway::grpc::partner_service(state.clone()));
-    let grpc = glimvid_runtime::tls::with_reflection(
-        router,
-        &[glimvid_proto::PARTNER_FILE_DESCRIPTOR_SET, tonic_health::pb::FILE_DESCRIPTOR_SET],
-        None,
-    )?
-    .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(grpc_listener), {
-        let s = shutdown.clone();
-        async move { s.wait().await }
-    });
-    let grpc = tokio::spawn(grpc);
-    let webhooks = tokio::spawn(glimvid_gateway::webhooks::run_dispatcher(state.clone(), shutdown.clone()));
-    // Health, readiness and metrics for operators, apart from the public ports (loopback unless
-    // GLIMVID_OPS_ADDR says otherwise).
-    let ops_listener = std::net::TcpListener::bind(cfg.server.ops_addr.as_deref().unwrap_or("127.0.0.1:0"))?;
-    let ops_addr = ops_listener.local_addr()?;
-    let ops = glimvid_gateway::ops::spawn(state.clone(), ops_listener, tls.clone(), shutdown.clone());
-    let gateway = tokio::spawn({
-        let shutdown = shutdown.clone();
-        let tls = tls.clone();
-        async move { glimvid_gateway::run(http_listener, state, tls.as_ref(), shutdown).await }
-    });
-
-    let relay = tokio::spawn(backends.relay.clone().run(Duration::from_millis(500), {
-        let s = shutdown.clone();
-        async move { s.wait().await }
-    }));
+    // The gateway: REST, the partner gRPC port, operations, the outbox relay, webhooks and
+    // housekeeping.
+    let gateway = tokio::spawn(gateway.run(shutdown.clone()));
     let script = tokio::spawn(glimvid_script_service::run_worker(backends.clone(), writer, shutdown.clone()));
     let enhance = tokio::spawn(glimvid_enhance_service::run_worker(backends.clone(), enhancer, shutdown.clone()));
     let render = tokio::spawn(glimvid_render_service::run_worker(
@@ -204,7 +165,6 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
         cfg.storage.data_dir.join("scratch"),
         shutdown.clone(),
     ));
-    let housekeeping = tokio::spawn(glimvid_gateway::housekeeping::run(backends.clone(), shutdown.clone()));
 
     // Tests and scripts read these lines to find the ports.
     let scheme = if serves_tls { "https" } else { "http" };
@@ -217,8 +177,8 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
     shutdown.wait().await;
     tracing::info!("shutting down: finishing tasks in progress");
     let _ = gateway.await;
-    let _ = tokio::join!(script, enhance, render, relay, housekeeping, webhooks);
-    let _ = tokio::join!(grpc, internal, ops);
+    let _ = tokio::join!(script, enhance, render);
+    let _ = internal.await;
     backends.db.close().await;
     Ok(())
 }

@@ -15,7 +15,10 @@ use tonic::{
     transport::server::{TcpConnectInfo, TlsConnectInfo},
 };
 
-use crate::{error::ApiError, limits, state::SharedState};
+use crate::{
+    application::{error::AppError, limits},
+    state::SharedState,
+};
 
 /// Who an admitted call speaks for; handlers read it from the request's extensions.
 #[derive(Debug, Clone, Copy)]
@@ -33,9 +36,9 @@ const SERVICE: &str = "/glimvid.jobs.v1.VideoJobService/";
 fn scope_of(path: &str) -> &'static str {
     match path.strip_prefix(SERVICE) {
         Some("GetVideoJob" | "ListVideoJobs" | "WatchVideoJob" | "ListWebhooks" | "ListWebhookDeliveries") => {
-            super::READ
+            super::service::READ
         }
-        _ => super::WRITE,
+        _ => super::service::WRITE,
     }
 }
 
@@ -75,8 +78,8 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let state = self.state.clone();
         Box::pin(async move {
-            let id = super::request_id_of(req.headers());
-            let admitted = crate::error::REQUEST_ID.scope(id, admit(&state, &mut req)).await;
+            let id = super::status::request_id_of(req.headers());
+            let admitted = crate::application::error::REQUEST_ID.scope(id, admit(&state, &mut req)).await;
             match admitted {
                 Ok(()) => inner.call(req).await,
                 // Dropping `req` here resets the stream: its body was never read.
@@ -94,17 +97,17 @@ async fn admit(state: &SharedState, req: &mut http::Request<Body>) -> Result<(),
     let ip = caller_ip(state, req);
     let create = req.uri().path() == format!("{SERVICE}CreateVideoJob");
     let user_id = async {
-        let user_id = super::principal_of(state, header.as_deref(), scope).await?;
+        let user_id = super::service::principal_of(state, header.as_deref(), scope).await?;
         if create {
             if let Err(limited) = limits::check(state, limits::Action::SubmitVideo, ip).await {
-                return Err(ApiError::from(limited.error()));
+                return Err(AppError::from(limited.error()));
             }
-            crate::videos::precheck(state, user_id, ip).await?;
+            crate::application::videos::precheck(state, user_id, ip).await?;
         }
-        Ok::<_, ApiError>(user_id)
+        Ok::<_, AppError>(user_id)
     }
     .await
-    .map_err(super::status)?;
+    .map_err(super::status::status)?;
     req.extensions_mut().insert(Principal { user_id });
     req.extensions_mut().insert(CallerIp(ip));
     Ok(())
@@ -120,8 +123,8 @@ fn caller_ip(state: &SharedState, req: &http::Request<Body>) -> Option<IpAddr> {
         .map(|a| a.ip());
     let forwarded: Vec<&str> =
         req.headers().get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
-    crate::client_ip::resolve(peer, &forwarded, &state.settings.accounts.trusted_proxies)
-        .map(crate::client_ip::canonical)
+    crate::application::client_ip::resolve(peer, &forwarded, &state.settings.accounts.trusted_proxies)
+        .map(crate::application::client_ip::canonical)
 }
 
 #[cfg(test)]

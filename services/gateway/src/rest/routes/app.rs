@@ -19,7 +19,7 @@ use glimvid_domain::DomainError;
 use sha2::{Digest, Sha256};
 
 use crate::{
-    error::{ApiResult, Problem},
+    rest::error::{ApiResult, Problem},
     state::SharedState,
 };
 

@@ -8,7 +8,7 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use glimvid_auth::TokenError;
 use glimvid_domain::{DomainError, ErrorCode, UserId};
 
-use crate::{error::ApiError, state::SharedState};
+use crate::{rest::error::ApiError, state::SharedState};
 
 /// A request made with a valid access token.
 #[derive(Debug, Clone, Copy)]

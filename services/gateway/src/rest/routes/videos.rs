@@ -12,13 +12,17 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::{
-    error::{ApiError, ApiResult, Problem, bad_request},
-    extract::AuthUser,
-    follow::Followed,
-    spool::SpoolError,
+    application::{
+        follow::Followed,
+        spool::SpoolError,
+        videos::{self, Created, PhotoData, Submission},
+        view::{JobJson, event_json, job_json},
+    },
+    rest::{
+        error::{ApiError, ApiResult, Problem, bad_request},
+        extract::AuthUser,
+    },
     state::SharedState,
-    videos::{self, Created, PhotoData, Submission},
-    view::{JobJson, event_json, job_json},
 };
 
 /// The multipart form of `POST /api/v1/videos` (read field by field in [`read_submission`]).
@@ -209,7 +213,7 @@ async fn read_submission(
 pub async fn create(
     state: web::Data<SharedState>,
     user: AuthUser,
-    ip: crate::client_ip::ClientIp,
+    ip: crate::rest::client_ip::ClientIp,
     req: HttpRequest,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
@@ -240,7 +244,7 @@ pub async fn create(
     // in flight, is answered at once (the job's own transaction checks again).
     match videos::precheck(&state, user.user_id, ip.0).await {
         Err(e) if e.0.code == ErrorCode::RateLimited => {
-            return Ok(crate::limits::in_flight_response(&e, state.settings.accounts.max_jobs_in_flight));
+            return Ok(crate::rest::rate_limit::in_flight_response(&e.0, state.settings.accounts.max_jobs_in_flight));
         }
         other => other?,
     }
@@ -255,14 +259,14 @@ pub async fn create(
         {
             let now_s = glimvid_db::now_ms() / 1000;
             let until_midnight = (86_400 - now_s.rem_euclid(86_400)).max(1);
-            let mut resp = actix_web::ResponseError::error_response(&e);
+            let mut resp = actix_web::ResponseError::error_response(&ApiError::from(e));
             resp.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(until_midnight));
             return Ok(resp);
         }
         Err(e) if e.0.code == ErrorCode::RateLimited => {
-            return Ok(crate::limits::in_flight_response(&e, state.settings.accounts.max_jobs_in_flight));
+            return Ok(crate::rest::rate_limit::in_flight_response(&e.0, state.settings.accounts.max_jobs_in_flight));
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     let body = job_json(&state, &view);
     Ok(HttpResponse::Accepted()
@@ -297,8 +301,13 @@ pub struct ListQuery {
     ),
 )]
 pub async fn list(state: web::Data<SharedState>, user: AuthUser, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
-    let (views, next_cursor) =
-        videos::page(&state, user.user_id, q.cursor.as_deref(), q.limit.unwrap_or(crate::page::DEFAULT_SIZE)).await?;
+    let (views, next_cursor) = videos::page(
+        &state,
+        user.user_id,
+        q.cursor.as_deref(),
+        q.limit.unwrap_or(crate::application::page::DEFAULT_SIZE),
+    )
+    .await?;
     let items = views.iter().map(|v| job_json(&state, v)).collect();
     Ok(HttpResponse::Ok().json(JobListJson { items, next_cursor }))
 }
@@ -429,7 +438,7 @@ pub async fn events(
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(0);
     let slot = state.streams.open(user.user_id, state.settings.accounts.max_streams_per_account)?;
-    let stream = crate::follow::events(state.get_ref().clone(), job_id, after, slot).map(|f| {
+    let stream = crate::application::follow::events(state.get_ref().clone(), job_id, after, slot).map(|f| {
         Ok::<Bytes, actix_web::Error>(match f {
             Ok(Followed::Event(e)) => {
                 let data = serde_json::to_string(&event_json(&e)).unwrap_or_default();

@@ -11,7 +11,7 @@ use glimvid_db::entity::enums::EventKind;
 use glimvid_db::repo::jobs::{self, JobEvent};
 use glimvid_domain::{DomainError, ErrorCode, JobId, JobStatus, UserId};
 
-use crate::{error::ApiError, state::SharedState};
+use crate::{application::error::AppError, state::SharedState};
 
 /// What a follower yields.
 #[derive(Debug, Clone)]
@@ -48,7 +48,7 @@ pub struct StreamSlot {
 impl StreamSlots {
     /// A slot for one more stream of `user_id`, or 429 when the account has `max` open (0 = no
     /// limit).
-    pub fn open(self: &std::sync::Arc<Self>, user_id: UserId, max: u32) -> Result<StreamSlot, ApiError> {
+    pub fn open(self: &std::sync::Arc<Self>, user_id: UserId, max: u32) -> Result<StreamSlot, AppError> {
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
         let n = open.entry(user_id).or_insert(0);
         if max > 0 && *n >= max {
@@ -94,7 +94,7 @@ pub fn events(
     job_id: JobId,
     after: i64,
     slot: StreamSlot,
-) -> impl Stream<Item = Result<Followed, ApiError>> {
+) -> impl Stream<Item = Result<Followed, AppError>> {
     struct Cursor {
         _slot: StreamSlot,
         state: SharedState,

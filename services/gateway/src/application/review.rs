@@ -12,12 +12,12 @@ use glimvid_db::{
 use glimvid_domain::{DomainError, JobId, Script, Stage, UserId};
 use glimvid_pipeline::{TaskTrace, encode_task, keys, sha256_hex};
 
-use crate::{error::ApiError, state::GatewayState};
+use crate::{application::error::AppError, state::GatewayState};
 
 /// Replaces the script of the user's job awaiting review with `body` (a script as JSON, checked
 /// strictly and against the job's photos). Another user's job is "not found"; a job that is
 /// not awaiting review is refused (409) and nothing changes.
-pub async fn replace_script(state: &GatewayState, user_id: UserId, id: &str, body: &[u8]) -> Result<JobView, ApiError> {
+pub async fn replace_script(state: &GatewayState, user_id: UserId, id: &str, body: &[u8]) -> Result<JobView, AppError> {
     let job_id: JobId = id.parse()?;
     let current = jobs::get_owned(&state.backends.db, user_id, job_id).await?;
     // A job past review is refused whatever the body (checked again under the job's lock).
@@ -70,16 +70,16 @@ pub async fn request_render(
     user_id: UserId,
     id: &str,
     client_ip: Option<std::net::IpAddr>,
-) -> Result<JobView, ApiError> {
+) -> Result<JobView, AppError> {
     let job_id: JobId = id.parse()?;
     let acc = &state.settings.accounts;
     let admission = Admission {
-        client_ip: client_ip.map(crate::client_ip::network_key),
+        client_ip: client_ip.map(crate::application::client_ip::network_key),
         trials_per_ip_per_day: (acc.trials_per_ip_per_day > 0).then_some(acc.trials_per_ip_per_day),
         max_in_flight: (acc.max_jobs_in_flight > 0).then_some(acc.max_jobs_in_flight),
         reviews_per_day: (acc.reviews_per_ip_per_day > 0).then_some(acc.reviews_per_ip_per_day),
     };
-    let trace = TaskTrace::for_request(&crate::error::current_request_id());
+    let trace = TaskTrace::for_request(&crate::application::error::current_request_id());
     let task = NewTask { queue: Stage::Render.queue(), payload: encode_task(job_id, Stage::Render, &trace) };
     match jobs::request_render(&state.backends.db, user_id, job_id, &admission, task).await {
         Ok(view) => {
@@ -87,7 +87,9 @@ pub async fn request_render(
             metrics::counter!("glimvid_renders_requested_total").increment(1);
             Ok(view)
         }
-        Err(DbError::PaymentRequired) => Err(crate::videos::no_credits_with_ip_cap(acc.trials_per_ip_per_day)),
+        Err(DbError::PaymentRequired) => {
+            Err(crate::application::videos::no_credits_with_ip_cap(acc.trials_per_ip_per_day))
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -6,12 +6,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::{
-    client_ip::ClientIp,
-    error::{ApiResult, Problem},
-    extract::AuthUser,
-    routes::auth::{TokensJson, tokens_json},
+    rest::{
+        client_ip::ClientIp,
+        error::{ApiResult, Problem},
+        extract::AuthUser,
+        routes::auth::{TokensJson, tokens_json},
+        step_up::{self, PasswordHeader},
+    },
     state::SharedState,
-    step_up::{self, PasswordHeader},
 };
 
 /// The user's account.
@@ -160,7 +162,7 @@ pub struct PageQuery {
     limit: Option<u64>,
 }
 
-/// A page of the usage log, as `crate::account::usage_page` writes it (the schema is kept here;
+/// A page of the usage log, as `crate::application::account::usage_page` writes it (the schema is kept here;
 /// the end-to-end tests validate real pages against it).
 #[derive(ToSchema)]
 #[schema(as = UsagePage)]
@@ -214,8 +216,8 @@ pub struct UsageSummarySchema {
 )]
 pub async fn usage(state: web::Data<SharedState>, user: AuthUser, q: web::Query<PageQuery>) -> ApiResult<HttpResponse> {
     let limit = q.limit.unwrap_or(50);
-    let limit = crate::page::limit(limit, 500)?;
-    let page = crate::account::usage_page(&state, user.user_id, q.cursor.as_deref(), limit).await?;
+    let limit = crate::application::page::limit(limit, 500)?;
+    let page = crate::application::account::usage_page(&state, user.user_id, q.cursor.as_deref(), limit).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -245,8 +247,8 @@ pub async fn export(
     password: PasswordHeader,
 ) -> ApiResult<HttpResponse> {
     step_up::verify(&state, user, None, password, &ip).await?;
-    let file = crate::account::export_zip(&state, user.user_id).await?;
-    crate::account::note_usage(
+    let file = crate::application::account::export_zip(&state, user.user_id).await?;
+    crate::application::account::note_usage(
         &state,
         Some(user.user_id),
         ip.0,
@@ -387,7 +389,7 @@ pub async fn create_api_key(
         })
         .await?
         .into_inner();
-    crate::account::note_usage(
+    crate::application::account::note_usage(
         &state,
         Some(user.user_id),
         ip.0,
@@ -453,7 +455,7 @@ pub async fn revoke_api_key(
         .clone()
         .revoke_api_key(pb::RevokeApiKeyRequest { user_id: user.user_id.to_string(), key_id: id.into_inner() })
         .await?;
-    crate::account::note_usage(
+    crate::application::account::note_usage(
         &state,
         Some(user.user_id),
         ip.0,

@@ -5,14 +5,8 @@ use actix_web::{HttpResponse, ResponseError, http::StatusCode};
 use glimvid_domain::{DomainError, ErrorCode};
 use serde::Serialize;
 
-tokio::task_local! {
-    /// The current request's id, set by the request-id middleware for the handler's scope.
-    pub static REQUEST_ID: String;
-}
-
-pub fn current_request_id() -> String {
-    REQUEST_ID.try_with(Clone::clone).unwrap_or_default()
-}
+use crate::application::error::AppError;
+pub use crate::application::error::{REQUEST_ID, current_request_id};
 
 /// The HTTP status of each error code: an exhaustive match, so a new code cannot be forgotten.
 const fn status_number(code: ErrorCode) -> u16 {
@@ -91,37 +85,28 @@ impl From<DomainError> for ApiError {
     }
 }
 
+/// The application's errors keep their code: the table above gives the status.
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        Self(e.0)
+    }
+}
+
 impl From<glimvid_db::DbError> for ApiError {
     fn from(e: glimvid_db::DbError) -> Self {
-        match e {
-            glimvid_db::DbError::Db(inner) => {
-                tracing::error!(error = %inner, request_id = %current_request_id(), "database error");
-                Self(DomainError::new(ErrorCode::Unavailable, "the service is temporarily unavailable; try again"))
-            }
-            other => Self(DomainError::new(other.code(), other.to_string())),
-        }
+        AppError::from(e).into()
     }
 }
 
 impl From<glimvid_blob::BlobError> for ApiError {
     fn from(e: glimvid_blob::BlobError) -> Self {
-        match e {
-            glimvid_blob::BlobError::NotFound => Self(DomainError::not_found("object")),
-            other => {
-                tracing::error!(error = %other, request_id = %current_request_id(), "object store error");
-                Self(DomainError::new(ErrorCode::Unavailable, "storage is temporarily unavailable; try again"))
-            }
-        }
+        AppError::from(e).into()
     }
 }
 
 impl From<tonic::Status> for ApiError {
     fn from(s: tonic::Status) -> Self {
-        let e = glimvid_proto::status::from_status(&s);
-        if matches!(e.code, ErrorCode::Unavailable | ErrorCode::Internal) {
-            tracing::error!(status = ?s.code(), message = s.message(), request_id = %current_request_id(), "auth service call failed");
-        }
-        Self(e)
+        AppError::from(s).into()
     }
 }
 

@@ -15,7 +15,7 @@ use glimvid_proto::auth::v1 as pb;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::{error::ApiError, state::GatewayState, view::rfc3339};
+use crate::{application::error::AppError, application::view::rfc3339, state::GatewayState};
 
 /// Records one usage row; a failure is logged, never the request's failure.
 pub async fn note_usage(
@@ -50,12 +50,12 @@ pub async fn usage_page(
     user_id: UserId,
     cursor: Option<&str>,
     limit: u64,
-) -> Result<serde_json::Value, ApiError> {
-    let before = crate::page::cursor::<i64>(cursor)?;
+) -> Result<serde_json::Value, AppError> {
+    let before = crate::application::page::cursor::<i64>(cursor)?;
     let now = glimvid_db::now_ms();
     let db = &state.backends.db;
     let rows = usage::page_for_user(db, user_id, before, limit + 1, now).await?;
-    let (rows, next_cursor) = crate::page::split(rows, limit, |r| r.id.to_string());
+    let (rows, next_cursor) = crate::application::page::split(rows, limit, |r| r.id.to_string());
     let generations = usage::count_for_user(db, user_id, usage::action::VIDEO_CREATED, now).await?;
     let b = credits::balances(db.conn(), user_id).await?;
     Ok(json!({
@@ -71,7 +71,7 @@ pub async fn usage_page(
 }
 
 /// Checks a partner's API key through the auth service and that it carries `scope`.
-pub async fn verify_api_key(state: &GatewayState, secret: &str, scope: &str) -> Result<ApiPrincipal, ApiError> {
+pub async fn verify_api_key(state: &GatewayState, secret: &str, scope: &str) -> Result<ApiPrincipal, AppError> {
     let r = state
         .auth
         .clone()
@@ -94,7 +94,7 @@ pub struct ApiPrincipal {
     pub scopes: Vec<String>,
 }
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
+fn internal(e: impl std::fmt::Display) -> AppError {
     tracing::error!(error = %e, "export failed");
     DomainError::new(ErrorCode::Internal, "the export could not be written").into()
 }
@@ -102,7 +102,7 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
 /// Writes the user's export into an anonymous temporary file and returns it, rewound:
 /// `account.json`, `usage.json`, and per job `videos/<job>/job.json`, `script.json`, originals,
 /// enhanced images and the video. Objects are copied in chunks, never held whole in memory.
-pub async fn export_zip(state: &GatewayState, user_id: UserId) -> Result<std::fs::File, ApiError> {
+pub async fn export_zip(state: &GatewayState, user_id: UserId) -> Result<std::fs::File, AppError> {
     let db = &state.backends.db;
     let user = users::get(db, user_id).await?;
     let b = credits::balances(db.conn(), user_id).await?;

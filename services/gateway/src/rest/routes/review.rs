@@ -5,13 +5,17 @@ use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use glimvid_domain::{DomainError, ErrorCode};
 
 use crate::{
-    client_ip::ClientIp,
-    error::{ApiError, ApiResult, Problem},
-    extract::AuthUser,
-    openapi::op,
-    review,
+    application::{
+        review,
+        view::{JobJson, ScriptSchema, job_json},
+    },
+    rest::{
+        client_ip::ClientIp,
+        error::{ApiError, ApiResult, Problem},
+        extract::AuthUser,
+        openapi::op,
+    },
     state::SharedState,
-    view::{JobJson, ScriptSchema, job_json},
 };
 
 /// The review routes, relative to `/api/v1`.
@@ -97,9 +101,9 @@ pub async fn render(
     let v = match review::request_render(&state, user.user_id, &id, ip.0).await {
         Ok(v) => v,
         Err(e) if e.0.code == ErrorCode::RateLimited => {
-            return Ok(crate::limits::in_flight_response(&e, state.settings.accounts.max_jobs_in_flight));
+            return Ok(crate::rest::rate_limit::in_flight_response(&e.0, state.settings.accounts.max_jobs_in_flight));
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     Ok(HttpResponse::Accepted()
         .insert_header((header::LOCATION, format!("/api/v1/videos/{}", v.job.id)))

@@ -11,7 +11,7 @@ use glimvid_db::repo::jobs;
 use glimvid_domain::{DomainError, ErrorCode, PublicId};
 
 use crate::{
-    error::{ApiError, ApiResult, Problem},
+    rest::error::{ApiError, ApiResult, Problem},
     state::SharedState,
 };
 
@@ -97,7 +97,7 @@ pub async fn video(state: web::Data<SharedState>, id: web::Path<String>, req: Ht
 }
 
 fn unsatisfiable(total: u64) -> HttpResponse {
-    let mut r = crate::error::problem(
+    let mut r = crate::rest::error::problem(
         StatusCode::RANGE_NOT_SATISFIABLE,
         &DomainError::new(ErrorCode::Validation, "the requested range is outside the video"),
     );

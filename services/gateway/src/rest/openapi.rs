@@ -1,10 +1,10 @@
 //! The OpenAPI 3.1 document of the REST API and its docs page. The document is generated, never
 //! written by hand: each handler carries a `#[utoipa::path]` annotation, and [`op`] turns that
 //! annotation into the actix route *and* the document's operation, so the path and method a
-//! handler is served at are the ones the document states. [`crate::routes::register`] is the one
-//! registration both the server ([`crate::routes::configure`]) and [`document`] run.
+//! handler is served at are the ones the document states. [`crate::rest::routes::register`] is the one
+//! registration both the server ([`crate::rest::routes::configure`]) and [`document`] run.
 //!
-//! What an app really answers is listed by [`crate::route_probe`] (test support only); the
+//! What an app really answers is listed by [`crate::rest::route_probe`] (test support only); the
 //! end-to-end tests compare it with the document, so a route added with a plain `.route(...)`
 //! fails them.
 
@@ -29,7 +29,7 @@ use utoipa::{
 };
 use utoipa_actix_web::{AppExt, OpenApiFactory};
 
-use crate::{error::Problem, view::EventJson};
+use crate::{application::view::EventJson, rest::error::Problem};
 
 /// The media type of every error body (RFC 9457).
 pub const PROBLEM: &str = "application/problem+json";
@@ -211,8 +211,11 @@ fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
 
 /// The document, built from the same registration the server runs.
 pub fn document() -> openapi::OpenApi {
-    let (_, mut doc) =
-        App::new().into_utoipa_app().openapi(Base::openapi()).configure(crate::routes::register).split_for_parts();
+    let (_, mut doc) = App::new()
+        .into_utoipa_app()
+        .openapi(Base::openapi())
+        .configure(crate::rest::routes::register)
+        .split_for_parts();
     // The problem schema is referenced by the shared 5XX answer even where no handler names it.
     let components = doc.components.get_or_insert_with(openapi::Components::new);
     components.schemas.insert("Problem".into(), <Problem as utoipa::PartialSchema>::schema());

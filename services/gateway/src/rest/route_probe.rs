@@ -56,7 +56,7 @@ pub async fn served_routes_of(configure: impl FnOnce(&mut web::ServiceConfig)) -
 
 /// [`served_routes_of`] the gateway's own routes.
 pub async fn served_routes() -> BTreeSet<(String, String)> {
-    served_routes_of(crate::routes::configure).await
+    served_routes_of(crate::rest::routes::configure).await
 }
 
 /// The full patterns of the leaf resources in the `Debug` text of an actix `ResourceMap`.
@@ -227,7 +227,7 @@ mod tests {
     #[tokio::test]
     async fn the_probe_finds_what_is_served_and_nothing_else() {
         let served = served_routes_of(|cfg| {
-            crate::routes::configure(cfg);
+            crate::rest::routes::configure(cfg);
             cfg.route("/extra/{x}", web::put().to(|| async { HttpResponse::Ok().finish() }));
         })
         .await;

@@ -8,7 +8,7 @@ use glimvid_media::music;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::{
+use crate::rest::{
     error::{ApiError, ApiResult, Problem},
     extract::AuthUser,
     openapi::op,

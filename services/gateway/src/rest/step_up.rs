@@ -9,7 +9,10 @@ use std::future::{Ready, ready};
 use actix_web::{FromRequest, HttpRequest, dev::Payload};
 use glimvid_proto::auth::v1 as pb;
 
-use crate::{client_ip::ClientIp, error::ApiError, extract::AuthUser, state::GatewayState};
+use crate::{
+    rest::{client_ip::ClientIp, error::ApiError, extract::AuthUser},
+    state::GatewayState,
+};
 
 /// The header that carries the current password where there is no JSON body (`GET` export,
 /// `DELETE` account); it works on every step-up route.

@@ -2,15 +2,9 @@
 //! right-most address in `X-Forwarded-For` that is not itself a trusted proxy (everything left
 //! of it could have been written by the client).
 
-use std::{
-    future::{Ready, ready},
-    net::IpAddr,
-};
+use std::net::IpAddr;
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use glimvid_runtime::config::IpNet;
-
-use crate::{error::ApiError, state::SharedState};
 
 /// Resolves the client address from the peer and the `X-Forwarded-For` values (in order).
 pub fn resolve(peer: Option<IpAddr>, forwarded_for: &[&str], trusted: &[IpNet]) -> Option<IpAddr> {
@@ -64,36 +58,6 @@ pub fn network_key(ip: IpAddr) -> String {
             let net = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
             format!("{net}/64")
         }
-    }
-}
-
-/// The client address of a request (see the module's rules).
-pub fn of_request(req: &HttpRequest, trusted: &[IpNet]) -> Option<IpAddr> {
-    let xff: Vec<&str> = req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok()).collect();
-    resolve(req.peer_addr().map(|a| a.ip()), &xff, trusted).map(canonical)
-}
-
-/// Extractor: the client's address (`None` only for connections without a peer address).
-#[derive(Debug, Clone, Copy)]
-pub struct ClientIp(pub Option<IpAddr>);
-
-impl ClientIp {
-    /// The address as stored in usage rows and limiter keys.
-    pub fn as_string(&self) -> String {
-        self.0.map(|ip| ip.to_string()).unwrap_or_else(|| "unknown".into())
-    }
-}
-
-impl FromRequest for ClientIp {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, Self::Error>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let trusted = req
-            .app_data::<web::Data<SharedState>>()
-            .map(|s| s.settings.accounts.trusted_proxies.clone())
-            .unwrap_or_default();
-        ready(Ok(ClientIp(of_request(req, &trusted))))
     }
 }
 

@@ -7,7 +7,7 @@ use glimvid_domain::{DomainError, ErrorCode, UserId};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::{error::ApiError, state::GatewayState};
+use crate::{application::error::AppError, state::GatewayState};
 
 /// The event types that grant credits.
 pub const PURCHASE_EVENTS: &[&str] = &["credits.purchased", "checkout.completed"];
@@ -56,7 +56,7 @@ pub async fn apply_webhook(
     signature: Option<&str>,
     body: &[u8],
     now_s: i64,
-) -> Result<WebhookOutcome, ApiError> {
+) -> Result<WebhookOutcome, AppError> {
     let Some(secret) = state.settings.accounts.billing_webhook_secret.as_ref() else {
         return Err(DomainError::new(ErrorCode::Unavailable, "the billing webhook is not configured").into());
     };

@@ -6,9 +6,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::{
-    client_ip::ClientIp,
-    error::{ApiResult, Problem},
-    routes::account::{AccountJson, account_json},
+    rest::{
+        client_ip::ClientIp,
+        error::{ApiResult, Problem},
+        routes::account::{AccountJson, account_json},
+    },
     state::SharedState,
 };
 

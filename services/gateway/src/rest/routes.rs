@@ -15,7 +15,7 @@ pub mod webhooks;
 use actix_web::web;
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
-use crate::openapi::{self, op};
+use crate::rest::openapi::{self, op};
 
 /// Serves the routes of [`register`] (the server's entry point).
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -5,8 +5,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::{
-    billing,
-    error::{ApiResult, Problem},
+    application::billing,
+    rest::error::{ApiResult, Problem},
     state::SharedState,
 };
 

@@ -1,8 +1,8 @@
-//! Partner webhooks: registering URLs (application functions shared by REST and gRPC), and the
-//! dispatcher that turns job events into signed POSTs.
+//! The webhook dispatcher: turns job events into signed POSTs to the receivers partners
+//! registered ([`crate::application::webhooks`]).
 //!
-//! The dispatcher runs beside the REST server, never on the pipeline's path: workers write job
-//! events as they always do, and the dispatcher finds the events a webhook has not been given
+//! It runs beside the REST server, never on the pipeline's path: workers write job events as
+//! they always do, and the dispatcher finds the events a webhook has not been given
 //! ([`glimvid_db::repo::webhooks::pending_events`]), fixes each body once in a delivery row, and
 //! posts due deliveries with `Glimvid-Signature` and `Glimvid-Event-Id`. A failure or a timeout
 //! is retried with exponential backoff and jitter until the delivery is a day old; every
@@ -10,8 +10,7 @@
 //!
 //! Receivers must be public addresses ([`target`]), checked at registration and again on every
 //! connection; a failure that is not an HTTP answer is recorded as one generic message, so the
-//! deliveries list cannot be used to map ports. Signing secrets are sealed at rest
-//! (`webhook:<id>`).
+//! deliveries list cannot be used to map ports.
 
 pub mod target;
 
@@ -19,20 +18,19 @@ use std::{sync::Arc, time::Duration};
 
 use futures::StreamExt;
 use glimvid_db::entity::enums::EventKind;
-use glimvid_db::repo::webhooks::{self as repo, Attempt, Claimed, Delivery, Webhook};
-use glimvid_domain::{DomainError, ErrorCode, UserId, WebhookId};
+use glimvid_db::repo::webhooks::{self as repo, Attempt, Claimed};
 use glimvid_runtime::{Sealer, Shutdown};
 use rand::Rng;
-use uuid::Uuid;
 
-use crate::{error::ApiError, state::GatewayState, view::event_json};
+use crate::{
+    application::{error::AppError, view::event_json, webhooks::secret_context},
+    state::GatewayState,
+};
 
-/// Webhooks an account may register.
-pub const MAX_WEBHOOKS: usize = 10;
 /// Events older than this are not delivered to a webhook registered later (nor after a gap).
 const EVENT_HORIZON_MS: i64 = 24 * 3600 * 1000;
 /// How long resolving a receiver's host name may take.
-const DNS_TIMEOUT: Duration = Duration::from_secs(3);
+pub(crate) const DNS_TIMEOUT: Duration = Duration::from_secs(3);
 /// What the deliveries list says of an attempt that got no HTTP answer, whatever the cause
 /// (refused by the address rule, no route, connection refused or reset, timeout): telling them
 /// apart would tell a prober which ports are open.
@@ -71,93 +69,6 @@ pub fn backoff(base: Duration, attempts: u32, jitter: f64) -> Duration {
     let exp = base.as_secs_f64() * 2f64.powi(attempts.saturating_sub(1).min(20) as i32);
     let capped = exp.min(3600.0);
     Duration::from_secs_f64((capped * (1.0 + 0.2 * jitter.clamp(-1.0, 1.0))).max(0.5))
-}
-
-/// A new webhook and its secret (shown once).
-pub struct Registered {
-    pub webhook: Webhook,
-    pub secret: String,
-}
-
-/// Checks a receiver URL: http or https, a host, no credentials or fragment, at most 2 KB.
-pub fn parse_url(url: &str) -> Result<String, DomainError> {
-    let bad = |m: &str| DomainError::invalid("url", m.to_owned());
-    let url = url.trim();
-    if url.len() > 2048 {
-        return Err(bad("the URL is longer than 2048 characters"));
-    }
-    let parsed = reqwest::Url::parse(url).map_err(|e| bad(&format!("not a valid URL: {e}")))?;
-    if !matches!(parsed.scheme(), "https" | "http") {
-        return Err(bad("the URL must be http or https"));
-    }
-    if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(bad("the URL has no host"));
-    }
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(bad("the URL must not carry credentials; use the signature to authenticate us"));
-    }
-    if parsed.fragment().is_some() {
-        return Err(bad("the URL must not have a fragment"));
-    }
-    Ok(parsed.to_string())
-}
-
-/// The place a webhook's sealed secret belongs to.
-fn secret_context(id: WebhookId) -> String {
-    format!("webhook:{id}")
-}
-
-/// Registers `url` for the account's job events from now on and makes its signing secret.
-/// The URL must lead to public addresses only.
-pub async fn register(state: &GatewayState, user_id: UserId, url: &str) -> Result<Registered, ApiError> {
-    let url = parse_url(url)?;
-    let parsed = reqwest::Url::parse(&url).map_err(|_| DomainError::invalid("url", "not a valid URL"))?;
-    state.settings.webhooks.policy.check_url(&parsed, DNS_TIMEOUT).await?;
-    let db = &state.backends.db;
-    if repo::list(db, user_id).await?.len() >= MAX_WEBHOOKS {
-        return Err(DomainError::new(
-            ErrorCode::FailedPrecondition,
-            format!("an account has at most {MAX_WEBHOOKS} webhooks; delete one first"),
-        )
-        .into());
-    }
-    let mut raw = [0u8; 24];
-    rand::rng().fill(&mut raw);
-    let secret = format!("whsec_{}", hex::encode(raw));
-    let id = WebhookId::from(Uuid::new_v4());
-    let sealed = state.backends.sealer.seal(secret.as_bytes(), &secret_context(id));
-    let webhook = repo::create(db, id, user_id, &url, &sealed, glimvid_db::now_ms()).await?;
-    tracing::info!(webhook_id = %webhook.id, "webhook registered");
-    Ok(Registered { webhook, secret })
-}
-
-pub async fn list(state: &GatewayState, user_id: UserId) -> Result<Vec<Webhook>, ApiError> {
-    Ok(repo::list(&state.backends.db, user_id).await?)
-}
-
-fn parse_id(id: &str) -> Result<WebhookId, DomainError> {
-    Uuid::parse_str(id.trim()).map(WebhookId::from).map_err(|_| DomainError::not_found("webhook"))
-}
-
-pub async fn delete(state: &GatewayState, user_id: UserId, id: &str) -> Result<(), ApiError> {
-    Ok(repo::delete(&state.backends.db, user_id, parse_id(id)?).await?)
-}
-
-/// A page of a webhook's deliveries, newest first; the cursor is the last delivery id seen.
-pub async fn deliveries(
-    state: &GatewayState,
-    user_id: UserId,
-    webhook_id: &str,
-    cursor: Option<&str>,
-    limit: u64,
-) -> Result<(Vec<Delivery>, Option<String>), ApiError> {
-    let db = &state.backends.db;
-    let hook = repo::get_owned(db, user_id, parse_id(webhook_id)?).await?;
-    let before = crate::page::cursor::<i64>(cursor)?;
-    let limit = crate::page::limit(limit, 100)?;
-    let rows = repo::deliveries(db, hook.id(), before, limit + 1).await?;
-    let (rows, next) = crate::page::split(rows, limit, |d| d.id.to_string());
-    Ok((rows, next))
 }
 
 /// The body of one event's delivery: the job event as the SSE stream and WatchVideoJob give it,
@@ -239,7 +150,7 @@ pub async fn seal_raw_secrets(db: &glimvid_db::Db, sealer: &Sealer) -> Result<us
 }
 
 /// One round: fan events out into deliveries, then send what is due. Returns the work done.
-pub async fn tick(state: &GatewayState, client: &reqwest::Client) -> Result<usize, ApiError> {
+pub async fn tick(state: &GatewayState, client: &reqwest::Client) -> Result<usize, AppError> {
     let db = &state.backends.db;
     let now = glimvid_db::now_ms();
     let pending = repo::pending_events(db, now - EVENT_HORIZON_MS, 500).await?;
@@ -342,6 +253,8 @@ async fn send(client: &reqwest::Client, c: &Claimed, settings: &WebhookSettings,
 
 #[cfg(test)]
 mod tests {
+    use uuid::Uuid;
+
     use super::*;
 
     #[test]
@@ -365,15 +278,6 @@ mod tests {
             t += backoff(base, n, 0.0);
         }
         assert!((25..=40).contains(&n), "{n} attempts");
-    }
-
-    #[test]
-    fn urls_are_checked() {
-        assert_eq!(parse_url(" https://example.com/hook ").unwrap(), "https://example.com/hook");
-        assert!(parse_url("http://127.0.0.1:9000/x").is_ok());
-        for bad in ["ftp://example.com", "https://user:pw@example.com/", "https://example.com/#x", "not a url", ""] {
-            assert_eq!(parse_url(bad).unwrap_err().code, ErrorCode::Validation, "{bad}");
-        }
     }
 
     #[test]

@@ -7,12 +7,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::{
-    error::{ApiResult, Problem},
-    extract::AuthUser,
-    openapi::op,
+    application::{view::rfc3339, webhooks},
+    rest::{
+        error::{ApiResult, Problem},
+        extract::AuthUser,
+        openapi::op,
+    },
     state::SharedState,
-    view::rfc3339,
-    webhooks,
 };
 
 /// The webhook routes, relative to `/api/v1`.
@@ -189,7 +190,7 @@ pub async fn deliveries(
         user.user_id,
         &id,
         q.cursor.as_deref(),
-        q.limit.unwrap_or(crate::page::DEFAULT_SIZE),
+        q.limit.unwrap_or(crate::application::page::DEFAULT_SIZE),
     )
     .await?;
     Ok(HttpResponse::Ok().json(DeliveryPageJson { items: rows.iter().map(delivery_json).collect(), next_cursor: next }))

@@ -11,24 +11,24 @@ use glimvid_domain::{Description, DomainError, ErrorCode, JobId, Language, Stage
 use glimvid_media::sanitize;
 use glimvid_pipeline::{JobObjects, TaskTrace, encode_task, keys, sha256_hex};
 
-use crate::{error::ApiError, state::GatewayState};
+use crate::{application::error::AppError, state::GatewayState};
 
 /// A submission as received, before any check.
 pub struct Submission {
     pub photos: Vec<PhotoData>,
     pub description: String,
     /// The raw `options` JSON (may be empty): the video options, and `review` to stop before
-    /// render (see [`crate::review`]).
+    /// render (see [`crate::application::review`]).
     pub options: String,
     pub idempotency_key: Option<String>,
 }
 
 /// A photo as received: in memory (a partner API message, already bounded by its size) or
-/// spooled to disk (a REST upload, see [`crate::spool`]), read whole only under a decode
+/// spooled to disk (a REST upload, see [`crate::application::spool`]), read whole only under a decode
 /// reservation that counts it.
 pub enum PhotoData {
     Memory(Bytes),
-    Spooled(crate::spool::SpooledPhoto),
+    Spooled(crate::application::spool::SpooledPhoto),
 }
 
 /// How much of a spooled photo is read to plan its decode: its header, in all but odd files
@@ -77,7 +77,7 @@ pub enum Created {
     Replayed(JobView),
 }
 
-pub async fn create(state: &GatewayState, user_id: UserId, sub: Submission) -> Result<Created, ApiError> {
+pub async fn create(state: &GatewayState, user_id: UserId, sub: Submission) -> Result<Created, AppError> {
     create_from(state, user_id, sub, None).await
 }
 
@@ -91,7 +91,7 @@ pub async fn create_from(
     user_id: UserId,
     sub: Submission,
     client_ip: Option<std::net::IpAddr>,
-) -> Result<Created, ApiError> {
+) -> Result<Created, AppError> {
     let s = &state.settings;
     let user = users::get(&state.backends.db, user_id).await?;
     let language = Language::parse_tag("language", &user.language).unwrap_or_default();
@@ -147,7 +147,7 @@ pub async fn create_from(
             let mut reservation = match budget.reserve(peak).await {
                 Ok(r) => r,
                 // Only a planned photo can be too large: the worst case is capped at the budget.
-                Err(crate::decode_budget::BudgetError::TooLarge { needed: want, total }) => {
+                Err(crate::application::decode_budget::BudgetError::TooLarge { needed: want, total }) => {
                     let (width, height, decoded) =
                         needed.as_ref().map_or((0, 0, want), |p| (p.width, p.height, p.decoded_bytes));
                     return Err((
@@ -160,7 +160,7 @@ pub async fn create_from(
                         },
                     ));
                 }
-                Err(crate::decode_budget::BudgetError::Busy { .. }) => return Ok(Err(())),
+                Err(crate::application::decode_budget::BudgetError::Busy { .. }) => return Ok(Err(())),
             };
             let bytes = photo.load().await.map_err(io_failed)?;
             let out = tokio::task::spawn_blocking(move || sanitize(&bytes, &limits).map_err(|e| (i, e)))
@@ -228,14 +228,14 @@ pub async fn create_from(
             height: Some(img.height as i32),
         });
     }
-    let trace = TaskTrace::for_request(&crate::error::current_request_id());
+    let trace = TaskTrace::for_request(&crate::application::error::current_request_id());
     let tasks = Stage::initial()
         .into_iter()
         .map(|st| NewTask { queue: st.queue(), payload: encode_task(job_id, st, &trace) })
         .collect();
     let acc = &s.accounts;
     let admission = jobs::Admission {
-        client_ip: client_ip.map(crate::client_ip::network_key),
+        client_ip: client_ip.map(crate::application::client_ip::network_key),
         trials_per_ip_per_day: (acc.trials_per_ip_per_day > 0).then_some(acc.trials_per_ip_per_day),
         max_in_flight: (acc.max_jobs_in_flight > 0).then_some(acc.max_jobs_in_flight),
         reviews_per_day: (acc.reviews_per_ip_per_day > 0).then_some(acc.reviews_per_ip_per_day),
@@ -261,7 +261,7 @@ pub async fn create_from(
             stored.keep();
             state.backends.relay.poke();
             metrics::counter!("glimvid_jobs_created_total").increment(1);
-            crate::account::note_usage(
+            crate::application::account::note_usage(
                 state,
                 Some(user_id),
                 client_ip,
@@ -280,7 +280,7 @@ pub async fn create_from(
                 // The daily allowance of review jobs (a window of a day, not of seconds): the
                 // field tells the route to answer with `Retry-After` until midnight UTC.
                 glimvid_db::DbError::RateLimited { message, retry_after_s, .. } if retry_after_s > 60 => {
-                    Err(ApiError(DomainError {
+                    Err(AppError(DomainError {
                         field: Some(REVIEW_ALLOWANCE_FIELD.into()),
                         ..DomainError::new(ErrorCode::RateLimited, message)
                     }))
@@ -305,10 +305,10 @@ pub async fn precheck(
     state: &GatewayState,
     user_id: UserId,
     client_ip: Option<std::net::IpAddr>,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let acc = &state.settings.accounts;
     let admission = jobs::Admission {
-        client_ip: client_ip.map(crate::client_ip::network_key),
+        client_ip: client_ip.map(crate::application::client_ip::network_key),
         trials_per_ip_per_day: (acc.trials_per_ip_per_day > 0).then_some(acc.trials_per_ip_per_day),
         max_in_flight: (acc.max_jobs_in_flight > 0).then_some(acc.max_jobs_in_flight),
         reviews_per_day: None,
@@ -319,7 +319,7 @@ pub async fn precheck(
     }
 }
 
-fn replay(prev: JobView, request_hash: &str) -> Result<Created, ApiError> {
+fn replay(prev: JobView, request_hash: &str) -> Result<Created, AppError> {
     if prev.job.request_hash.as_deref() == Some(request_hash) {
         Ok(Created::Replayed(prev))
     } else {
@@ -328,7 +328,7 @@ fn replay(prev: JobView, request_hash: &str) -> Result<Created, ApiError> {
     }
 }
 
-pub(crate) fn no_credits_with_ip_cap(per_ip: u32) -> ApiError {
+pub(crate) fn no_credits_with_ip_cap(per_ip: u32) -> AppError {
     if per_ip == 0 {
         return no_credits();
     }
@@ -342,23 +342,23 @@ pub(crate) fn no_credits_with_ip_cap(per_ip: u32) -> ApiError {
     .into()
 }
 
-fn no_credits() -> ApiError {
+fn no_credits() -> AppError {
     DomainError::new(ErrorCode::PaymentRequired, "no free trials or credits left; buy credits to make more videos")
         .into()
 }
 
-pub async fn get(state: &GatewayState, user_id: UserId, id: &str) -> Result<JobView, ApiError> {
+pub async fn get(state: &GatewayState, user_id: UserId, id: &str) -> Result<JobView, AppError> {
     let id: JobId = id.parse()?;
     Ok(jobs::get_owned(&state.backends.db, user_id, id).await?)
 }
 
-pub async fn cancel(state: &GatewayState, user_id: UserId, id: &str) -> Result<JobView, ApiError> {
+pub async fn cancel(state: &GatewayState, user_id: UserId, id: &str) -> Result<JobView, AppError> {
     let id: JobId = id.parse()?;
     Ok(jobs::cancel(&state.backends.db, user_id, id).await?)
 }
 
 /// Deletes the job's rows (its public link answers 404 from then on) and its objects.
-pub async fn delete(state: &GatewayState, user_id: UserId, id: &str) -> Result<(), ApiError> {
+pub async fn delete(state: &GatewayState, user_id: UserId, id: &str) -> Result<(), AppError> {
     let id: JobId = id.parse()?;
     let keys_to_delete = jobs::delete(&state.backends.db, user_id, id).await?;
     for k in keys_to_delete {
@@ -376,8 +376,8 @@ pub async fn list(
     user_id: UserId,
     cursor: Option<&str>,
     limit: u64,
-) -> Result<Vec<jobs::Job>, ApiError> {
-    let before = crate::page::cursor::<JobId>(cursor)?;
+) -> Result<Vec<jobs::Job>, AppError> {
+    let before = crate::application::page::cursor::<JobId>(cursor)?;
     Ok(jobs::list(&state.backends.db, user_id, before, limit).await?)
 }
 
@@ -388,10 +388,10 @@ pub async fn page(
     user_id: UserId,
     cursor: Option<&str>,
     limit: u64,
-) -> Result<(Vec<JobView>, Option<String>), ApiError> {
-    let limit = crate::page::limit(limit, 100)?;
+) -> Result<(Vec<JobView>, Option<String>), AppError> {
+    let limit = crate::application::page::limit(limit, 100)?;
     let rows = list(state, user_id, cursor, limit + 1).await?;
-    let (rows, next) = crate::page::split(rows, limit, |j| j.id.to_string());
+    let (rows, next) = crate::application::page::split(rows, limit, |j| j.id.to_string());
     let mut views = Vec::with_capacity(rows.len());
     for j in &rows {
         // Each view is small; a page is at most 100 jobs.
