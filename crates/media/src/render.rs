@@ -84,6 +84,18 @@ impl LocalRenderer {
         self
     }
 
+    /// Narrates with the local Kokoro engine when its models are installed (`scripts/fetch-voices`);
+    /// without them, logs a warning and renders without speech rather than not at all.
+    pub fn with_local_speech(self) -> Self {
+        match glimvid_speech::KokoroEngine::from_env() {
+            Ok(engine) => self.with_speech(Arc::new(glimvid_speech::LocalSpeech::new(engine))),
+            Err(e) => {
+                tracing::warn!(error = %e, "no speech engine: videos will be rendered without narration");
+                self
+            }
+        }
+    }
+
     /// The encoder frames are streamed into.
     pub fn encoder(&self) -> &Arc<dyn Encoder> {
         &self.encoder

@@ -69,8 +69,10 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
             glimvid_pipeline::providers::LocalProviders {
                 writer: Arc::new(OfflineScriptWriter::new()) as Arc<dyn ScriptWriter>,
                 enhancer: Arc::new(LocalEnhancer::new()) as Arc<dyn ImageEnhancer>,
-                generator: Arc::new(LocalRenderer::with_choice(cfg.encoder.parse::<glimvid_media::EncoderChoice>()?)?)
-                    as Arc<dyn VideoGenerator>,
+                generator: Arc::new(
+                    LocalRenderer::with_choice(cfg.encoder.parse::<glimvid_media::EncoderChoice>()?)?
+                        .with_local_speech(),
+                ) as Arc<dyn VideoGenerator>,
             },
             glimvid_render_service::clip_joiner(),
         )?;

@@ -10,7 +10,7 @@ use glimvid_render_service::RenderStage;
 async fn main() -> anyhow::Result<()> {
     let cfg = glimvid_runtime::Config::from_env()?;
     let choice: glimvid_media::EncoderChoice = cfg.encoder.parse()?;
-    let local = Arc::new(glimvid_media::LocalRenderer::with_choice(choice)?);
+    let local = Arc::new(glimvid_media::LocalRenderer::with_choice(choice)?.with_local_speech());
     let generator =
         glimvid_pipeline::providers::video_generator(&cfg, || local, glimvid_render_service::clip_joiner())?;
     let scratch = cfg.data_dir.join("scratch");
