@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod assets;
 pub mod credit_ledger;
+pub mod enums;
 pub mod job_events;
 pub mod job_stages;
 pub mod jobs;

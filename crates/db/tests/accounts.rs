@@ -14,13 +14,14 @@ use glimvid_db::{
         users,
     },
 };
+use glimvid_domain::UserId;
 use uuid::Uuid;
 
 mod common;
 use common::{each_backend, user};
 
 /// A one-photo job of `user_id` without tasks (these tests look at rows, not the queue).
-fn new_job(user_id: Uuid) -> NewJob {
+fn new_job(user_id: UserId) -> NewJob {
     NewJob { tasks: vec![], ..common::new_job(user_id) }
 }
 
@@ -77,12 +78,12 @@ async fn free_trials_are_capped_per_ip_per_day_and_credits_still_pay() {
         // Bought credits still pay from that network.
         credits::grant(&db, c, 1, glimvid_domain::credits::EntryKind::Purchase, &format!("p-{c}")).await.unwrap();
         let v = jobs::create_with(&db, new_job(c), &adm).await.unwrap();
-        assert_eq!(v.job.payment_currency.as_deref(), Some("credit"));
+        assert_eq!(v.job.payment_currency.map(|c| c.as_str()), Some("credit"));
         // Another network may still use the trial.
         let other = Admission { client_ip: Some("203.0.113.77".into()), ..adm.clone() };
         let d = user(&db, 1).await;
         assert_eq!(
-            jobs::create_with(&db, new_job(d), &other).await.unwrap().job.payment_currency.as_deref(),
+            jobs::create_with(&db, new_job(d), &other).await.unwrap().job.payment_currency.map(|c| c.as_str()),
             Some("trial")
         );
     })
@@ -108,7 +109,7 @@ async fn jobs_in_flight_are_limited_per_account() {
         }
         assert_eq!(credits::balances(db.conn(), u).await.unwrap().trials, 3, "the refused job cost nothing");
         // One ends: room for one more.
-        jobs::cancel(&db, u, first.job.id).await.unwrap();
+        jobs::cancel(&db, u, first.job.id()).await.unwrap();
         jobs::create_with(&db, new_job(u), &adm).await.unwrap();
     })
     .await;
@@ -162,11 +163,14 @@ async fn api_keys_are_found_by_hash_until_revoked() {
         )
         .await
         .unwrap();
-        assert_eq!(api_keys::find_active(&db, &hash, glimvid_db::now_ms()).await.unwrap().map(|k| k.user_id), Some(u));
+        assert_eq!(
+            api_keys::find_active(&db, &hash, glimvid_db::now_ms()).await.unwrap().map(|k| k.user_id()),
+            Some(u)
+        );
         assert_eq!(api_keys::list(&db, u).await.unwrap().len(), 1);
         assert!(api_keys::list(&db, other).await.unwrap().is_empty());
-        assert!(matches!(api_keys::revoke(&db, other, k.id).await, Err(DbError::NotFound(_))), "another's key");
-        api_keys::revoke(&db, u, k.id).await.unwrap();
+        assert!(matches!(api_keys::revoke(&db, other, k.id()).await, Err(DbError::NotFound(_))), "another's key");
+        api_keys::revoke(&db, u, k.id()).await.unwrap();
         assert!(api_keys::find_active(&db, &hash, glimvid_db::now_ms()).await.unwrap().is_none());
         assert!(api_keys::list(&db, u).await.unwrap()[0].revoked_at.is_some());
     })
@@ -216,7 +220,7 @@ async fn a_password_change_bumps_the_token_version_and_revokes_sessions_and_opti
             users::insert_refresh_token(db.conn(), t).await.unwrap();
         }
         let scopes = vec!["videos:read".to_owned()];
-        let key_of = |owner: Uuid, hash: String| {
+        let key_of = |owner: UserId, hash: String| {
             let (db, scopes) = (db.clone(), scopes.clone());
             async move {
                 let k = NewApiKey {
@@ -297,10 +301,7 @@ async fn a_purchase_event_grants_credits_once() {
         assert_eq!(outcomes.iter().filter(|o| **o == PurchaseOutcome::Granted).count(), 1, "{outcomes:?}");
         assert_eq!(credits::balances(db.conn(), u).await.unwrap().credits, 10);
         assert_eq!(billing::for_user(&db, u).await.unwrap().len(), 1);
-        assert!(matches!(
-            billing::apply_purchase(&db, "evt_other", Uuid::now_v7(), 5).await,
-            Err(DbError::NotFound(_))
-        ));
+        assert!(matches!(billing::apply_purchase(&db, "evt_other", UserId::new(), 5).await, Err(DbError::NotFound(_))));
     })
     .await;
 }
@@ -332,7 +333,7 @@ async fn deleting_an_account_removes_every_row() {
         let keys = users::delete_account(&db, u).await.unwrap();
         assert_eq!(keys, vec![v.assets[0].blob_key.clone()]);
         assert!(matches!(users::get(&db, u).await, Err(DbError::NotFound(_))));
-        assert!(matches!(jobs::get(&db, v.job.id).await, Err(DbError::NotFound(_))));
+        assert!(matches!(jobs::get(&db, v.job.id()).await, Err(DbError::NotFound(_))));
         assert!(credits::entries(&db, u).await.unwrap().is_empty());
         assert!(billing::for_user(&db, u).await.unwrap().is_empty());
         assert!(api_keys::find_active(&db, &hash, glimvid_db::now_ms()).await.unwrap().is_none());

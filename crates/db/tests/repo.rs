@@ -54,7 +54,7 @@ async fn render_is_handed_on_exactly_once_however_the_stages_interleave() {
         let u = user(&db, 50).await;
         for _ in 0..10 {
             let v = jobs::create(&db, new_job(u)).await.unwrap();
-            let id = v.job.id;
+            let id = v.job.id();
             for st in Stage::initial() {
                 assert!(matches!(jobs::start_stage(&db, id, st).await.unwrap(), StartOutcome::Run { .. }));
             }
@@ -88,7 +88,7 @@ async fn render_is_handed_on_exactly_once_however_the_stages_interleave() {
                 .await
                 .unwrap()
                 .into_iter()
-                .filter(|r| r.job_id == Some(id) && r.queue == "glimvid.render")
+                .filter(|r| r.job_id() == Some(id) && r.queue == "glimvid.render")
                 .count();
             assert_eq!(renders, 1);
         }
@@ -101,7 +101,7 @@ async fn failure_refunds_once_and_cancels_what_was_left() {
     each_backend(|db| async move {
         let u = user(&db, 1).await;
         let v = jobs::create(&db, new_job(u)).await.unwrap();
-        let id = v.job.id;
+        let id = v.job.id();
         jobs::start_stage(&db, id, Stage::Script).await.unwrap();
         assert!(jobs::fail_stage(&db, id, Stage::Script, "the writer refused").await.unwrap());
         assert!(!jobs::fail_stage(&db, id, Stage::Script, "again").await.unwrap());
@@ -119,8 +119,8 @@ async fn failure_refunds_once_and_cancels_what_was_left() {
         assert!(matches!(jobs::cancel(&db, u, id).await, Err(DbError::FailedPrecondition(_))));
         let v2 = jobs::create(&db, new_job(u)).await.unwrap();
         let other = user(&db, 0).await;
-        assert!(matches!(jobs::cancel(&db, other, v2.job.id).await, Err(DbError::NotFound(_))));
-        assert_eq!(jobs::cancel(&db, u, v2.job.id).await.unwrap().job.status, "canceled");
+        assert!(matches!(jobs::cancel(&db, other, v2.job.id()).await, Err(DbError::NotFound(_))));
+        assert_eq!(jobs::cancel(&db, u, v2.job.id()).await.unwrap().job.status, "canceled");
         assert_eq!(credits::balances(db.conn(), u).await.unwrap().trials, 1);
         let refunds = credits::entries(&db, u).await.unwrap().into_iter().filter(|e| e.kind == "refund").count();
         assert_eq!(refunds, 2);
@@ -132,7 +132,7 @@ async fn failure_refunds_once_and_cancels_what_was_left() {
 async fn deletion_removes_rows_and_public_link() {
     each_backend(|db| async move {
         let u = user(&db, 2).await;
-        let id = jobs::create(&db, new_job(u)).await.unwrap().job.id;
+        let id = jobs::create(&db, new_job(u)).await.unwrap().job.id();
         for st in Stage::initial() {
             jobs::start_stage(&db, id, st).await.unwrap();
             jobs::complete_stage(
@@ -149,7 +149,7 @@ async fn deletion_removes_rows_and_public_link() {
         let public = "0123456789abcdef0123456789abcdef".to_string();
         let res = StageResult {
             assets: vec![NewAsset {
-                kind: "video",
+                kind: glimvid_db::entity::enums::AssetKind::Video,
                 idx: 0,
                 blob_key: format!("u/{u}/j/{id}/video/0.mp4"),
                 size: 10,

@@ -17,10 +17,9 @@ use glimvid_db::{
     },
 };
 use glimvid_domain::{
-    Stage,
+    JobId, Stage, UserId,
     credits::{Currency, EntryKind},
 };
-use uuid::Uuid;
 
 mod common;
 use common::{each_backend, user};
@@ -29,27 +28,27 @@ fn render_task() -> NewTask {
     NewTask { queue: "glimvid.render", payload: b"r".to_vec() }
 }
 
-fn review_job(user_id: Uuid) -> NewJob {
+fn review_job(user_id: UserId) -> NewJob {
     NewJob { options_json: r#"{"duration_s":5,"review":true}"#.into(), ..common::new_job(user_id) }
 }
 
 /// Render tasks of the job waiting in the outbox.
-async fn renders(db: &Db, id: Uuid) -> usize {
+async fn renders(db: &Db, id: JobId) -> usize {
     outbox::unsent(db, 10_000)
         .await
         .unwrap()
         .into_iter()
-        .filter(|r| r.job_id == Some(id) && r.queue == "glimvid.render")
+        .filter(|r| r.job_id() == Some(id) && r.queue == "glimvid.render")
         .count()
 }
 
-async fn balances(db: &Db, u: Uuid) -> (i64, i64) {
+async fn balances(db: &Db, u: UserId) -> (i64, i64) {
     let b = credits::balances(db.conn(), u).await.unwrap();
     (b.trials, b.credits)
 }
 
 /// Runs script and enhance of the job to success, as the workers would.
-async fn finish_script_and_enhance(db: &Db, id: Uuid) -> Vec<CompleteOutcome> {
+async fn finish_script_and_enhance(db: &Db, id: JobId) -> Vec<CompleteOutcome> {
     let mut out = Vec::new();
     for st in Stage::initial() {
         assert!(matches!(jobs::start_stage(db, id, st).await.unwrap(), StartOutcome::Run { .. }));
@@ -62,9 +61,9 @@ async fn finish_script_and_enhance(db: &Db, id: Uuid) -> Vec<CompleteOutcome> {
     out
 }
 
-fn script_asset(u: Uuid, id: Uuid, name: &str) -> NewAsset {
+fn script_asset(u: UserId, id: JobId, name: &str) -> NewAsset {
     NewAsset {
-        kind: "script",
+        kind: glimvid_db::entity::enums::AssetKind::Script,
         idx: 0,
         blob_key: format!("u/{u}/j/{id}/script/{name}.json"),
         size: 10,
@@ -76,11 +75,11 @@ fn script_asset(u: Uuid, id: Uuid, name: &str) -> NewAsset {
 }
 
 fn job_events(events: &[jobs::JobEvent], status: &str) -> usize {
-    events.iter().filter(|e| e.kind == "job" && e.status.as_deref() == Some(status)).count()
+    events.iter().filter(|e| e.kind == "job" && e.status.map(|s| s.as_str()) == Some(status)).count()
 }
 
-async fn status(db: &Db, id: Uuid) -> String {
-    jobs::get(db, id).await.unwrap().job.status
+async fn status(db: &Db, id: JobId) -> String {
+    jobs::get(db, id).await.unwrap().job.status.to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -88,7 +87,7 @@ async fn a_job_with_review_stops_is_edited_and_pays_only_at_render() {
     each_backend(|db| async move {
         let u = user(&db, 1).await;
         let v = jobs::create(&db, review_job(u)).await.unwrap();
-        let id = v.job.id;
+        let id = v.job.id();
         assert_eq!(v.job.status, "queued");
         assert_eq!(v.job.payment_currency, None, "nothing is paid at submission");
         assert_eq!(balances(&db, u).await, (1, 0), "the trial is still there");
@@ -136,13 +135,13 @@ async fn a_job_with_review_stops_is_edited_and_pays_only_at_render() {
         // The render request pays (the trial) and hands on, in one step.
         let v = jobs::request_render(&db, u, id, &Admission::default(), render_task()).await.unwrap();
         assert_eq!(v.job.status, "queued");
-        assert_eq!(v.job.payment_currency.as_deref(), Some("trial"));
+        assert_eq!(v.job.payment_currency.map(|c| c.as_str()), Some("trial"));
         assert_eq!(v.job.script_json.as_deref(), Some(r#"{"title":"again"}"#));
         assert_eq!(balances(&db, u).await, (0, 0));
         assert_eq!(renders(&db, id).await, 1);
         let events = jobs::events_after(&db, id, 0, 100).await.unwrap();
         let last = events.last().unwrap();
-        assert_eq!((last.kind.as_str(), last.status.as_deref()), ("job", Some("queued")), "{events:?}");
+        assert_eq!((last.kind.as_str(), last.status.map(|s| s.as_str())), ("job", Some("queued")), "{events:?}");
         assert_eq!(last.message.as_deref(), Some("render requested"));
 
         // Not awaiting review any more: neither edits nor a second render request change a thing.
@@ -176,7 +175,7 @@ async fn a_job_with_review_stops_is_edited_and_pays_only_at_render() {
 async fn a_render_without_credits_is_refused_and_the_job_keeps_waiting() {
     each_backend(|db| async move {
         let u = user(&db, 1).await;
-        let reviewed = jobs::create(&db, review_job(u)).await.unwrap().job.id;
+        let reviewed = jobs::create(&db, review_job(u)).await.unwrap().job.id();
         assert!(
             matches!(
                 jobs::request_render(&db, u, reviewed, &Admission::default(), render_task()).await,
@@ -200,7 +199,7 @@ async fn a_render_without_credits_is_refused_and_the_job_keeps_waiting() {
         // A purchase pays for it; bought credits, since no trial is left.
         credits::grant(&db, u, 1, EntryKind::Purchase, &format!("p-{u}")).await.unwrap();
         let v = jobs::request_render(&db, u, reviewed, &Admission::default(), render_task()).await.unwrap();
-        assert_eq!(v.job.payment_currency.as_deref(), Some("credit"));
+        assert_eq!(v.job.payment_currency.map(|c| c.as_str()), Some("credit"));
         assert_eq!(balances(&db, u).await, (0, 0));
         assert_eq!(credits::reserved_by_job(db.conn(), reviewed).await.unwrap(), Some((Currency::Credit, 1)));
     })
@@ -212,7 +211,7 @@ async fn concurrent_render_requests_pay_and_hand_on_once() {
     each_backend(|db| async move {
         let u = user(&db, 0).await;
         credits::grant(&db, u, 5, EntryKind::Purchase, &format!("p-{u}")).await.unwrap();
-        let id = jobs::create(&db, review_job(u)).await.unwrap().job.id;
+        let id = jobs::create(&db, review_job(u)).await.unwrap().job.id();
         finish_script_and_enhance(&db, id).await;
         let asks = (0..6).map(|_| {
             let db = db.clone();
@@ -238,7 +237,7 @@ async fn cancel_gives_back_exactly_what_was_paid() {
     each_backend(|db| async move {
         let u = user(&db, 2).await;
         // Canceled while awaiting review: nothing was paid, nothing comes back.
-        let a = jobs::create(&db, review_job(u)).await.unwrap().job.id;
+        let a = jobs::create(&db, review_job(u)).await.unwrap().job.id();
         finish_script_and_enhance(&db, a).await;
         let v = jobs::cancel(&db, u, a).await.unwrap();
         assert_eq!(v.job.status, "canceled");
@@ -247,7 +246,7 @@ async fn cancel_gives_back_exactly_what_was_paid() {
         assert_eq!(refunds, 0);
 
         // Canceled after the render was requested: the trial it paid comes back, once.
-        let b = jobs::create(&db, review_job(u)).await.unwrap().job.id;
+        let b = jobs::create(&db, review_job(u)).await.unwrap().job.id();
         finish_script_and_enhance(&db, b).await;
         jobs::request_render(&db, u, b, &Admission::default(), render_task()).await.unwrap();
         assert_eq!(balances(&db, u).await, (1, 0));
@@ -257,14 +256,14 @@ async fn cancel_gives_back_exactly_what_was_paid() {
         assert_eq!(balances(&db, u).await, (2, 0));
 
         // Deleted while awaiting review: gone, and nothing moves.
-        let c = jobs::create(&db, review_job(u)).await.unwrap().job.id;
+        let c = jobs::create(&db, review_job(u)).await.unwrap().job.id();
         finish_script_and_enhance(&db, c).await;
         jobs::delete(&db, u, c).await.unwrap();
         assert!(jobs::get(&db, c).await.is_err());
         assert_eq!(balances(&db, u).await, (2, 0));
 
         // A job without review still pays at submission and is refunded on failure.
-        let d = jobs::create(&db, common::new_job(u)).await.unwrap().job.id;
+        let d = jobs::create(&db, common::new_job(u)).await.unwrap().job.id();
         assert_eq!(balances(&db, u).await, (1, 0));
         jobs::start_stage(&db, d, Stage::Script).await.unwrap();
         jobs::fail_stage(&db, d, Stage::Script, "the writer refused").await.unwrap();
@@ -278,7 +277,7 @@ async fn jobs_awaiting_review_count_in_flight_and_their_render_keeps_their_place
     each_backend(|db| async move {
         let u = user(&db, 5).await;
         let adm = Admission { max_in_flight: Some(1), ..Admission::default() };
-        let first = jobs::create_with(&db, review_job(u), &adm).await.unwrap().job.id;
+        let first = jobs::create_with(&db, review_job(u), &adm).await.unwrap().job.id();
         let busy = jobs::create_with(&db, review_job(u), &adm).await;
         assert!(matches!(busy, Err(DbError::RateLimited { .. })), "script and enhance are in flight: {busy:?}");
         finish_script_and_enhance(&db, first).await;
@@ -324,20 +323,20 @@ async fn review_jobs_have_a_daily_allowance_per_network_and_per_account() {
 }
 
 /// Moves a job's creation time back by `ms`.
-async fn age(db: &Db, id: Uuid, ms: i64) {
+async fn age(db: &Db, id: JobId, ms: i64) {
     jobs_entity::Entity::update_many()
         .col_expr(jobs_entity::Column::CreatedAt, Expr::col(jobs_entity::Column::CreatedAt).sub(ms))
-        .filter(jobs_entity::Column::Id.eq(id))
+        .filter(jobs_entity::Column::Id.eq(id.as_uuid()))
         .exec(db.conn())
         .await
         .unwrap();
 }
 
-fn keyed(u: Uuid, key: &str) -> NewJob {
+fn keyed(u: UserId, key: &str) -> NewJob {
     NewJob { idempotency_key: Some(key.into()), request_hash: Some("h".into()), ..common::new_job(u) }
 }
 
-async fn by_key(db: &Db, u: Uuid, key: &str) -> Option<JobView> {
+async fn by_key(db: &Db, u: UserId, key: &str) -> Option<JobView> {
     jobs::find_by_idempotency_key(db, u, key).await.unwrap()
 }
 
@@ -345,25 +344,25 @@ async fn by_key(db: &Db, u: Uuid, key: &str) -> Option<JobView> {
 async fn an_idempotency_key_replays_for_a_day_then_is_released() {
     each_backend(|db| async move {
         let u = user(&db, 5).await;
-        let old = jobs::create(&db, keyed(u, "k-1")).await.unwrap().job.id;
-        assert_eq!(by_key(&db, u, "k-1").await.map(|v| v.job.id), Some(old));
+        let old = jobs::create(&db, keyed(u, "k-1")).await.unwrap().job.id();
+        assert_eq!(by_key(&db, u, "k-1").await.map(|v| v.job.id()), Some(old));
         // Within the day the key stays taken.
         age(&db, old, jobs::IDEMPOTENCY_TTL_MS - 60_000).await;
-        assert_eq!(by_key(&db, u, "k-1").await.map(|v| v.job.id), Some(old));
+        assert_eq!(by_key(&db, u, "k-1").await.map(|v| v.job.id()), Some(old));
         assert!(matches!(jobs::create(&db, keyed(u, "k-1")).await, Err(DbError::Conflict(_))));
         // A day later it answers no more, and a new job takes it; the old job stays.
         age(&db, old, 120_000).await;
         assert!(by_key(&db, u, "k-1").await.is_none());
-        let new = jobs::create(&db, keyed(u, "k-1")).await.unwrap().job.id;
+        let new = jobs::create(&db, keyed(u, "k-1")).await.unwrap().job.id();
         assert_ne!(new, old);
-        assert_eq!(by_key(&db, u, "k-1").await.map(|v| v.job.id), Some(new));
+        assert_eq!(by_key(&db, u, "k-1").await.map(|v| v.job.id()), Some(new));
         let old_view = jobs::get(&db, old).await.unwrap();
         assert_eq!(old_view.job.idempotency_key, None, "the old job's key is released");
         assert_eq!(jobs::list(&db, u, None, 10).await.unwrap().len(), 2);
         // Keys are per account: another user's same key is unaffected.
         let other = user(&db, 1).await;
         jobs::create(&db, keyed(other, "k-1")).await.unwrap();
-        assert_eq!(by_key(&db, u, "k-1").await.map(|v| v.job.id), Some(new));
+        assert_eq!(by_key(&db, u, "k-1").await.map(|v| v.job.id()), Some(new));
     })
     .await;
 }

@@ -7,7 +7,7 @@ use glimvid_db::repo::{
     users,
     webhooks::{self, Attempt, status},
 };
-use glimvid_domain::Stage;
+use glimvid_domain::{Stage, WebhookId};
 
 mod common;
 use common::{each_backend, user};
@@ -20,19 +20,26 @@ async fn deliveries_are_made_once_claimed_once_and_recorded() {
         let stranger = user(&db, 5).await;
         // An event before the registration is not delivered.
         let before = jobs::create_with(&db, common::new_job(owner), &Admission::default()).await.unwrap();
-        let hook = webhooks::create(&db, uuid::Uuid::new_v4(), owner, "https://partner.example/hook", "whsec_x", now)
-            .await
-            .unwrap();
+        let hook = webhooks::create(
+            &db,
+            WebhookId::from(uuid::Uuid::new_v4()),
+            owner,
+            "https://partner.example/hook",
+            "whsec_x",
+            now,
+        )
+        .await
+        .unwrap();
         let job = jobs::create_with(&db, common::new_job(owner), &Admission::default()).await.unwrap();
         for n in ["cropped around the subject", "levels stretched", "white balance corrected"] {
-            jobs::note(&db, job.job.id, Stage::Enhance, n).await.unwrap();
+            jobs::note(&db, job.job.id(), Stage::Enhance, n).await.unwrap();
         }
         jobs::create_with(&db, common::new_job(stranger), &Admission::default()).await.unwrap();
 
         let pending = webhooks::pending_events(&db, now - 60_000, 100).await.unwrap();
         assert!(!pending.is_empty());
-        assert!(pending.iter().all(|p| p.webhook_id == hook.id && p.event.job_id == job.job.id), "{pending:?}");
-        assert!(pending.iter().all(|p| p.event.job_id != before.job.id));
+        assert!(pending.iter().all(|p| p.webhook_id == hook.id() && p.event.job_id() == job.job.id()), "{pending:?}");
+        assert!(pending.iter().all(|p| p.event.job_id() != before.job.id()));
         assert!(pending.windows(2).all(|w| w[0].event.id < w[1].event.id), "oldest first");
 
         // Two replicas fan out the same events: each delivery is made once.
@@ -87,21 +94,21 @@ async fn deliveries_are_made_once_claimed_once_and_recorded() {
         assert_eq!(again[0].delivery.attempts, 1);
         assert_eq!(again[0].delivery.last_status_code, Some(503));
 
-        let listed = webhooks::deliveries(&db, hook.id, None, 100).await.unwrap();
+        let listed = webhooks::deliveries(&db, hook.id(), None, 100).await.unwrap();
         assert_eq!(listed.len(), n);
         assert!(listed.windows(2).all(|w| w[0].id > w[1].id), "newest first");
         let by_id = |id| listed.iter().find(|d| d.id == id).unwrap();
         assert_eq!(by_id(second).status, status::FAILED);
         assert_eq!(by_id(ids[2]).status, status::DELIVERED);
-        let page = webhooks::deliveries(&db, hook.id, Some(listed[0].id), 1).await.unwrap();
+        let page = webhooks::deliveries(&db, hook.id(), Some(listed[0].id), 1).await.unwrap();
         assert_eq!(page.len(), 1);
         assert_eq!(page[0].id, listed[1].id);
 
         // Only the owner finds it; deleting the account removes the webhook and its deliveries.
-        assert!(webhooks::get_owned(&db, stranger, hook.id).await.is_err());
+        assert!(webhooks::get_owned(&db, stranger, hook.id()).await.is_err());
         users::delete_account(&db, owner).await.unwrap();
         assert!(webhooks::list(&db, owner).await.unwrap().is_empty());
-        assert!(webhooks::deliveries(&db, hook.id, None, 100).await.unwrap().is_empty());
+        assert!(webhooks::deliveries(&db, hook.id(), None, 100).await.unwrap().is_empty());
     })
     .await;
 }

@@ -47,11 +47,19 @@ macro_rules! uuid_id {
                 Self(u)
             }
         }
+
+        impl From<$name> for Uuid {
+            fn from(id: $name) -> Self {
+                id.0
+            }
+        }
     };
 }
 
 uuid_id!(UserId, "user");
 uuid_id!(JobId, "video");
+uuid_id!(WebhookId, "webhook");
+uuid_id!(ApiKeyId, "API key");
 
 /// The id in a public video link: 128 random bits, hex encoded, never derived from the storage
 /// key or the job id, so that a link cannot be guessed from anything else the user shares.

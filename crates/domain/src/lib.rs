@@ -11,7 +11,7 @@ pub mod script;
 pub mod sound;
 
 pub use error::{DomainError, ErrorCode};
-pub use ids::{JobId, PublicId, UserId};
+pub use ids::{ApiKeyId, JobId, PublicId, UserId, WebhookId};
 pub use job::{JobStatus, Stage, StageStatus};
 pub use options::{AspectRatio, Description, Language, Style, VideoOptions};
 pub use script::{Scene, Script};

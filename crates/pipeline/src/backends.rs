@@ -39,25 +39,28 @@ impl Backends {
         // sqlx links ring, the AWS SDK and lapin aws-lc-rs: pick one process-wide provider
         // before the first TLS connection.
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-        if cfg.database_url.is_none() {
-            tokio::fs::create_dir_all(&cfg.data_dir).await.map_err(|e| BackendError::Db(e.to_string()))?;
+        if cfg.storage.database_url.is_none() {
+            tokio::fs::create_dir_all(&cfg.storage.data_dir).await.map_err(|e| BackendError::Db(e.to_string()))?;
         }
-        let sealer = cfg.sealer().map_err(|e| BackendError::Key(e.to_string()))?;
-        let db = Db::connect(&cfg.database_url_or_embedded()).await.map_err(|e| BackendError::Db(e.to_string()))?;
-        let queue: Arc<dyn JobQueue> = match &cfg.amqp_url {
+        let sealer = cfg.storage.sealer().map_err(|e| BackendError::Key(e.to_string()))?;
+        let db =
+            Db::connect(&cfg.storage.database_url_or_embedded()).await.map_err(|e| BackendError::Db(e.to_string()))?;
+        let queue: Arc<dyn JobQueue> = match &cfg.storage.amqp_url {
             None => Arc::new(DbQueue::new(db.clone(), DbQueueConfig::default())),
             Some(url) => {
                 // Prefetch matches the receive loops, so that a worker's concurrency is real.
                 let rc = RabbitConfig {
-                    prefetch: cfg.worker_concurrency.clamp(1, u16::MAX as usize) as u16,
+                    prefetch: cfg.workers.concurrency.clamp(1, u16::MAX as usize) as u16,
                     ..RabbitConfig::default()
                 };
                 Arc::new(RabbitQueue::connect(url.expose(), rc).await.map_err(|e| BackendError::Queue(e.to_string()))?)
             }
         };
-        let blob: Arc<dyn BlobStore> = match &cfg.s3 {
+        let blob: Arc<dyn BlobStore> = match &cfg.storage.s3() {
             None => Arc::new(
-                FsStore::open(cfg.data_dir.join("objects")).await.map_err(|e| BackendError::Blob(e.to_string()))?,
+                FsStore::open(cfg.storage.data_dir.join("objects"))
+                    .await
+                    .map_err(|e| BackendError::Blob(e.to_string()))?,
             ),
             Some(s3) => {
                 let settings = S3Settings::new(
@@ -72,8 +75,8 @@ impl Backends {
         };
         let relay = OutboxRelay::new(db.clone(), queue.clone());
         let worker = WorkerConfig {
-            concurrency: cfg.worker_concurrency,
-            max_attempts: cfg.task_max_attempts,
+            concurrency: cfg.workers.concurrency,
+            max_attempts: cfg.workers.task_max_attempts,
             backoff_base: Duration::from_secs(1),
             backoff_cap: Duration::from_secs(60),
         };

@@ -1,17 +1,17 @@
 //! Object keys: `u/{user_id}/j/{job_id}/{original|enhanced|script|video}/{n}.{ext}`.
 //! Deterministic, so that a retried stage overwrites its own objects instead of adding more.
 
-use uuid::Uuid;
+use glimvid_domain::{JobId, UserId};
 
-pub fn job_prefix(user_id: Uuid, job_id: Uuid) -> String {
+pub fn job_prefix(user_id: UserId, job_id: JobId) -> String {
     format!("u/{user_id}/j/{job_id}/")
 }
 
-pub fn user_prefix(user_id: Uuid) -> String {
+pub fn user_prefix(user_id: UserId) -> String {
     format!("u/{user_id}/")
 }
 
-pub fn object(user_id: Uuid, job_id: Uuid, kind: &str, n: usize, ext: &str) -> String {
+pub fn object(user_id: UserId, job_id: JobId, kind: &str, n: usize, ext: &str) -> String {
     format!("u/{user_id}/j/{job_id}/{kind}/{n}.{ext}")
 }
 
@@ -33,8 +33,8 @@ mod tests {
 
     #[test]
     fn layout() {
-        let u = Uuid::nil();
-        let j = Uuid::max();
+        let u = UserId::from(uuid::Uuid::nil());
+        let j = JobId::from(uuid::Uuid::max());
         let k = object(u, j, "video", 0, "mp4");
         assert_eq!(k, format!("u/{u}/j/{j}/video/0.mp4"));
         assert!(k.starts_with(&job_prefix(u, j)));

@@ -19,7 +19,7 @@ use std::{path::Path, time::Duration};
 use bytes::Bytes;
 use glimvid_blob::{BlobError, BlobStore};
 use glimvid_db::{Db, DbError, repo::jobs};
-use uuid::Uuid;
+use glimvid_domain::{JobId, UserId};
 
 use crate::keys;
 
@@ -36,8 +36,8 @@ pub struct JobObjects {
 struct Inner {
     blob: Arc<dyn BlobStore>,
     db: Db,
-    user_id: Uuid,
-    job_id: Uuid,
+    user_id: UserId,
+    job_id: JobId,
     keys: Mutex<Vec<String>>,
     /// The objects' fate is decided: the job owns them, or they were swept.
     settled: AtomicBool,
@@ -53,7 +53,7 @@ pub enum Swept {
 }
 
 impl JobObjects {
-    pub fn new(blob: Arc<dyn BlobStore>, db: Db, user_id: Uuid, job_id: Uuid) -> Self {
+    pub fn new(blob: Arc<dyn BlobStore>, db: Db, user_id: UserId, job_id: JobId) -> Self {
         Self {
             inner: Arc::new(Inner {
                 blob,

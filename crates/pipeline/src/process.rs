@@ -12,7 +12,7 @@ pub async fn run_worker_process(
     cfg: Config,
     make_handler: impl FnOnce(&Config, &Backends) -> Arc<dyn StageHandler>,
 ) -> anyhow::Result<()> {
-    telemetry::init_logging(cfg.log_json);
+    telemetry::init_logging(cfg.server.log_json);
     let tls = TlsSettings::from_env()?;
     let backends = Backends::connect(&cfg).await?;
     let handler = make_handler(&cfg, &backends);
@@ -20,7 +20,7 @@ pub async fn run_worker_process(
     let shutdown = Shutdown::new();
     shutdown.trigger_on_signals();
 
-    let ops_listener = std::net::TcpListener::bind(cfg.ops_addr.as_deref().unwrap_or("127.0.0.1:0"))?;
+    let ops_listener = std::net::TcpListener::bind(cfg.server.ops_addr.as_deref().unwrap_or("127.0.0.1:0"))?;
     tracing::info!(stage = stage.as_str(), ops = %ops_listener.local_addr()?, queue = backends.queue.kind(), "worker starting");
     let b = backends.clone();
     let ready: ops::ReadinessCheck = Arc::new(move || {

@@ -10,7 +10,7 @@ use glimvid_providers::{
     ApiKey, ArkEnhancer, ArkSettings, ArkVideoGenerator, ClipJoiner, DeepSeekSettings, DeepSeekWriter, ImageEnhancer,
     ProviderError, ScriptWriter, VideoGenerator,
 };
-use glimvid_runtime::Config;
+use glimvid_runtime::ProvidersConfig;
 
 /// The adapters of the three provider ports.
 #[derive(Clone)]
@@ -30,7 +30,7 @@ pub struct LocalProviders {
 
 /// All three ports. `joiner` joins Ark's clips into the final video (the local engine does it).
 pub fn from_config(
-    cfg: &Config,
+    cfg: &ProvidersConfig,
     local: LocalProviders,
     joiner: Arc<dyn ClipJoiner>,
 ) -> Result<Providers, ProviderError> {
@@ -43,7 +43,7 @@ pub fn from_config(
 
 /// DeepSeek when its key is set, else `local()`.
 pub fn script_writer(
-    cfg: &Config,
+    cfg: &ProvidersConfig,
     local: impl FnOnce() -> Arc<dyn ScriptWriter>,
 ) -> Result<Arc<dyn ScriptWriter>, ProviderError> {
     if crate::instant::requested() {
@@ -61,7 +61,7 @@ pub fn script_writer(
 
 /// Ark when its key is set, else `local()`.
 pub fn image_enhancer(
-    cfg: &Config,
+    cfg: &ProvidersConfig,
     local: impl FnOnce() -> Arc<dyn ImageEnhancer>,
 ) -> Result<Arc<dyn ImageEnhancer>, ProviderError> {
     if crate::instant::requested() {
@@ -75,7 +75,7 @@ pub fn image_enhancer(
 
 /// Ark (its clips joined by `joiner`) when its key is set, else `local()`.
 pub fn video_generator(
-    cfg: &Config,
+    cfg: &ProvidersConfig,
     local: impl FnOnce() -> Arc<dyn VideoGenerator>,
     joiner: Arc<dyn ClipJoiner>,
 ) -> Result<Arc<dyn VideoGenerator>, ProviderError> {
@@ -88,7 +88,7 @@ pub fn video_generator(
     })
 }
 
-fn ark_settings(cfg: &Config) -> Option<ArkSettings> {
+fn ark_settings(cfg: &ProvidersConfig) -> Option<ArkSettings> {
     cfg.ark_api_key.as_ref().map(|key| {
         ArkSettings::new(
             cfg.ark_base_url.clone(),

@@ -73,7 +73,7 @@ pub struct StageRun {
 
 impl StageRun {
     pub fn new(view: JobView, attempt: i32, db: Db, blob: Arc<dyn BlobStore>) -> Self {
-        let written = JobObjects::new(blob.clone(), db.clone(), view.job.user_id, view.job.id);
+        let written = JobObjects::new(blob.clone(), db.clone(), view.job.user_id(), view.job.id());
         Self { view, attempt, db, blob, written }
     }
 
@@ -92,12 +92,12 @@ impl StageRun {
         self.written.keys()
     }
 
-    pub fn job_id(&self) -> uuid::Uuid {
-        self.view.job.id
+    pub fn job_id(&self) -> JobId {
+        self.view.job.id()
     }
 
-    pub fn user_id(&self) -> uuid::Uuid {
-        self.view.job.user_id
+    pub fn user_id(&self) -> glimvid_domain::UserId {
+        self.view.job.user_id()
     }
 
     /// The job's options as stored (validated when the job was accepted).
@@ -265,7 +265,7 @@ impl Worker {
     }
 
     async fn process(&self, d: &Delivery, job_id: JobId, stage: Stage, trace: task::TaskTrace) -> Handled {
-        let start = match jobs::start_stage(&self.db, job_id.0, stage).await {
+        let start = match jobs::start_stage(&self.db, job_id, stage).await {
             Ok(s) => s,
             Err(e) => return self.transient(d, job_id, stage, &StageError::from(e)).await,
         };
@@ -283,7 +283,7 @@ impl Worker {
         // the stage wrote: then nothing may stay behind (see `JobObjects`).
         match result {
             Ok(result) => {
-                let recorded = jobs::complete_stage(&self.db, job_id.0, stage, result, || NewTask {
+                let recorded = jobs::complete_stage(&self.db, job_id, stage, result, || NewTask {
                     queue: Stage::Render.queue(),
                     payload: task::encode_task(job_id, Stage::Render, &trace),
                 })
@@ -321,7 +321,7 @@ impl Worker {
             Err(StageError::Permanent(reason)) => {
                 self.sweep(&run).await;
                 tracing::warn!(%reason, "stage failed permanently");
-                if let Err(e) = jobs::fail_stage(&self.db, job_id.0, stage, &reason).await {
+                if let Err(e) = jobs::fail_stage(&self.db, job_id, stage, &reason).await {
                     return self.transient(d, job_id, stage, &StageError::from(e)).await;
                 }
                 self.settle(d, Settle::Ack).await;
@@ -346,7 +346,7 @@ impl Worker {
         if d.attempts >= self.cfg.max_attempts {
             let reason = format!("gave up after {} attempts: {message}", d.attempts);
             tracing::error!(%reason, "dead-lettering task");
-            if jobs::fail_stage(&self.db, job_id.0, stage, &reason).await.is_err() {
+            if jobs::fail_stage(&self.db, job_id, stage, &reason).await.is_err() {
                 // The database is down too: keep the task so the failure is recorded later.
                 self.settle(d, Settle::Retry(self.cfg.backoff_cap)).await;
                 return Handled::Retried;

@@ -22,7 +22,7 @@ use glimvid_db::{
     },
     testing,
 };
-use glimvid_domain::{JobId, Stage};
+use glimvid_domain::{JobId, Stage, UserId};
 use glimvid_pipeline::{
     OutboxRelay, StageError, StageHandler, StageRun, Worker, WorkerConfig, encode_task, keys, worker::Handled,
 };
@@ -87,17 +87,17 @@ async fn env() -> Local {
     Local { e: Env { db, queue, blob, relay }, _dir: dir, _t: t }
 }
 
-async fn job(e: &Env) -> (uuid::Uuid, uuid::Uuid) {
+async fn job(e: &Env) -> (UserId, JobId) {
     job_of(e, "a@example.com").await
 }
 
-async fn job_of(e: &Env, email: &str) -> (uuid::Uuid, uuid::Uuid) {
-    let u = users::create_user(&e.db, NewUser { email, password_hash: "h", language: "en" }, 1).await.unwrap().id;
+async fn job_of(e: &Env, email: &str) -> (UserId, JobId) {
+    let u = users::create_user(&e.db, NewUser { email, password_hash: "h", language: "en" }, 1).await.unwrap().id();
     let id = JobId::new();
     jobs::create(
         &e.db,
         NewJob {
-            id: id.0,
+            id,
             user_id: u,
             description: "A mug".into(),
             options_json: "{}".into(),
@@ -117,7 +117,7 @@ async fn job_of(e: &Env, email: &str) -> (uuid::Uuid, uuid::Uuid) {
     .await
     .unwrap();
     e.relay.drain_once().await.unwrap();
-    (u, id.0)
+    (u, id)
 }
 
 fn worker(e: &Env, h: Arc<Flaky>, max_attempts: u32) -> Worker {

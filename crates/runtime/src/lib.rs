@@ -10,7 +10,10 @@ pub mod telemetry;
 pub mod tls;
 pub mod trace;
 
-pub use config::{Config, ConfigError, Secret};
+pub use config::{
+    AuthConfig, Config, ConfigError, LimitsConfig, ProvidersConfig, Secret, ServerConfig, StorageConfig,
+    WebhooksConfig, WorkersConfig,
+};
 pub use seal::{SealError, Sealer};
 pub use service_token::{AttachServiceToken, RequireServiceToken, ServiceKey};
 pub use shutdown::Shutdown;

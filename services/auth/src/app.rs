@@ -13,7 +13,7 @@ use glimvid_db::{
         users::{self, NewRefreshToken, NewUser, RotateOutcome, User},
     },
 };
-use glimvid_domain::{DomainError, ErrorCode, Language};
+use glimvid_domain::{ApiKeyId, DomainError, ErrorCode, Language, UserId};
 use glimvid_runtime::Sealer;
 
 use crate::{
@@ -42,7 +42,7 @@ pub struct AuthSettings {
 /// The account as clients see it.
 #[derive(Debug, Clone)]
 pub struct AccountView {
-    pub id: Uuid,
+    pub id: UserId,
     pub email: String,
     pub language: String,
     pub training_opt_out: bool,
@@ -73,7 +73,7 @@ pub struct AuthApp {
 /// An API key as its owner sees it (never the secret, except once at creation).
 #[derive(Debug, Clone)]
 pub struct ApiKeyView {
-    pub id: Uuid,
+    pub id: ApiKeyId,
     pub name: String,
     pub scopes: Vec<String>,
     pub prefix: String,
@@ -88,7 +88,7 @@ pub const MAX_API_KEY_DAYS: u32 = 365;
 impl From<ApiKey> for ApiKeyView {
     fn from(k: ApiKey) -> Self {
         Self {
-            id: k.id,
+            id: k.id(),
             name: k.name,
             scopes: k.scopes.split_whitespace().map(str::to_owned).collect(),
             prefix: k.prefix,
@@ -102,8 +102,8 @@ impl From<ApiKey> for ApiKeyView {
 /// Who an API key speaks for.
 #[derive(Debug, Clone)]
 pub struct ApiPrincipal {
-    pub user_id: Uuid,
-    pub key_id: Uuid,
+    pub user_id: UserId,
+    pub key_id: ApiKeyId,
     pub scopes: Vec<String>,
 }
 
@@ -144,7 +144,7 @@ impl AuthApp {
     }
 
     /// Writes a usage row; a failure is logged, never the caller's failure.
-    async fn note_usage(&self, user_id: Option<Uuid>, client_ip: &str, act: &str, route: &str, status: u16) {
+    async fn note_usage(&self, user_id: Option<UserId>, client_ip: &str, act: &str, route: &str, status: u16) {
         let ip = if client_ip.is_empty() { "unknown" } else { client_ip };
         let e = usage::Event { user_id, ip, action: act, route, status, at: now_ms() };
         if let Err(e) = usage::record_event(&self.db, e).await {
@@ -197,7 +197,7 @@ impl AuthApp {
         )
         .await
         .map_err(db_err)?;
-        self.note_usage(Some(user.id), client_ip, action::REGISTER, "/api/v1/auth/register", 201).await;
+        self.note_usage(Some(user.id()), client_ip, action::REGISTER, "/api/v1/auth/register", 201).await;
         self.issue(user, Uuid::now_v7()).await
     }
 
@@ -214,14 +214,14 @@ impl AuthApp {
             self.pool.run(move || password::verify_password(&pw, &stored)).await?.unwrap_or(PasswordCheck::Mismatch);
         let Some(user) = live.clone().filter(|_| check.is_match()) else {
             // The owner sees failed attempts on their account in their usage log.
-            let owner = live.map(|u| u.id);
+            let owner = live.map(|u| u.id());
             self.note_usage(owner, client_ip, action::LOGIN_FAILED, "/api/v1/auth/login", 401).await;
             return Err(invalid_credentials());
         };
-        self.note_usage(Some(user.id), client_ip, action::LOGIN, "/api/v1/auth/login", 200).await;
+        self.note_usage(Some(user.id()), client_ip, action::LOGIN, "/api/v1/auth/login", 200).await;
         if check == PasswordCheck::MatchNeedsRehash {
             let fresh = self.hash(password_plain.to_owned()).await?;
-            users::set_password_hash(&self.db, user.id, &fresh).await.map_err(db_err)?;
+            users::set_password_hash(&self.db, user.id(), &fresh).await.map_err(db_err)?;
             tracing::info!(user_id = %user.id, "password re-hashed with current parameters");
         }
         self.issue(user, Uuid::now_v7()).await
@@ -259,7 +259,7 @@ impl AuthApp {
         users::revoke_refresh_token(&self.db, &secret_hash(refresh_token)).await.map_err(db_err)
     }
 
-    pub async fn account(&self, user_id: Uuid) -> Result<AccountView, DomainError> {
+    pub async fn account(&self, user_id: UserId) -> Result<AccountView, DomainError> {
         let user = users::get(&self.db, user_id).await.map_err(db_err)?;
         if user.deleted_at.is_some() {
             return Err(DomainError::not_found("account"));
@@ -271,7 +271,7 @@ impl AuthApp {
     /// asks for the current password (step-up) before it sends one.
     pub async fn update_account(
         &self,
-        user_id: Uuid,
+        user_id: UserId,
         email: Option<&str>,
         language: Option<&str>,
         training_opt_out: Option<bool>,
@@ -286,7 +286,7 @@ impl AuthApp {
 
     /// Deletes the account, every row about it and every object under the user's prefix. Its
     /// public links answer 404 once the rows are gone (before the objects go).
-    pub async fn delete_account(&self, user_id: Uuid) -> Result<(), DomainError> {
+    pub async fn delete_account(&self, user_id: UserId) -> Result<(), DomainError> {
         let blob = self.blob.as_ref().ok_or_else(|| {
             DomainError::new(ErrorCode::Unavailable, "account deletion needs the object store, which is not configured")
         })?;
@@ -310,7 +310,7 @@ impl AuthApp {
     /// revoked); the secret is returned this once and only its hash is kept.
     pub async fn create_api_key(
         &self,
-        user_id: Uuid,
+        user_id: UserId,
         name: &str,
         scopes: &[String],
         expires_in_days: Option<u32>,
@@ -337,12 +337,12 @@ impl AuthApp {
         Ok((row.into(), k.secret))
     }
 
-    pub async fn list_api_keys(&self, user_id: Uuid) -> Result<Vec<ApiKeyView>, DomainError> {
+    pub async fn list_api_keys(&self, user_id: UserId) -> Result<Vec<ApiKeyView>, DomainError> {
         Ok(api_keys::list(&self.db, user_id).await.map_err(db_err)?.into_iter().map(Into::into).collect())
     }
 
-    pub async fn revoke_api_key(&self, user_id: Uuid, key_id: &str) -> Result<(), DomainError> {
-        let id = Uuid::parse_str(key_id).map_err(|_| DomainError::not_found("API key"))?;
+    pub async fn revoke_api_key(&self, user_id: UserId, key_id: &str) -> Result<(), DomainError> {
+        let id: ApiKeyId = key_id.parse().map_err(|_| DomainError::not_found("API key"))?;
         api_keys::revoke(&self.db, user_id, id).await.map_err(db_err)
     }
 
@@ -358,16 +358,16 @@ impl AuthApp {
             .map_err(db_err)?
             .ok_or_else(invalid)?;
         Ok(ApiPrincipal {
-            user_id: key.user_id,
-            key_id: key.id,
+            user_id: key.user_id(),
+            key_id: key.id(),
             scopes: key.scopes.split_whitespace().map(str::to_owned).collect(),
         })
     }
 
     async fn account_of(&self, user: User) -> Result<AccountView, DomainError> {
-        let b = credits::balances(self.db.conn(), user.id).await.map_err(db_err)?;
+        let b = credits::balances(self.db.conn(), user.id()).await.map_err(db_err)?;
         Ok(AccountView {
-            id: user.id,
+            id: user.id(),
             email: user.email,
             language: user.language,
             training_opt_out: user.training_opt_out,
@@ -387,9 +387,9 @@ impl AuthApp {
     }
 
     /// An access token at the account's token version `ver` (see [`users::live_token_version`]).
-    async fn access_token(&self, user_id: Uuid, ver: i32) -> String {
+    async fn access_token(&self, user_id: UserId, ver: i32) -> String {
         let now = now_ms();
-        self.keys.signer(now).await.sign(user_id, ver, now / 1000, self.settings.access_ttl.as_secs() as i64)
+        self.keys.signer(now).await.sign(user_id.as_uuid(), ver, now / 1000, self.settings.access_ttl.as_secs() as i64)
     }
 
     async fn issue(&self, user: User, family: Uuid) -> Result<Tokens, DomainError> {
@@ -397,7 +397,7 @@ impl AuthApp {
         users::insert_refresh_token(
             self.db.conn(),
             NewRefreshToken {
-                user_id: user.id,
+                user_id: user.id(),
                 family_id: family,
                 token_hash: secret_hash(&refresh),
                 expires_at: now_ms() + self.settings.refresh_ttl.as_millis() as i64,

@@ -2,13 +2,12 @@
 
 use std::sync::Arc;
 
-use glimvid_domain::DomainError;
+use glimvid_domain::{DomainError, UserId};
 use glimvid_proto::{
     auth::v1::{self as pb, auth_service_server::AuthServiceServer},
     status::to_status,
 };
 use tonic::{Request, Response, Status};
-use uuid::Uuid;
 
 use crate::app::{AccountView, ApiKeyView, AuthApp, Tokens};
 
@@ -47,8 +46,8 @@ fn tokens(t: Tokens) -> pb::TokenResponse {
     }
 }
 
-fn user_id(s: &str) -> Result<Uuid, Status> {
-    Uuid::parse_str(s).map_err(|_| to_status(&DomainError::not_found("account")))
+fn user_id(s: &str) -> Result<UserId, Status> {
+    s.parse().map_err(|_| to_status(&DomainError::not_found("account")))
 }
 
 fn st(e: DomainError) -> Status {

@@ -37,29 +37,29 @@ async fn argon2id_is_rehashed_to_scrypt_at_login_and_api_keys_work_until_revoked
         let u =
             users::create_user(&db, NewUser { email: &email, password_hash: &argon, language: "en" }, 0).await.unwrap();
         app.login(&email, "an-old-passphrase-7", "192.0.2.4").await.unwrap();
-        let stored = users::get(&db, u.id).await.unwrap().password_hash;
+        let stored = users::get(&db, u.id()).await.unwrap().password_hash;
         assert!(stored.starts_with("$scrypt$ln=17,r=8,p=1$"), "{} ({})", stored, t.name);
         app.login(&email, "an-old-passphrase-7", "192.0.2.4").await.expect("the new hash verifies");
 
-        let (key, secret) = app.create_api_key(u.id, "shop", &["videos:read".into()], None).await.unwrap();
+        let (key, secret) = app.create_api_key(u.id(), "shop", &["videos:read".into()], None).await.unwrap();
         assert!(secret.starts_with("gv_live_"));
         let p = app.authenticate_api_key(&secret).await.unwrap();
-        assert_eq!((p.user_id, p.scopes.clone()), (u.id, vec!["videos:read".to_owned()]));
+        assert_eq!((p.user_id, p.scopes.clone()), (u.id(), vec!["videos:read".to_owned()]));
         let wrong = format!("{}x", &secret[..secret.len() - 1]);
         assert_eq!(app.authenticate_api_key(&wrong).await.unwrap_err().code, ErrorCode::Unauthenticated);
-        app.revoke_api_key(u.id, &key.id.to_string()).await.unwrap();
+        app.revoke_api_key(u.id(), &key.id.to_string()).await.unwrap();
         assert_eq!(app.authenticate_api_key(&secret).await.unwrap_err().code, ErrorCode::Unauthenticated);
 
         // Deletion without an object store refuses rather than leaving objects behind.
-        assert_eq!(app.delete_account(u.id).await.unwrap_err().code, ErrorCode::Unavailable);
+        assert_eq!(app.delete_account(u.id()).await.unwrap_err().code, ErrorCode::Unavailable);
         let dir = tempfile_dir();
         let blob = Arc::new(glimvid_blob::fs::FsStore::open(dir.clone()).await.unwrap());
-        let key = format!("u/{}/j/x/original/0.jpg", u.id);
+        let key = format!("u/{}/j/x/original/0.jpg", u.id());
         glimvid_blob::BlobStore::put(&*blob, &key, bytes::Bytes::from_static(b"x"), "image/jpeg").await.unwrap();
         let app = app.with_blob(blob.clone());
-        app.delete_account(u.id).await.unwrap();
-        assert!(glimvid_blob::BlobStore::list(&*blob, &format!("u/{}/", u.id)).await.unwrap().is_empty());
-        assert_eq!(app.account(u.id).await.unwrap_err().code, ErrorCode::NotFound);
+        app.delete_account(u.id()).await.unwrap();
+        assert!(glimvid_blob::BlobStore::list(&*blob, &format!("u/{}/", u.id())).await.unwrap().is_empty());
+        assert_eq!(app.account(u.id()).await.unwrap_err().code, ErrorCode::NotFound);
         let _ = std::fs::remove_dir_all(dir);
         t.cleanup().await;
     }

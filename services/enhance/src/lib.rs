@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use glimvid_db::entity::enums::AssetKind;
 use glimvid_db::repo::jobs::{NewAsset, StageResult};
 use glimvid_domain::Stage;
 use glimvid_pipeline::{Backends, StageError, StageHandler, StageRun, Worker, keys, sha256_hex};
@@ -45,7 +46,7 @@ impl StageHandler for EnhanceStage {
             run.put(&key, out.bytes, out.content_type).await?;
             notes.push(format!("photo {}: {}", n + 1, out.note));
             assets.push(NewAsset {
-                kind: "enhanced",
+                kind: AssetKind::Enhanced,
                 idx: n as i32,
                 blob_key: key,
                 size,

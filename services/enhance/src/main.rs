@@ -8,6 +8,7 @@ use glimvid_enhance_service::EnhanceStage;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cfg = glimvid_runtime::Config::from_env()?;
-    let enhancer = glimvid_pipeline::providers::image_enhancer(&cfg, || Arc::new(glimvid_media::LocalEnhancer::new()))?;
+    let enhancer =
+        glimvid_pipeline::providers::image_enhancer(&cfg.providers, || Arc::new(glimvid_media::LocalEnhancer::new()))?;
     glimvid_pipeline::process::run_worker_process(cfg, move |_, _| Arc::new(EnhanceStage::new(enhancer))).await
 }

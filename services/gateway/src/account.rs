@@ -10,7 +10,7 @@ use std::{
 use bytes::Bytes;
 use futures::StreamExt;
 use glimvid_db::repo::{credits, jobs, usage, users};
-use glimvid_domain::{DomainError, ErrorCode};
+use glimvid_domain::{DomainError, ErrorCode, UserId};
 use glimvid_proto::auth::v1 as pb;
 use serde_json::json;
 use uuid::Uuid;
@@ -20,7 +20,7 @@ use crate::{error::ApiError, state::GatewayState, view::rfc3339};
 /// Records one usage row; a failure is logged, never the request's failure.
 pub async fn note_usage(
     state: &GatewayState,
-    user_id: Option<Uuid>,
+    user_id: Option<UserId>,
     ip: Option<IpAddr>,
     action: &str,
     route: &str,
@@ -47,7 +47,7 @@ fn usage_row_json(r: &usage::UsageRow) -> serde_json::Value {
 /// balances the policy lists as usage data.
 pub async fn usage_page(
     state: &GatewayState,
-    user_id: Uuid,
+    user_id: UserId,
     cursor: Option<&str>,
     limit: u64,
 ) -> Result<serde_json::Value, ApiError> {
@@ -79,6 +79,7 @@ pub async fn verify_api_key(state: &GatewayState, secret: &str, scope: &str) -> 
         .await?
         .into_inner();
     let user_id = Uuid::parse_str(&r.user_id)
+        .map(UserId::from)
         .map_err(|_| DomainError::new(ErrorCode::Internal, "the auth service returned a bad user id"))?;
     if !r.scopes.iter().any(|s| s == scope) {
         return Err(DomainError::new(ErrorCode::Forbidden, format!("this API key lacks the scope `{scope}`")).into());
@@ -89,7 +90,7 @@ pub async fn verify_api_key(state: &GatewayState, secret: &str, scope: &str) -> 
 /// Who a verified API key speaks for.
 #[derive(Debug, Clone)]
 pub struct ApiPrincipal {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub scopes: Vec<String>,
 }
 
@@ -101,7 +102,7 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
 /// Writes the user's export into an anonymous temporary file and returns it, rewound:
 /// `account.json`, `usage.json`, and per job `videos/<job>/job.json`, `script.json`, originals,
 /// enhanced images and the video. Objects are copied in chunks, never held whole in memory.
-pub async fn export_zip(state: &GatewayState, user_id: Uuid) -> Result<std::fs::File, ApiError> {
+pub async fn export_zip(state: &GatewayState, user_id: UserId) -> Result<std::fs::File, ApiError> {
     let db = &state.backends.db;
     let user = users::get(db, user_id).await?;
     let b = credits::balances(db.conn(), user_id).await?;
@@ -130,9 +131,9 @@ pub async fn export_zip(state: &GatewayState, user_id: Uuid) -> Result<std::fs::
     loop {
         let page = jobs::list(db, user_id, before, 100).await?;
         let Some(last) = page.last() else { break };
-        before = Some(last.id);
+        before = Some(last.id());
         for j in &page {
-            all_jobs.push(jobs::get(db, j.id).await?);
+            all_jobs.push(jobs::get(db, j.id()).await?);
         }
     }
 

@@ -3,7 +3,7 @@
 
 use glimvid_auth::webhook::{self, SignatureError};
 use glimvid_db::repo::billing::{self, PurchaseOutcome};
-use glimvid_domain::{DomainError, ErrorCode};
+use glimvid_domain::{DomainError, ErrorCode, UserId};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -31,7 +31,7 @@ struct EventData {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WebhookOutcome {
     Granted {
-        user_id: Uuid,
+        user_id: UserId,
         credits: i64,
     },
     /// Seen before: nothing changed.
@@ -78,7 +78,7 @@ pub async fn apply_webhook(
         .data
         .user_id
         .as_deref()
-        .and_then(|u| Uuid::parse_str(u).ok())
+        .and_then(|u| Uuid::parse_str(u).ok().map(UserId::from))
         .ok_or_else(|| DomainError::invalid("data.user_id", "a purchase names the account (user_id)"))?;
     let credits = ev
         .data

@@ -6,15 +6,14 @@ use std::{future::Future, pin::Pin};
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use glimvid_auth::TokenError;
-use glimvid_domain::{DomainError, ErrorCode};
-use uuid::Uuid;
+use glimvid_domain::{DomainError, ErrorCode, UserId};
 
 use crate::{error::ApiError, state::SharedState};
 
 /// A request made with a valid access token.
 #[derive(Debug, Clone, Copy)]
 pub struct AuthUser {
-    pub user_id: Uuid,
+    pub user_id: UserId,
 }
 
 fn unauthenticated(msg: &str) -> ApiError {
@@ -51,8 +50,8 @@ impl FromRequest for AuthUser {
                 Ok(claims) => {
                     // No cache: a deleted account or a changed password takes effect with the
                     // very next request.
-                    match glimvid_db::repo::users::live_token_version(&state.backends.db, claims.sub).await? {
-                        Some(current) if claims.ver >= current => Ok(AuthUser { user_id: claims.sub }),
+                    match glimvid_db::repo::users::live_token_version(&state.backends.db, claims.sub.into()).await? {
+                        Some(current) if claims.ver >= current => Ok(AuthUser { user_id: claims.sub.into() }),
                         Some(_) => {
                             Err(unauthenticated("the access token was revoked by a password change; log in again"))
                         }

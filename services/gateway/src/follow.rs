@@ -7,9 +7,9 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use futures::Stream;
+use glimvid_db::entity::enums::EventKind;
 use glimvid_db::repo::jobs::{self, JobEvent};
-use glimvid_domain::{DomainError, ErrorCode, JobStatus};
-use uuid::Uuid;
+use glimvid_domain::{DomainError, ErrorCode, JobId, JobStatus, UserId};
 
 use crate::{error::ApiError, state::SharedState};
 
@@ -35,20 +35,20 @@ const IDLE_EVERY: Duration = Duration::from_secs(15);
 /// more than `GLIMVID_MAX_STREAMS_PER_ACCOUNT` database pollers.
 #[derive(Debug, Default)]
 pub struct StreamSlots {
-    open: std::sync::Mutex<std::collections::HashMap<Uuid, u32>>,
+    open: std::sync::Mutex<std::collections::HashMap<UserId, u32>>,
 }
 
 /// One open stream of an account; dropped with the stream (its end, or the client going away).
 #[derive(Debug)]
 pub struct StreamSlot {
     slots: std::sync::Arc<StreamSlots>,
-    user_id: Uuid,
+    user_id: UserId,
 }
 
 impl StreamSlots {
     /// A slot for one more stream of `user_id`, or 429 when the account has `max` open (0 = no
     /// limit).
-    pub fn open(self: &std::sync::Arc<Self>, user_id: Uuid, max: u32) -> Result<StreamSlot, ApiError> {
+    pub fn open(self: &std::sync::Arc<Self>, user_id: UserId, max: u32) -> Result<StreamSlot, ApiError> {
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
         let n = open.entry(user_id).or_insert(0);
         if max > 0 && *n >= max {
@@ -63,7 +63,7 @@ impl StreamSlots {
     }
 
     /// Streams `user_id` has open.
-    pub fn count(&self, user_id: Uuid) -> u32 {
+    pub fn count(&self, user_id: UserId) -> u32 {
         self.open.lock().unwrap_or_else(|p| p.into_inner()).get(&user_id).copied().unwrap_or(0)
     }
 }
@@ -82,7 +82,7 @@ impl Drop for StreamSlot {
 
 /// Whether `e` ends the job (its last event).
 pub fn is_final(e: &JobEvent) -> bool {
-    e.kind == "job" && e.status.as_deref().and_then(|s| s.parse::<JobStatus>().ok()).is_some_and(|s| s.is_final())
+    e.kind == EventKind::Job && e.status.and_then(|s| s.job_status()).is_some_and(|s| s.is_final())
 }
 
 /// The events of `job_id` after event id `after`, until the job's final event (included), the
@@ -91,7 +91,7 @@ pub fn is_final(e: &JobEvent) -> bool {
 /// (yielded once, then the end). `slot` is held for as long as the stream lives.
 pub fn events(
     state: SharedState,
-    job_id: Uuid,
+    job_id: JobId,
     after: i64,
     slot: StreamSlot,
 ) -> impl Stream<Item = Result<Followed, ApiError>> {
@@ -154,11 +154,9 @@ pub fn events(
             // (resumed) stream began, so its final event is behind the cursor; either ends it.
             match jobs::get(&c.state.backends.db, job_id).await {
                 Err(_) => return None,
-                Ok(v) => match v.job.status.parse::<JobStatus>() {
-                    Ok(s) if s.is_final() => return None,
-                    Ok(JobStatus::AwaitingReview)
-                        if c.last_event.elapsed() >= c.state.settings.accounts.stream_idle =>
-                    {
+                Ok(v) => match JobStatus::from(v.job.status) {
+                    s if s.is_final() => return None,
+                    JobStatus::AwaitingReview if c.last_event.elapsed() >= c.state.settings.accounts.stream_idle => {
                         return None;
                     }
                     _ => {}

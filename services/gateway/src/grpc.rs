@@ -11,11 +11,14 @@ use std::{pin::Pin, time::Duration};
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
+use glimvid_db::entity::enums::{DeliveryStatus, EventKind};
 use glimvid_db::repo::{
     jobs::{JobEvent, JobView},
     webhooks::{Delivery, Webhook},
 };
-use glimvid_domain::{DomainError, ErrorCode, JobStatus, Scene, Script, Stage, StageStatus, options::JobOptions};
+use glimvid_domain::{
+    DomainError, ErrorCode, JobStatus, Scene, Script, Stage, StageStatus, UserId, options::JobOptions,
+};
 use glimvid_proto::jobs::v1::{self as pb, video_job_service_server::VideoJobService};
 use tonic::{Request, Response, Status, codegen::http, metadata::MetadataMap};
 use uuid::Uuid;
@@ -138,7 +141,7 @@ async fn scoped<T>(md: &MetadataMap, work: impl Future<Output = Result<T, ApiErr
 }
 
 /// The account the API key in `authorization: Bearer <key>` speaks for, if it has `scope`.
-async fn principal_of(state: &GatewayState, header: Option<&str>, scope: &str) -> Result<Uuid, ApiError> {
+async fn principal_of(state: &GatewayState, header: Option<&str>, scope: &str) -> Result<UserId, ApiError> {
     let unauth = |m: &str| ApiError(DomainError::new(ErrorCode::Unauthenticated, m));
     let header = header.ok_or_else(|| unauth("an API key is required (metadata `authorization: Bearer <key>`)"))?;
     let key = header
@@ -150,7 +153,7 @@ async fn principal_of(state: &GatewayState, header: Option<&str>, scope: &str) -
 }
 
 /// The account the guard admitted the call for.
-fn principal(ext: &tonic::Extensions) -> Result<Uuid, ApiError> {
+fn principal(ext: &tonic::Extensions) -> Result<UserId, ApiError> {
     ext.get::<Principal>().map(|p| p.user_id).ok_or_else(|| {
         ApiError(DomainError::new(
             ErrorCode::Unauthenticated,
@@ -168,14 +171,14 @@ impl VideoJobGrpc {
         let j = job_json(&self.state, v);
         pb::VideoJob {
             id: j.id,
-            status: job_status(&j.status) as i32,
-            stages: j
-                .stages
-                .into_iter()
+            status: job_status(v.job.status.into()) as i32,
+            stages: Stage::ALL
+                .iter()
+                .filter_map(|s| v.stage(*s))
                 .map(|s| pb::Stage {
-                    name: stage_name(s.name) as i32,
-                    status: stage_status(&s.status) as i32,
-                    failure_reason: s.failure_reason.unwrap_or_default(),
+                    name: stage_name(s.stage.into()) as i32,
+                    status: stage_status(s.status.into()) as i32,
+                    failure_reason: s.failure_reason.clone().unwrap_or_default(),
                 })
                 .collect(),
             script: j.script.as_ref().map(script),
@@ -192,7 +195,7 @@ impl VideoJobGrpc {
     }
 
     /// A photo given by the path of one of the caller's own uploads.
-    async fn photo_from_url(&self, user_id: Uuid, url: &str) -> Result<Bytes, ApiError> {
+    async fn photo_from_url(&self, user_id: UserId, url: &str) -> Result<Bytes, ApiError> {
         let bad = || {
             DomainError::invalid(
                 "photos",
@@ -238,37 +241,33 @@ fn timestamp(ms: i64) -> prost_types::Timestamp {
     prost_types::Timestamp { seconds: ms.div_euclid(1000), nanos: (ms.rem_euclid(1000) * 1_000_000) as i32 }
 }
 
-/// A stored job status; one this build does not know reads as unspecified rather than failing
-/// the whole answer.
-fn job_status(s: &str) -> pb::JobStatus {
-    match s.parse() {
-        Ok(JobStatus::Queued) => pb::JobStatus::Queued,
-        Ok(JobStatus::Running) => pb::JobStatus::Running,
-        Ok(JobStatus::AwaitingReview) => pb::JobStatus::AwaitingReview,
-        Ok(JobStatus::Succeeded) => pb::JobStatus::Succeeded,
-        Ok(JobStatus::Failed) => pb::JobStatus::Failed,
-        Ok(JobStatus::Canceled) => pb::JobStatus::Canceled,
-        Err(_) => pb::JobStatus::Unspecified,
+/// Exhaustive: a status added to the domain does not compile until the proto names it.
+fn job_status(s: JobStatus) -> pb::JobStatus {
+    match s {
+        JobStatus::Queued => pb::JobStatus::Queued,
+        JobStatus::Running => pb::JobStatus::Running,
+        JobStatus::AwaitingReview => pb::JobStatus::AwaitingReview,
+        JobStatus::Succeeded => pb::JobStatus::Succeeded,
+        JobStatus::Failed => pb::JobStatus::Failed,
+        JobStatus::Canceled => pb::JobStatus::Canceled,
     }
 }
 
-fn stage_name(s: &str) -> pb::StageName {
-    match s.parse() {
-        Ok(Stage::Script) => pb::StageName::Script,
-        Ok(Stage::Enhance) => pb::StageName::Enhance,
-        Ok(Stage::Render) => pb::StageName::Render,
-        Err(_) => pb::StageName::Unspecified,
+fn stage_name(s: Stage) -> pb::StageName {
+    match s {
+        Stage::Script => pb::StageName::Script,
+        Stage::Enhance => pb::StageName::Enhance,
+        Stage::Render => pb::StageName::Render,
     }
 }
 
-fn stage_status(s: &str) -> pb::StageStatus {
-    match s.parse() {
-        Ok(StageStatus::Pending) => pb::StageStatus::Pending,
-        Ok(StageStatus::Running) => pb::StageStatus::Running,
-        Ok(StageStatus::Succeeded) => pb::StageStatus::Succeeded,
-        Ok(StageStatus::Failed) => pb::StageStatus::Failed,
-        Ok(StageStatus::Canceled) => pb::StageStatus::Canceled,
-        Err(_) => pb::StageStatus::Unspecified,
+fn stage_status(s: StageStatus) -> pb::StageStatus {
+    match s {
+        StageStatus::Pending => pb::StageStatus::Pending,
+        StageStatus::Running => pb::StageStatus::Running,
+        StageStatus::Succeeded => pb::StageStatus::Succeeded,
+        StageStatus::Failed => pb::StageStatus::Failed,
+        StageStatus::Canceled => pb::StageStatus::Canceled,
     }
 }
 
@@ -316,17 +315,26 @@ fn job_options(stored: &str) -> Option<pb::VideoOptions> {
 }
 
 fn event(e: &JobEvent) -> pb::JobEvent {
-    let status = e.status.as_deref().unwrap_or_default();
-    let (kind, job, stage) = match e.kind.as_str() {
-        "job" => (pb::JobEventKind::Job, job_status(status), pb::StageStatus::Unspecified),
-        "stage" => (pb::JobEventKind::Stage, pb::JobStatus::Unspecified, stage_status(status)),
-        _ => (pb::JobEventKind::Unspecified, pb::JobStatus::Unspecified, pb::StageStatus::Unspecified),
+    // A job event carries a job status, a stage event a stage status; anything else (a status
+    // of the other kind) reads as unspecified.
+    let (kind, job, stage) = match e.kind {
+        EventKind::Job => (
+            pb::JobEventKind::Job,
+            e.status.and_then(|s| s.job_status()).map_or(pb::JobStatus::Unspecified, job_status),
+            pb::StageStatus::Unspecified,
+        ),
+        EventKind::Stage => (
+            pb::JobEventKind::Stage,
+            pb::JobStatus::Unspecified,
+            e.status.and_then(|s| s.stage_status()).map_or(pb::StageStatus::Unspecified, stage_status),
+        ),
+        EventKind::Note => (pb::JobEventKind::Unspecified, pb::JobStatus::Unspecified, pb::StageStatus::Unspecified),
     };
     pb::JobEvent {
         id: e.id,
         job_id: e.job_id.to_string(),
         kind: kind as i32,
-        stage: e.stage.as_deref().map_or(pb::StageName::Unspecified, stage_name) as i32,
+        stage: e.stage.map_or(pb::StageName::Unspecified, |s| stage_name(s.into())) as i32,
         job_status: job as i32,
         stage_status: stage as i32,
         message: e.message.clone().unwrap_or_default(),
@@ -340,11 +348,10 @@ fn webhook(w: &Webhook) -> pb::Webhook {
 
 fn delivery(d: &Delivery) -> pb::WebhookDelivery {
     use glimvid_db::repo::webhooks::status;
-    let delivery_status = match d.status.as_str() {
-        status::PENDING => pb::WebhookDeliveryStatus::Pending,
-        status::DELIVERED => pb::WebhookDeliveryStatus::Delivered,
-        status::FAILED => pb::WebhookDeliveryStatus::Failed,
-        _ => pb::WebhookDeliveryStatus::Unspecified,
+    let delivery_status = match d.status {
+        DeliveryStatus::Pending => pb::WebhookDeliveryStatus::Pending,
+        DeliveryStatus::Delivered => pb::WebhookDeliveryStatus::Delivered,
+        DeliveryStatus::Failed => pb::WebhookDeliveryStatus::Failed,
     };
     pb::WebhookDelivery {
         id: d.id,
@@ -463,7 +470,7 @@ impl VideoJobService for VideoJobGrpc {
         .await?;
         let (view, slot) = view;
         let events =
-            follow::events(self.state.clone(), view.job.id, r.after_event_id, slot).filter_map(|f| async move {
+            follow::events(self.state.clone(), view.job.id(), r.after_event_id, slot).filter_map(|f| async move {
                 match f {
                     Ok(Followed::Event(e)) => Some(Ok(pb::WatchVideoJobResponse { event: Some(event(&e)) })),
                     Ok(Followed::Idle) => None,
@@ -650,14 +657,33 @@ mod tests {
     }
 
     #[test]
-    fn statuses_become_enums_and_unknown_ones_unspecified() {
-        assert_eq!(job_status("awaiting_review"), pb::JobStatus::AwaitingReview);
-        assert_eq!(job_status("succeeded"), pb::JobStatus::Succeeded);
-        assert_eq!(job_status("exploded"), pb::JobStatus::Unspecified);
-        assert_eq!(stage_name("render"), pb::StageName::Render);
-        assert_eq!(stage_name(""), pb::StageName::Unspecified);
-        assert_eq!(stage_status("canceled"), pb::StageStatus::Canceled);
-        assert_eq!(stage_status("done"), pb::StageStatus::Unspecified);
+    fn every_status_has_its_own_proto_value() {
+        use std::collections::HashSet;
+        let jobs = [
+            JobStatus::Queued,
+            JobStatus::Running,
+            JobStatus::AwaitingReview,
+            JobStatus::Succeeded,
+            JobStatus::Failed,
+            JobStatus::Canceled,
+        ]
+        .map(job_status);
+        assert!(!jobs.contains(&pb::JobStatus::Unspecified));
+        assert_eq!(jobs.iter().collect::<HashSet<_>>().len(), jobs.len());
+        assert_eq!(job_status(JobStatus::AwaitingReview), pb::JobStatus::AwaitingReview);
+        let stages = Stage::ALL.map(stage_name);
+        assert_eq!(stages, [pb::StageName::Script, pb::StageName::Enhance, pb::StageName::Render]);
+        let statuses = [
+            StageStatus::Pending,
+            StageStatus::Running,
+            StageStatus::Succeeded,
+            StageStatus::Failed,
+            StageStatus::Canceled,
+        ]
+        .map(stage_status);
+        assert!(!statuses.contains(&pb::StageStatus::Unspecified));
+        assert_eq!(statuses.iter().collect::<HashSet<_>>().len(), statuses.len());
+        assert_eq!(stage_status(StageStatus::Canceled), pb::StageStatus::Canceled);
     }
 
     #[test]
@@ -698,9 +724,9 @@ mod tests {
         let base = JobEvent {
             id: 7,
             job_id: Uuid::nil(),
-            kind: "stage".into(),
-            stage: Some("enhance".into()),
-            status: Some("failed".into()),
+            kind: EventKind::Stage,
+            stage: Some(glimvid_db::entity::enums::Stage::Enhance),
+            status: Some(glimvid_db::entity::enums::EventStatus::Failed),
             message: Some("too dark".into()),
             at: 1_500,
         };
@@ -711,7 +737,12 @@ mod tests {
             (pb::StageName::Enhance, pb::StageStatus::Failed, pb::JobStatus::Unspecified)
         );
         assert_eq!(e.event_time, Some(prost_types::Timestamp { seconds: 1, nanos: 500_000_000 }));
-        let e = event(&JobEvent { kind: "job".into(), stage: None, status: Some("succeeded".into()), ..base });
+        let e = event(&JobEvent {
+            kind: EventKind::Job,
+            stage: None,
+            status: Some(glimvid_db::entity::enums::EventStatus::Succeeded),
+            ..base
+        });
         assert_eq!(
             (e.kind(), e.job_status(), e.stage()),
             (pb::JobEventKind::Job, pb::JobStatus::Succeeded, pb::StageName::Unspecified)
@@ -727,7 +758,7 @@ mod tests {
             user_id: Uuid::nil(),
             event_id: 3,
             payload: "{}".into(),
-            status: "pending".into(),
+            status: DeliveryStatus::Pending,
             attempts: 2,
             next_attempt_at: 60_000,
             locked_until: 0,
@@ -740,7 +771,7 @@ mod tests {
         assert_eq!(d.status(), pb::WebhookDeliveryStatus::Pending);
         assert_eq!(d.next_attempt_time.map(|t| t.seconds), Some(60));
         assert_eq!((d.deliver_time, d.last_status_code), (None, 503));
-        let d = delivery(&Delivery { status: "delivered".into(), delivered_at: Some(2_000), ..pending });
+        let d = delivery(&Delivery { status: DeliveryStatus::Delivered, delivered_at: Some(2_000), ..pending });
         assert_eq!(d.status(), pb::WebhookDeliveryStatus::Delivered);
         assert_eq!((d.next_attempt_time, d.deliver_time.map(|t| t.seconds)), (None, Some(2)));
     }

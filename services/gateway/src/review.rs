@@ -4,22 +4,22 @@
 //! functions; the REST handlers (and the partner gRPC API) only convert.
 
 use bytes::Bytes;
+use glimvid_db::entity::enums::AssetKind;
 use glimvid_db::{
     DbError,
     repo::jobs::{self, Admission, JobView, NewAsset, NewTask},
 };
-use glimvid_domain::{DomainError, JobId, Script, Stage};
+use glimvid_domain::{DomainError, JobId, Script, Stage, UserId};
 use glimvid_pipeline::{TaskTrace, encode_task, keys, sha256_hex};
-use uuid::Uuid;
 
 use crate::{error::ApiError, state::GatewayState};
 
 /// Replaces the script of the user's job awaiting review with `body` (a script as JSON, checked
 /// strictly and against the job's photos). Another user's job is "not found"; a job that is
 /// not awaiting review is refused (409) and nothing changes.
-pub async fn replace_script(state: &GatewayState, user_id: Uuid, id: &str, body: &[u8]) -> Result<JobView, ApiError> {
+pub async fn replace_script(state: &GatewayState, user_id: UserId, id: &str, body: &[u8]) -> Result<JobView, ApiError> {
     let job_id: JobId = id.parse()?;
-    let current = jobs::get_owned(&state.backends.db, user_id, job_id.0).await?;
+    let current = jobs::get_owned(&state.backends.db, user_id, job_id).await?;
     // A job past review is refused whatever the body (checked again under the job's lock).
     jobs::ensure_awaiting_review(&current.job)?;
     let script = Script::parse_json(body, current.job.photo_count.max(1) as usize)?;
@@ -29,11 +29,11 @@ pub async fn replace_script(state: &GatewayState, user_id: Uuid, id: &str, body:
     // A key of its own per content: the object the job points to is never overwritten in place,
     // so a crash between the store and the database leaves at most an unreferenced object under
     // the job's prefix (deleted with the job), never a script that disagrees with the job's.
-    let key = format!("{}script/edit-{}.json", keys::job_prefix(user_id, job_id.0), &sha[..16]);
+    let key = format!("{}script/edit-{}.json", keys::job_prefix(user_id, job_id), &sha[..16]);
     let already_stored = current.assets.iter().any(|a| a.blob_key == key);
     state.backends.blob.put(&key, Bytes::from(json.clone()), "application/json").await?;
     let asset = NewAsset {
-        kind: "script",
+        kind: AssetKind::Script,
         idx: 0,
         blob_key: key.clone(),
         size: json.len() as i64,
@@ -43,7 +43,7 @@ pub async fn replace_script(state: &GatewayState, user_id: Uuid, id: &str, body:
         height: None,
     };
     let script_json = String::from_utf8(json).unwrap_or_default();
-    match jobs::replace_script(&state.backends.db, user_id, job_id.0, script_json, asset).await {
+    match jobs::replace_script(&state.backends.db, user_id, job_id, script_json, asset).await {
         Ok((view, replaced)) => {
             if let Some(old) = replaced
                 && let Err(e) = state.backends.blob.delete(&old).await
@@ -67,7 +67,7 @@ pub async fn replace_script(state: &GatewayState, user_id: Uuid, id: &str, body:
 /// for the free trials per network per day.
 pub async fn request_render(
     state: &GatewayState,
-    user_id: Uuid,
+    user_id: UserId,
     id: &str,
     client_ip: Option<std::net::IpAddr>,
 ) -> Result<JobView, ApiError> {
@@ -81,7 +81,7 @@ pub async fn request_render(
     };
     let trace = TaskTrace::for_request(&crate::error::current_request_id());
     let task = NewTask { queue: Stage::Render.queue(), payload: encode_task(job_id, Stage::Render, &trace) };
-    match jobs::request_render(&state.backends.db, user_id, job_id.0, &admission, task).await {
+    match jobs::request_render(&state.backends.db, user_id, job_id, &admission, task).await {
         Ok(view) => {
             state.backends.relay.poke();
             metrics::counter!("glimvid_renders_requested_total").increment(1);

@@ -37,17 +37,17 @@ pub struct AccountSettings {
 impl AccountSettings {
     pub fn from_config(c: &glimvid_runtime::Config) -> Self {
         Self {
-            trusted_proxies: c.trusted_proxies.clone(),
-            rate_limit_login: c.rate_limit_login,
-            rate_limit_register: c.rate_limit_register,
-            rate_limit_submit: c.rate_limit_submit,
-            max_jobs_in_flight: c.max_jobs_in_flight,
-            trials_per_ip_per_day: c.trials_per_ip_per_day,
-            reviews_per_ip_per_day: c.reviews_per_ip_per_day,
-            stream_max: c.stream_max,
-            stream_idle: c.stream_idle,
-            max_streams_per_account: c.max_streams_per_account,
-            billing_webhook_secret: c.billing_webhook_secret.clone(),
+            trusted_proxies: c.server.trusted_proxies.clone(),
+            rate_limit_login: c.limits.rate_limit_login,
+            rate_limit_register: c.limits.rate_limit_register,
+            rate_limit_submit: c.limits.rate_limit_submit,
+            max_jobs_in_flight: c.limits.max_jobs_in_flight,
+            trials_per_ip_per_day: c.limits.trials_per_ip_per_day,
+            reviews_per_ip_per_day: c.limits.reviews_per_ip_per_day,
+            stream_max: c.limits.stream_max,
+            stream_idle: c.limits.stream_idle,
+            max_streams_per_account: c.limits.max_streams_per_account,
+            billing_webhook_secret: c.webhooks.billing_secret.clone(),
         }
     }
 }

@@ -2,14 +2,14 @@
 //! validates, authorises and calls the repositories; handlers only convert.
 
 use bytes::Bytes;
+use glimvid_db::entity::enums::AssetKind;
 use glimvid_db::repo::{
     jobs::{self, JobView, NewAsset, NewJob, NewTask},
     users,
 };
-use glimvid_domain::{Description, DomainError, ErrorCode, JobId, Language, Stage, options::JobOptions};
+use glimvid_domain::{Description, DomainError, ErrorCode, JobId, Language, Stage, UserId, options::JobOptions};
 use glimvid_media::sanitize;
 use glimvid_pipeline::{JobObjects, TaskTrace, encode_task, keys, sha256_hex};
-use uuid::Uuid;
 
 use crate::{error::ApiError, state::GatewayState};
 
@@ -77,7 +77,7 @@ pub enum Created {
     Replayed(JobView),
 }
 
-pub async fn create(state: &GatewayState, user_id: Uuid, sub: Submission) -> Result<Created, ApiError> {
+pub async fn create(state: &GatewayState, user_id: UserId, sub: Submission) -> Result<Created, ApiError> {
     create_from(state, user_id, sub, None).await
 }
 
@@ -88,7 +88,7 @@ pub const REVIEW_ALLOWANCE_FIELD: &str = "options.review";
 
 pub async fn create_from(
     state: &GatewayState,
-    user_id: Uuid,
+    user_id: UserId,
     sub: Submission,
     client_ip: Option<std::net::IpAddr>,
 ) -> Result<Created, ApiError> {
@@ -209,16 +209,16 @@ pub async fn create_from(
 
     let job_id = JobId::new();
     // Removed unless the job is committed, also when the client goes away mid-way (the drop).
-    let stored = JobObjects::new(state.backends.blob.clone(), state.backends.db.clone(), user_id, job_id.0);
+    let stored = JobObjects::new(state.backends.blob.clone(), state.backends.db.clone(), user_id, job_id);
     let mut originals = Vec::with_capacity(clean.len());
     for (n, (img, _held)) in clean.iter().enumerate() {
-        let key = keys::object(user_id, job_id.0, "original", n, keys::ext_for(img.content_type));
+        let key = keys::object(user_id, job_id, "original", n, keys::ext_for(img.content_type));
         if let Err(e) = stored.put(&key, img.bytes.clone(), img.content_type).await {
             stored.discard().await;
             return Err(e.into());
         }
         originals.push(NewAsset {
-            kind: "original",
+            kind: AssetKind::Original,
             idx: n as i32,
             blob_key: key,
             size: img.bytes.len() as i64,
@@ -243,7 +243,7 @@ pub async fn create_from(
     let created = jobs::create_with(
         &state.backends.db,
         NewJob {
-            id: job_id.0,
+            id: job_id,
             user_id,
             description: description.as_str().to_owned(),
             options_json,
@@ -303,7 +303,7 @@ pub async fn create_from(
 /// flight (429) or nothing to pay with (402). Creating the job checks both again, atomically.
 pub async fn precheck(
     state: &GatewayState,
-    user_id: Uuid,
+    user_id: UserId,
     client_ip: Option<std::net::IpAddr>,
 ) -> Result<(), ApiError> {
     let acc = &state.settings.accounts;
@@ -347,37 +347,37 @@ fn no_credits() -> ApiError {
         .into()
 }
 
-pub async fn get(state: &GatewayState, user_id: Uuid, id: &str) -> Result<JobView, ApiError> {
+pub async fn get(state: &GatewayState, user_id: UserId, id: &str) -> Result<JobView, ApiError> {
     let id: JobId = id.parse()?;
-    Ok(jobs::get_owned(&state.backends.db, user_id, id.0).await?)
+    Ok(jobs::get_owned(&state.backends.db, user_id, id).await?)
 }
 
-pub async fn cancel(state: &GatewayState, user_id: Uuid, id: &str) -> Result<JobView, ApiError> {
+pub async fn cancel(state: &GatewayState, user_id: UserId, id: &str) -> Result<JobView, ApiError> {
     let id: JobId = id.parse()?;
-    Ok(jobs::cancel(&state.backends.db, user_id, id.0).await?)
+    Ok(jobs::cancel(&state.backends.db, user_id, id).await?)
 }
 
 /// Deletes the job's rows (its public link answers 404 from then on) and its objects.
-pub async fn delete(state: &GatewayState, user_id: Uuid, id: &str) -> Result<(), ApiError> {
+pub async fn delete(state: &GatewayState, user_id: UserId, id: &str) -> Result<(), ApiError> {
     let id: JobId = id.parse()?;
-    let keys_to_delete = jobs::delete(&state.backends.db, user_id, id.0).await?;
+    let keys_to_delete = jobs::delete(&state.backends.db, user_id, id).await?;
     for k in keys_to_delete {
         if let Err(e) = state.backends.blob.delete(&k).await {
             tracing::warn!(error = %e, key = %k, "could not delete an object; it is no longer reachable");
         }
     }
     // Anything a worker wrote meanwhile under the job's prefix goes too.
-    let _ = state.backends.blob.delete_prefix(&keys::job_prefix(user_id, id.0)).await;
+    let _ = state.backends.blob.delete_prefix(&keys::job_prefix(user_id, id)).await;
     Ok(())
 }
 
 pub async fn list(
     state: &GatewayState,
-    user_id: Uuid,
+    user_id: UserId,
     cursor: Option<&str>,
     limit: u64,
 ) -> Result<Vec<jobs::Job>, ApiError> {
-    let before = crate::page::cursor::<JobId>(cursor)?.map(|id| id.0);
+    let before = crate::page::cursor::<JobId>(cursor)?;
     Ok(jobs::list(&state.backends.db, user_id, before, limit).await?)
 }
 
@@ -385,7 +385,7 @@ pub async fn list(
 /// the next page when there is one. REST `GET /videos` and gRPC `ListVideoJobs` both serve this.
 pub async fn page(
     state: &GatewayState,
-    user_id: Uuid,
+    user_id: UserId,
     cursor: Option<&str>,
     limit: u64,
 ) -> Result<(Vec<JobView>, Option<String>), ApiError> {
@@ -395,7 +395,7 @@ pub async fn page(
     let mut views = Vec::with_capacity(rows.len());
     for j in &rows {
         // Each view is small; a page is at most 100 jobs.
-        views.push(jobs::get(&state.backends.db, j.id).await?);
+        views.push(jobs::get(&state.backends.db, j.id()).await?);
     }
     Ok((views, next))
 }

@@ -102,8 +102,8 @@ pub fn job_json(state: &GatewayState, v: &JobView) -> JobJson {
         .iter()
         .filter_map(|s| v.stage(*s))
         .map(|s| StageJson {
-            name: Stage::ALL.iter().find(|x| x.as_str() == s.stage).map(|x| x.as_str()).unwrap_or("unknown"),
-            status: s.status.clone(),
+            name: Stage::from(s.stage).as_str(),
+            status: s.status.to_string(),
             attempts: s.attempts,
             failure_reason: s.failure_reason.clone(),
             note: s.note.clone(),
@@ -113,7 +113,7 @@ pub fn job_json(state: &GatewayState, v: &JobView) -> JobJson {
         .collect();
     JobJson {
         id: j.id.to_string(),
-        status: j.status.clone(),
+        status: j.status.to_string(),
         description: j.description.clone(),
         options: serde_json::from_str(&j.options_json).unwrap_or(Value::Null),
         stages,
@@ -147,9 +147,9 @@ pub fn event_json(e: &JobEvent) -> EventJson {
     EventJson {
         id: e.id,
         job_id: e.job_id.to_string(),
-        kind: e.kind.clone(),
-        stage: e.stage.clone(),
-        status: e.status.clone(),
+        kind: e.kind.to_string(),
+        stage: e.stage.map(|s| s.to_string()),
+        status: e.status.map(|s| s.to_string()),
         message: e.message.clone(),
         at: rfc3339(e.at),
     }

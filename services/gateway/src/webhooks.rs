@@ -18,8 +18,9 @@ pub mod target;
 use std::{sync::Arc, time::Duration};
 
 use futures::StreamExt;
+use glimvid_db::entity::enums::EventKind;
 use glimvid_db::repo::webhooks::{self as repo, Attempt, Claimed, Delivery, Webhook};
-use glimvid_domain::{DomainError, ErrorCode};
+use glimvid_domain::{DomainError, ErrorCode, UserId, WebhookId};
 use glimvid_runtime::{Sealer, Shutdown};
 use rand::Rng;
 use uuid::Uuid;
@@ -47,19 +48,19 @@ pub struct WebhookSettings {
 }
 
 impl WebhookSettings {
-    pub fn from_config(c: &glimvid_runtime::Config) -> Self {
+    pub fn from_config(c: &glimvid_runtime::WebhooksConfig) -> Self {
         Self {
-            retry_base: c.webhook_retry_base,
-            timeout: c.webhook_timeout,
-            give_up: c.webhook_give_up,
-            policy: target::TargetPolicy::new(&c.webhook_allowed_networks),
+            retry_base: c.retry_base,
+            timeout: c.timeout,
+            give_up: c.give_up,
+            policy: target::TargetPolicy::new(&c.allowed_networks),
         }
     }
 }
 
 impl Default for WebhookSettings {
     fn default() -> Self {
-        Self::from_config(&glimvid_runtime::Config::default())
+        Self::from_config(&glimvid_runtime::WebhooksConfig::default())
     }
 }
 
@@ -102,13 +103,13 @@ pub fn parse_url(url: &str) -> Result<String, DomainError> {
 }
 
 /// The place a webhook's sealed secret belongs to.
-fn secret_context(id: Uuid) -> String {
+fn secret_context(id: WebhookId) -> String {
     format!("webhook:{id}")
 }
 
 /// Registers `url` for the account's job events from now on and makes its signing secret.
 /// The URL must lead to public addresses only.
-pub async fn register(state: &GatewayState, user_id: Uuid, url: &str) -> Result<Registered, ApiError> {
+pub async fn register(state: &GatewayState, user_id: UserId, url: &str) -> Result<Registered, ApiError> {
     let url = parse_url(url)?;
     let parsed = reqwest::Url::parse(&url).map_err(|_| DomainError::invalid("url", "not a valid URL"))?;
     state.settings.webhooks.policy.check_url(&parsed, DNS_TIMEOUT).await?;
@@ -123,29 +124,29 @@ pub async fn register(state: &GatewayState, user_id: Uuid, url: &str) -> Result<
     let mut raw = [0u8; 24];
     rand::rng().fill(&mut raw);
     let secret = format!("whsec_{}", hex::encode(raw));
-    let id = Uuid::new_v4();
+    let id = WebhookId::from(Uuid::new_v4());
     let sealed = state.backends.sealer.seal(secret.as_bytes(), &secret_context(id));
     let webhook = repo::create(db, id, user_id, &url, &sealed, glimvid_db::now_ms()).await?;
     tracing::info!(webhook_id = %webhook.id, "webhook registered");
     Ok(Registered { webhook, secret })
 }
 
-pub async fn list(state: &GatewayState, user_id: Uuid) -> Result<Vec<Webhook>, ApiError> {
+pub async fn list(state: &GatewayState, user_id: UserId) -> Result<Vec<Webhook>, ApiError> {
     Ok(repo::list(&state.backends.db, user_id).await?)
 }
 
-fn parse_id(id: &str) -> Result<Uuid, DomainError> {
-    Uuid::parse_str(id.trim()).map_err(|_| DomainError::not_found("webhook"))
+fn parse_id(id: &str) -> Result<WebhookId, DomainError> {
+    Uuid::parse_str(id.trim()).map(WebhookId::from).map_err(|_| DomainError::not_found("webhook"))
 }
 
-pub async fn delete(state: &GatewayState, user_id: Uuid, id: &str) -> Result<(), ApiError> {
+pub async fn delete(state: &GatewayState, user_id: UserId, id: &str) -> Result<(), ApiError> {
     Ok(repo::delete(&state.backends.db, user_id, parse_id(id)?).await?)
 }
 
 /// A page of a webhook's deliveries, newest first; the cursor is the last delivery id seen.
 pub async fn deliveries(
     state: &GatewayState,
-    user_id: Uuid,
+    user_id: UserId,
     webhook_id: &str,
     cursor: Option<&str>,
     limit: u64,
@@ -154,7 +155,7 @@ pub async fn deliveries(
     let hook = repo::get_owned(db, user_id, parse_id(webhook_id)?).await?;
     let before = crate::page::cursor::<i64>(cursor)?;
     let limit = crate::page::limit(limit, 100)?;
-    let rows = repo::deliveries(db, hook.id, before, limit + 1).await?;
+    let rows = repo::deliveries(db, hook.id(), before, limit + 1).await?;
     let (rows, next) = crate::page::split(rows, limit, |d| d.id.to_string());
     Ok((rows, next))
 }
@@ -163,8 +164,8 @@ pub async fn deliveries(
 /// with `type` for routing (`job.succeeded`, `stage.running`, `note`).
 pub fn payload(e: &glimvid_db::repo::jobs::JobEvent) -> String {
     let mut v = serde_json::to_value(event_json(e)).unwrap_or_default();
-    let kind = match (&e.kind[..], e.status.as_deref()) {
-        ("note", _) | (_, None) => e.kind.clone(),
+    let kind = match (e.kind, e.status) {
+        (EventKind::Note, _) | (_, None) => e.kind.to_string(),
         (k, Some(s)) => format!("{k}.{s}"),
     };
     if let Some(o) = v.as_object_mut() {
@@ -276,7 +277,7 @@ fn prepare(c: &Claimed, settings: &WebhookSettings, sealer: &Sealer) -> Result<V
         settings.policy.check(ip).map_err(|r| format!("refused: {} address", r.why))?;
     }
     if Sealer::is_sealed(&c.secret) {
-        sealer.open(&c.secret, &secret_context(c.delivery.webhook_id)).map_err(|e| format!("secret: {e}"))
+        sealer.open(&c.secret, &secret_context(c.delivery.webhook_id())).map_err(|e| format!("secret: {e}"))
     } else {
         // Registered before sealing and not sealed yet (the dispatcher seals them at start).
         Ok(c.secret.as_bytes().to_vec())
@@ -380,9 +381,9 @@ mod tests {
         let e = glimvid_db::repo::jobs::JobEvent {
             id: 42,
             job_id: Uuid::nil(),
-            kind: "job".into(),
+            kind: EventKind::Job,
             stage: None,
-            status: Some("succeeded".into()),
+            status: Some(glimvid_db::entity::enums::EventStatus::Succeeded),
             message: None,
             at: 0,
         };

@@ -73,11 +73,11 @@ pub async fn export_training_set(b: &Backends, out: &Path) -> anyhow::Result<Exp
     for user in contributors {
         let mut before = None;
         loop {
-            let page = jobs::list(&b.db, user.id, before, 100).await?;
+            let page = jobs::list(&b.db, user.id(), before, 100).await?;
             let Some(last) = page.last() else { break };
-            before = Some(last.id);
+            before = Some(last.id());
             for j in page {
-                let v = jobs::get(&b.db, j.id).await?;
+                let v = jobs::get(&b.db, j.id()).await?;
                 let originals: Vec<_> = v.assets.iter().filter(|a| a.kind == "original").collect();
                 if originals.is_empty() {
                     continue;

@@ -50,14 +50,14 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn up(cfg: Config) -> anyhow::Result<()> {
-    telemetry::init_logging(cfg.log_json);
+    telemetry::init_logging(cfg.server.log_json);
     let tls = glimvid_runtime::TlsSettings::from_env()?;
     let serves_tls = tls.as_ref().is_some_and(|t| t.serves());
     let backends = Backends::connect(&cfg).await?;
     tracing::info!(
         queue = backends.queue.kind(),
         objects = backends.blob.kind(),
-        data_dir = %cfg.data_dir.display(),
+        data_dir = %cfg.storage.data_dir.display(),
         "backends connected"
     );
     let shutdown = Shutdown::new();
@@ -65,18 +65,16 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
 
     let glimvid_pipeline::providers::Providers { writer, enhancer, generator } =
         glimvid_pipeline::providers::from_config(
-            &cfg,
+            &cfg.providers,
             glimvid_pipeline::providers::LocalProviders {
                 writer: Arc::new(OfflineScriptWriter::new()) as Arc<dyn ScriptWriter>,
                 enhancer: Arc::new(LocalEnhancer::new()) as Arc<dyn ImageEnhancer>,
-                generator: Arc::new(
-                    LocalRenderer::with_choice(cfg.encoder.parse::<glimvid_media::EncoderChoice>()?)?
-                        .with_local_speech(),
-                ) as Arc<dyn VideoGenerator>,
+                generator: Arc::new(LocalRenderer::with_choice(cfg.providers.encoder)?.with_local_speech())
+                    as Arc<dyn VideoGenerator>,
             },
             glimvid_render_service::clip_joiner(),
         )?;
-    let upload = UploadLimits { max_pixels: cfg.max_photo_pixels, ..UploadLimits::default() };
+    let upload = UploadLimits { max_pixels: cfg.limits.max_photo_pixels, ..UploadLimits::default() };
 
     // Two gRPC ports. The partner port (GLIMVID_GRPC_ADDR) serves only the partner API, health
     // and reflection of those. The internal services (auth, script and enhance previews) listen
@@ -86,12 +84,12 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
         AuthApp::new(
             backends.db.clone(),
             AuthSettings {
-                free_trials: cfg.free_trials,
-                access_ttl: cfg.access_token_ttl,
-                refresh_ttl: cfg.refresh_token_ttl,
-                password_hash_slots: cfg.password_hash_slots(),
-                password_hash_wait: cfg.password_hash_wait,
-                signing_key_rotate: cfg.signing_key_rotate,
+                free_trials: cfg.limits.free_trials,
+                access_ttl: cfg.auth.access_token_ttl,
+                refresh_ttl: cfg.auth.refresh_token_ttl,
+                password_hash_slots: cfg.auth.password_hash_slots(),
+                password_hash_wait: cfg.auth.password_hash_wait,
+                signing_key_rotate: cfg.auth.signing_key_rotate,
             },
             backends.sealer.clone(),
         )
@@ -99,11 +97,11 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
         .with_blob(backends.blob.clone()),
     );
     glimvid_auth_service::spawn_key_maintenance(auth.clone(), shutdown.clone());
-    let service_key = cfg.service_key(false)?;
+    let service_key = cfg.auth.service_key(false)?;
     let guard = glimvid_runtime::RequireServiceToken(service_key.clone());
-    let internal_listener = tokio::net::TcpListener::bind(&cfg.internal_grpc_addr).await?;
+    let internal_listener = tokio::net::TcpListener::bind(&cfg.server.internal_grpc_addr).await?;
     let internal_addr = internal_listener.local_addr()?;
-    let grpc_listener = tokio::net::TcpListener::bind(&cfg.grpc_addr).await?;
+    let grpc_listener = tokio::net::TcpListener::bind(&cfg.server.grpc_addr).await?;
     let grpc_addr = grpc_listener.local_addr()?;
     let (internal_health, internal_health_service) = tonic_health::server::health_reporter();
     internal_health.set_serving::<glimvid_proto::auth::v1::auth_service_server::AuthServiceServer<glimvid_auth_service::grpc::AuthGrpc>>().await;
@@ -118,7 +116,7 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
     // The gateway reaches auth through its gRPC API, exactly as when the services run apart.
     // With TLS on, the in-process call goes over it too, checked against the configured CA (or
     // our own certificate) for the name `localhost`.
-    let (auth_url, client_tls) = match (&cfg.auth_grpc_url, &tls) {
+    let (auth_url, client_tls) = match (&cfg.server.auth_grpc_url, &tls) {
         (Some(url), _) => (url.clone(), Some(glimvid_runtime::tls::grpc_client_tls(tls.as_ref()))),
         (None, Some(t)) if serves_tls => {
             let ca = t.ca_pem.clone().unwrap_or_else(|| t.cert_pem.clone());
@@ -130,23 +128,23 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
         (None, _) => (format!("http://{internal_addr}"), None),
     };
     let auth_client = glimvid_gateway::auth_client::connect(&auth_url, client_tls, service_key)?;
-    let http_listener = std::net::TcpListener::bind(&cfg.http_addr)?;
+    let http_listener = std::net::TcpListener::bind(&cfg.server.http_addr)?;
     let http_addr = http_listener.local_addr()?;
     let settings = GatewaySettings {
-        max_photo_bytes: cfg.max_photo_bytes,
+        max_photo_bytes: cfg.limits.max_photo_bytes,
         upload,
-        grpc_max_message_bytes: cfg.grpc_max_message_bytes,
-        decode_memory_mb: cfg.decode_memory_mb,
-        max_upload_bytes: cfg.max_upload_bytes,
-        upload_spool_mb: cfg.upload_spool_mb,
-        upload_spool_dir: cfg.upload_spool_dir.clone().unwrap_or_else(|| cfg.data_dir.join("tmp")),
+        grpc_max_message_bytes: cfg.limits.grpc_max_message_bytes,
+        decode_memory_mb: cfg.limits.decode_memory_mb,
+        max_upload_bytes: cfg.limits.max_upload_bytes,
+        upload_spool_mb: cfg.storage.upload_spool_mb,
+        upload_spool_dir: cfg.storage.upload_spool_dir.clone().unwrap_or_else(|| cfg.storage.data_dir.join("tmp")),
         accounts: glimvid_gateway::AccountSettings::from_config(&cfg),
-        webhooks: glimvid_gateway::webhooks::WebhookSettings::from_config(&cfg),
-        cors_origins: cfg.cors_origins.clone(),
+        webhooks: glimvid_gateway::webhooks::WebhookSettings::from_config(&cfg.webhooks),
+        cors_origins: cfg.server.cors_origins.clone(),
         ..GatewaySettings::default()
     };
     let state =
-        glimvid_gateway::state(backends.clone(), auth_client, cfg.public_base(&http_addr.to_string()), settings);
+        glimvid_gateway::state(backends.clone(), auth_client, cfg.server.public_base(&http_addr.to_string()), settings);
     glimvid_gateway::grpc::mark_serving(&health).await;
     let guarded = |svc| tonic::service::interceptor::InterceptedService::new(svc, guard.clone());
     let internal_router = glimvid_runtime::tls::grpc_server(tls.as_ref())?
@@ -186,7 +184,7 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
     let webhooks = tokio::spawn(glimvid_gateway::webhooks::run_dispatcher(state.clone(), shutdown.clone()));
     // Health, readiness and metrics for operators, apart from the public ports (loopback unless
     // GLIMVID_OPS_ADDR says otherwise).
-    let ops_listener = std::net::TcpListener::bind(cfg.ops_addr.as_deref().unwrap_or("127.0.0.1:0"))?;
+    let ops_listener = std::net::TcpListener::bind(cfg.server.ops_addr.as_deref().unwrap_or("127.0.0.1:0"))?;
     let ops_addr = ops_listener.local_addr()?;
     let ops = glimvid_gateway::ops::spawn(state.clone(), ops_listener, tls.clone(), shutdown.clone());
     let gateway = tokio::spawn({
@@ -204,7 +202,7 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
     let render = tokio::spawn(glimvid_render_service::run_worker(
         backends.clone(),
         generator,
-        cfg.data_dir.join("scratch"),
+        cfg.storage.data_dir.join("scratch"),
         shutdown.clone(),
     ));
     let housekeeping = tokio::spawn(glimvid_gateway::housekeeping::run(backends.clone(), shutdown.clone()));

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use glimvid_db::entity::enums::AssetKind;
 use glimvid_db::{
     Db,
     repo::jobs::{self, NewAsset, StageResult},
@@ -39,7 +40,7 @@ const MAX_RECORDED_TASKS_CHARS: usize = 255;
 /// the render stage's row (comma-separated) so that a redelivered task resumes them.
 struct JobObserver {
     db: Db,
-    job_id: uuid::Uuid,
+    job_id: glimvid_domain::JobId,
     /// The ids recorded by an earlier delivery, read with the job view when this run started.
     recorded: Vec<String>,
 }
@@ -124,7 +125,7 @@ impl StageHandler for RenderStage {
         rand::rng().fill_bytes(&mut raw);
         Ok(StageResult {
             assets: vec![NewAsset {
-                kind: "video",
+                kind: AssetKind::Video,
                 idx: 0,
                 blob_key: key,
                 size: bytes.len() as i64,

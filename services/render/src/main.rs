@@ -9,10 +9,10 @@ use glimvid_render_service::RenderStage;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cfg = glimvid_runtime::Config::from_env()?;
-    let choice: glimvid_media::EncoderChoice = cfg.encoder.parse()?;
+    let choice = cfg.providers.encoder;
     let local = Arc::new(glimvid_media::LocalRenderer::with_choice(choice)?.with_local_speech());
     let generator =
-        glimvid_pipeline::providers::video_generator(&cfg, || local, glimvid_render_service::clip_joiner())?;
-    let scratch = cfg.data_dir.join("scratch");
+        glimvid_pipeline::providers::video_generator(&cfg.providers, || local, glimvid_render_service::clip_joiner())?;
+    let scratch = cfg.storage.data_dir.join("scratch");
     glimvid_pipeline::process::run_worker_process(cfg, move |_, _| Arc::new(RenderStage::new(generator, scratch))).await
 }

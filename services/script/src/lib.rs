@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use glimvid_db::entity::enums::AssetKind;
 use glimvid_db::repo::jobs::{NewAsset, StageResult};
 use glimvid_domain::{Description, Stage};
 use glimvid_pipeline::{Backends, StageError, StageHandler, StageRun, Worker, sha256_hex};
@@ -45,7 +46,7 @@ impl StageHandler for ScriptStage {
         run.put(&key, Bytes::from(json.clone()), "application/json").await?;
         Ok(StageResult {
             assets: vec![NewAsset {
-                kind: "script",
+                kind: AssetKind::Script,
                 idx: 0,
                 blob_key: key,
                 size: json.len() as i64,

@@ -8,7 +8,8 @@ use glimvid_script_service::ScriptStage;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cfg = glimvid_runtime::Config::from_env()?;
-    let writer =
-        glimvid_pipeline::providers::script_writer(&cfg, || Arc::new(glimvid_media::OfflineScriptWriter::new()))?;
+    let writer = glimvid_pipeline::providers::script_writer(&cfg.providers, || {
+        Arc::new(glimvid_media::OfflineScriptWriter::new())
+    })?;
     glimvid_pipeline::process::run_worker_process(cfg, move |_, _| Arc::new(ScriptStage::new(writer))).await
 }

@@ -1,3 +1,4 @@
+use glimvid_domain::{ApiKeyId, UserId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -16,6 +17,17 @@ pub struct Model {
     pub revoked_at: Option<i64>,
     /// Milliseconds since the epoch after which the key no longer authenticates; `None` = never.
     pub expires_at: Option<i64>,
+}
+
+/// Typed ids of the row's `Uuid` columns.
+impl Model {
+    pub fn id(&self) -> ApiKeyId {
+        self.id.into()
+    }
+
+    pub fn user_id(&self) -> UserId {
+        self.user_id.into()
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

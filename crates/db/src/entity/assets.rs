@@ -1,3 +1,4 @@
+use glimvid_domain::{JobId, UserId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -8,7 +9,7 @@ pub struct Model {
     pub job_id: Uuid,
     pub user_id: Uuid,
     /// `original`, `enhanced`, `script` or `video`.
-    pub kind: String,
+    pub kind: super::enums::AssetKind,
     pub idx: i32,
     #[sea_orm(unique)]
     pub blob_key: String,
@@ -18,6 +19,17 @@ pub struct Model {
     pub width: Option<i32>,
     pub height: Option<i32>,
     pub created_at: i64,
+}
+
+/// Typed ids of the row's `Uuid` columns.
+impl Model {
+    pub fn job_id(&self) -> JobId {
+        self.job_id.into()
+    }
+
+    pub fn user_id(&self) -> UserId {
+        self.user_id.into()
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

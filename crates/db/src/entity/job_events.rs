@@ -1,3 +1,4 @@
+use glimvid_domain::JobId;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -8,11 +9,18 @@ pub struct Model {
     pub id: i64,
     pub job_id: Uuid,
     /// `job`, `stage` or `note`.
-    pub kind: String,
-    pub stage: Option<String>,
-    pub status: Option<String>,
+    pub kind: super::enums::EventKind,
+    pub stage: Option<super::enums::Stage>,
+    pub status: Option<super::enums::EventStatus>,
     pub message: Option<String>,
     pub at: i64,
+}
+
+/// Typed ids of the row's `Uuid` columns.
+impl Model {
+    pub fn job_id(&self) -> JobId {
+        self.job_id.into()
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

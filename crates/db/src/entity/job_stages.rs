@@ -1,3 +1,4 @@
+use glimvid_domain::JobId;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -6,8 +7,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub job_id: Uuid,
     #[sea_orm(primary_key, auto_increment = false)]
-    pub stage: String,
-    pub status: String,
+    pub stage: super::enums::Stage,
+    pub status: super::enums::StageStatus,
     pub attempts: i32,
     pub failure_reason: Option<String>,
     pub note: Option<String>,
@@ -16,6 +17,13 @@ pub struct Model {
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
     pub updated_at: i64,
+}
+
+/// Typed ids of the row's `Uuid` columns.
+impl Model {
+    pub fn job_id(&self) -> JobId {
+        self.job_id.into()
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,3 +1,4 @@
+use glimvid_domain::JobId;
 use sea_orm::entity::prelude::*;
 
 /// Tasks written in the same transaction as the state change that calls for them; a relay
@@ -12,6 +13,13 @@ pub struct Model {
     pub job_id: Option<Uuid>,
     pub created_at: i64,
     pub sent_at: Option<i64>,
+}
+
+/// Typed ids of the row's `Uuid` columns.
+impl Model {
+    pub fn job_id(&self) -> Option<JobId> {
+        self.job_id.map(Into::into)
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

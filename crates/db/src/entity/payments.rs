@@ -1,3 +1,4 @@
+use glimvid_domain::UserId;
 use sea_orm::entity::prelude::*;
 
 /// A payment provider's event, once: the unique event id makes a replayed webhook a no-op.
@@ -11,6 +12,13 @@ pub struct Model {
     pub user_id: Uuid,
     pub credits: i64,
     pub created_at: i64,
+}
+
+/// Typed ids of the row's `Uuid` columns.
+impl Model {
+    pub fn user_id(&self) -> UserId {
+        self.user_id.into()
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

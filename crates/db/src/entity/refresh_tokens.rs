@@ -1,3 +1,4 @@
+use glimvid_domain::UserId;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -15,6 +16,13 @@ pub struct Model {
     pub created_at: i64,
     pub used_at: Option<i64>,
     pub revoked_at: Option<i64>,
+}
+
+/// Typed ids of the row's `Uuid` columns.
+impl Model {
+    pub fn user_id(&self) -> UserId {
+        self.user_id.into()
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

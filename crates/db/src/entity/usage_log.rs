@@ -1,3 +1,4 @@
+use glimvid_domain::UserId;
 use sea_orm::entity::prelude::*;
 
 /// IP, user, route, status and time of each request: rate limiting, trial counting, the user's
@@ -15,6 +16,13 @@ pub struct Model {
     /// What happened (`register`, `login`, `video_created`, `export`, …); `None` on rows
     /// written before actions were recorded.
     pub action: Option<String>,
+}
+
+/// Typed ids of the row's `Uuid` columns.
+impl Model {
+    pub fn user_id(&self) -> Option<UserId> {
+        self.user_id.map(Into::into)
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,3 +1,4 @@
+use glimvid_domain::UserId;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -15,6 +16,13 @@ pub struct Model {
     /// Access tokens carry it; those older than the account's are refused (a password change
     /// bumps it).
     pub token_version: i32,
+}
+
+/// Typed ids of the row's `Uuid` columns.
+impl Model {
+    pub fn id(&self) -> UserId {
+        self.id.into()
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

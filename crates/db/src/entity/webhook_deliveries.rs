@@ -1,3 +1,4 @@
+use glimvid_domain::{UserId, WebhookId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -11,7 +12,7 @@ pub struct Model {
     /// The JSON body, fixed when the delivery is made (a retry sends the same bytes).
     pub payload: String,
     /// `pending`, `delivered` or `failed`.
-    pub status: String,
+    pub status: super::enums::DeliveryStatus,
     pub attempts: i32,
     pub next_attempt_at: i64,
     /// A sender holds the row until then (several gateway replicas share the table).
@@ -20,6 +21,17 @@ pub struct Model {
     pub last_error: Option<String>,
     pub created_at: i64,
     pub delivered_at: Option<i64>,
+}
+
+/// Typed ids of the row's `Uuid` columns.
+impl Model {
+    pub fn webhook_id(&self) -> WebhookId {
+        self.webhook_id.into()
+    }
+
+    pub fn user_id(&self) -> UserId {
+        self.user_id.into()
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,3 +1,4 @@
+use glimvid_domain::{UserId, WebhookId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -13,6 +14,17 @@ pub struct Model {
     /// Job events with a greater id are delivered.
     pub after_event_id: i64,
     pub created_at: i64,
+}
+
+/// Typed ids of the row's `Uuid` columns.
+impl Model {
+    pub fn id(&self) -> WebhookId {
+        self.id.into()
+    }
+
+    pub fn user_id(&self) -> UserId {
+        self.user_id.into()
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

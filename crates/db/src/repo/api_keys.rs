@@ -1,5 +1,6 @@
 //! Partners' API keys: stored as SHA-256 hashes of their secret, with scopes; revocable.
 
+use glimvid_domain::{ApiKeyId, UserId};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, sea_query::Expr};
 use uuid::Uuid;
 
@@ -12,7 +13,7 @@ use crate::{
 pub use api_keys::Model as ApiKey;
 
 pub struct NewApiKey<'a> {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub name: &'a str,
     /// The first characters of the secret, shown in lists so a user can tell keys apart.
     pub prefix: &'a str,
@@ -29,7 +30,7 @@ pub async fn create(db: &Db, k: NewApiKey<'_>) -> Result<ApiKey, DbError> {
     }
     Ok(api_keys::ActiveModel {
         id: Set(Uuid::now_v7()),
-        user_id: Set(k.user_id),
+        user_id: Set(k.user_id.into()),
         name: Set(k.name.to_owned()),
         prefix: Set(k.prefix.to_owned()),
         key_hash: Set(k.key_hash.to_owned()),
@@ -43,22 +44,22 @@ pub async fn create(db: &Db, k: NewApiKey<'_>) -> Result<ApiKey, DbError> {
 }
 
 /// The user's keys, newest first (revoked ones included, marked).
-pub async fn list(db: &Db, user_id: Uuid) -> Result<Vec<ApiKey>, DbError> {
+pub async fn list(db: &Db, user_id: UserId) -> Result<Vec<ApiKey>, DbError> {
     Ok(api_keys::Entity::find()
-        .filter(api_keys::Column::UserId.eq(user_id))
+        .filter(api_keys::Column::UserId.eq(user_id.as_uuid()))
         .order_by_desc(api_keys::Column::Id)
         .all(db.conn())
         .await?)
 }
 
 /// Revokes the user's key; another user's key is "not found". Revoking twice is fine.
-pub async fn revoke(db: &Db, user_id: Uuid, key_id: Uuid) -> Result<(), DbError> {
-    let key = api_keys::Entity::find_by_id(key_id).one(db.conn()).await?;
+pub async fn revoke(db: &Db, user_id: UserId, key_id: ApiKeyId) -> Result<(), DbError> {
+    let key = api_keys::Entity::find_by_id(key_id.as_uuid()).one(db.conn()).await?;
     match key {
-        Some(k) if k.user_id == user_id => {
+        Some(k) if k.user_id() == user_id => {
             api_keys::Entity::update_many()
                 .col_expr(api_keys::Column::RevokedAt, Expr::value(now_ms()))
-                .filter(api_keys::Column::Id.eq(key_id))
+                .filter(api_keys::Column::Id.eq(key_id.as_uuid()))
                 .filter(api_keys::Column::RevokedAt.is_null())
                 .exec(db.conn())
                 .await?;

@@ -1,8 +1,10 @@
 //! Purchases reported by the payment provider: each event id grants its credits once.
 
-use glimvid_domain::credits::{Currency, EntryKind};
+use glimvid_domain::{
+    UserId,
+    credits::{Currency, EntryKind},
+};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
-use uuid::Uuid;
 
 use super::{
     credits::{self, Entry},
@@ -22,17 +24,17 @@ pub enum PurchaseOutcome {
 
 /// Records the event and grants `amount` credits to `user_id`, in one transaction. The unique
 /// event id (and the ledger's idempotency key) make a replay a no-op.
-pub async fn apply_purchase(db: &Db, event_id: &str, user_id: Uuid, amount: i64) -> Result<PurchaseOutcome, DbError> {
+pub async fn apply_purchase(db: &Db, event_id: &str, user_id: UserId, amount: i64) -> Result<PurchaseOutcome, DbError> {
     let tx = db.begin().await?;
     if payments::Entity::find().filter(payments::Column::EventId.eq(event_id)).one(&tx).await?.is_some() {
         return Ok(PurchaseOutcome::Duplicate);
     }
-    if !lock_row(&tx, "users", user_id).await? {
+    if !lock_row(&tx, "users", user_id.as_uuid()).await? {
         return Err(DbError::NotFound("account"));
     }
     let inserted = payments::ActiveModel {
         event_id: Set(event_id.to_owned()),
-        user_id: Set(user_id),
+        user_id: Set(user_id.into()),
         credits: Set(amount),
         created_at: Set(now_ms()),
         ..Default::default()
@@ -61,6 +63,6 @@ pub async fn apply_purchase(db: &Db, event_id: &str, user_id: Uuid, amount: i64)
     Ok(PurchaseOutcome::Granted)
 }
 
-pub async fn for_user(db: &Db, user_id: Uuid) -> Result<Vec<Payment>, DbError> {
-    Ok(payments::Entity::find().filter(payments::Column::UserId.eq(user_id)).all(db.conn()).await?)
+pub async fn for_user(db: &Db, user_id: UserId) -> Result<Vec<Payment>, DbError> {
+    Ok(payments::Entity::find().filter(payments::Column::UserId.eq(user_id.as_uuid())).all(db.conn()).await?)
 }

@@ -19,7 +19,7 @@ pub use review::*;
 pub use stages::*;
 
 use glimvid_domain::{
-    JobStatus, Stage, StageStatus,
+    JobId, JobStatus, Stage, StageStatus, UserId,
     credits::{Currency, EntryKind, VIDEO_COST, choose_payment},
     options::JobOptions,
 };
@@ -36,7 +36,11 @@ use super::{
 };
 use crate::{
     Db, DbError,
-    entity::{assets, job_events, job_stages, jobs, outbox},
+    entity::{
+        assets,
+        enums::{self, AssetKind, EventKind, EventStatus},
+        job_events, job_stages, jobs, outbox,
+    },
     now_ms,
 };
 
@@ -48,7 +52,7 @@ pub use jobs::Model as Job;
 /// A stored object that belongs to a job.
 #[derive(Debug, Clone)]
 pub struct NewAsset {
-    pub kind: &'static str,
+    pub kind: AssetKind,
     pub idx: i32,
     pub blob_key: String,
     pub size: i64,
@@ -66,8 +70,8 @@ pub struct NewTask {
 }
 
 pub struct NewJob {
-    pub id: Uuid,
-    pub user_id: Uuid,
+    pub id: JobId,
+    pub user_id: UserId,
     pub description: String,
     pub options_json: String,
     pub photo_count: i32,
@@ -88,21 +92,21 @@ pub struct JobView {
 
 impl JobView {
     pub fn stage(&self, stage: Stage) -> Option<&JobStage> {
-        self.stages.iter().find(|s| s.stage == stage.as_str())
+        self.stages.iter().find(|s| glimvid_domain::Stage::from(s.stage) == stage)
     }
 }
 
 pub(super) async fn upsert_asset(
     c: &impl ConnectionTrait,
-    job_id: Uuid,
-    user_id: Uuid,
+    job_id: JobId,
+    user_id: UserId,
     a: NewAsset,
 ) -> Result<(), DbError> {
     let am = assets::ActiveModel {
         id: Set(Uuid::now_v7()),
-        job_id: Set(job_id),
-        user_id: Set(user_id),
-        kind: Set(a.kind.to_owned()),
+        job_id: Set(job_id.into()),
+        user_id: Set(user_id.into()),
+        kind: Set(a.kind),
         idx: Set(a.idx),
         blob_key: Set(a.blob_key),
         size: Set(a.size),
@@ -133,17 +137,17 @@ pub(super) async fn upsert_asset(
 
 pub(super) async fn event(
     c: &impl ConnectionTrait,
-    job_id: Uuid,
-    kind: &str,
-    stage: Option<&str>,
-    status: Option<&str>,
+    job_id: JobId,
+    kind: EventKind,
+    stage: Option<enums::Stage>,
+    status: Option<EventStatus>,
     message: Option<&str>,
 ) -> Result<(), DbError> {
     job_events::ActiveModel {
-        job_id: Set(job_id),
-        kind: Set(kind.to_owned()),
-        stage: Set(stage.map(str::to_owned)),
-        status: Set(status.map(str::to_owned)),
+        job_id: Set(job_id.into()),
+        kind: Set(kind),
+        stage: Set(stage),
+        status: Set(status),
         message: Set(message.map(str::to_owned)),
         at: Set(now_ms()),
         ..Default::default()
@@ -153,11 +157,11 @@ pub(super) async fn event(
     Ok(())
 }
 
-pub(super) async fn enqueue(c: &impl ConnectionTrait, job_id: Option<Uuid>, t: NewTask) -> Result<(), DbError> {
+pub(super) async fn enqueue(c: &impl ConnectionTrait, job_id: Option<JobId>, t: NewTask) -> Result<(), DbError> {
     outbox::ActiveModel {
         queue: Set(t.queue.to_owned()),
         payload: Set(t.payload),
-        job_id: Set(job_id),
+        job_id: Set(job_id.map(Into::into)),
         created_at: Set(now_ms()),
         sent_at: Set(None),
         ..Default::default()

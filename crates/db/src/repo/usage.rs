@@ -1,8 +1,8 @@
 //! The usage log: what the privacy policy calls usage data (IP address, time, action). Used for
 //! abuse prevention and the user's own view; kept 30 days, then purged.
 
+use glimvid_domain::UserId;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set};
-use uuid::Uuid;
 
 use crate::{Db, DbError, entity::usage_log, now_ms};
 
@@ -29,7 +29,7 @@ pub mod action {
 /// One usage row to write.
 #[derive(Debug, Clone)]
 pub struct Event<'a> {
-    pub user_id: Option<Uuid>,
+    pub user_id: Option<UserId>,
     pub ip: &'a str,
     pub action: &'a str,
     pub route: &'a str,
@@ -37,13 +37,13 @@ pub struct Event<'a> {
     pub at: i64,
 }
 
-pub async fn record(db: &Db, user_id: Option<Uuid>, ip: &str, route: &str, status: u16) -> Result<(), DbError> {
+pub async fn record(db: &Db, user_id: Option<UserId>, ip: &str, route: &str, status: u16) -> Result<(), DbError> {
     record_event(db, Event { user_id, ip, action: "request", route, status, at: now_ms() }).await
 }
 
 pub async fn record_event(db: &Db, e: Event<'_>) -> Result<(), DbError> {
     usage_log::ActiveModel {
-        user_id: Set(e.user_id),
+        user_id: Set(e.user_id.map(Into::into)),
         ip: Set(truncate(e.ip, 64)),
         route: Set(truncate(e.route, 128)),
         status: Set(e.status as i32),
@@ -65,20 +65,20 @@ fn truncate(s: &str, max: usize) -> String {
 }
 
 /// The user's rows of the last 30 days (as of `now`), newest first.
-pub async fn for_user(db: &Db, user_id: Uuid, limit: u64) -> Result<Vec<UsageRow>, DbError> {
+pub async fn for_user(db: &Db, user_id: UserId, limit: u64) -> Result<Vec<UsageRow>, DbError> {
     page_for_user(db, user_id, None, limit, now_ms()).await
 }
 
 /// A page of the user's rows of the last 30 days, newest first, before row id `before`.
 pub async fn page_for_user(
     db: &Db,
-    user_id: Uuid,
+    user_id: UserId,
     before: Option<i64>,
     limit: u64,
     now: i64,
 ) -> Result<Vec<UsageRow>, DbError> {
     let mut q = usage_log::Entity::find()
-        .filter(usage_log::Column::UserId.eq(user_id))
+        .filter(usage_log::Column::UserId.eq(user_id.as_uuid()))
         .filter(usage_log::Column::At.gte(now - RETENTION_MS));
     if let Some(b) = before {
         q = q.filter(usage_log::Column::Id.lt(b));
@@ -87,9 +87,9 @@ pub async fn page_for_user(
 }
 
 /// How many rows with `action` the user has in the last 30 days (generation counts).
-pub async fn count_for_user(db: &Db, user_id: Uuid, action: &str, now: i64) -> Result<u64, DbError> {
+pub async fn count_for_user(db: &Db, user_id: UserId, action: &str, now: i64) -> Result<u64, DbError> {
     Ok(usage_log::Entity::find()
-        .filter(usage_log::Column::UserId.eq(user_id))
+        .filter(usage_log::Column::UserId.eq(user_id.as_uuid()))
         .filter(usage_log::Column::Action.eq(action))
         .filter(usage_log::Column::At.gte(now - RETENTION_MS))
         .count(db.conn())

@@ -1,5 +1,6 @@
 //! Users and refresh tokens.
 
+use glimvid_domain::UserId;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, sea_query::Expr,
 };
@@ -46,7 +47,7 @@ pub async fn create_user(db: &Db, new: NewUser<'_>, free_trials: i64) -> Result<
         super::credits::append(
             &tx,
             super::credits::Entry {
-                user_id: id,
+                user_id: id.into(),
                 currency: glimvid_domain::credits::Currency::Trial,
                 kind: glimvid_domain::credits::EntryKind::Grant,
                 amount: free_trials,
@@ -64,14 +65,14 @@ pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<User>, DbError
     Ok(users::Entity::find().filter(users::Column::Email.eq(email)).one(db.conn()).await?)
 }
 
-pub async fn get(db: &Db, id: Uuid) -> Result<User, DbError> {
-    users::Entity::find_by_id(id).one(db.conn()).await?.ok_or(DbError::NotFound("account"))
+pub async fn get(db: &Db, id: UserId) -> Result<User, DbError> {
+    users::Entity::find_by_id(id.as_uuid()).one(db.conn()).await?.ok_or(DbError::NotFound("account"))
 }
 
-pub async fn set_password_hash(db: &Db, id: Uuid, hash: &str) -> Result<(), DbError> {
+pub async fn set_password_hash(db: &Db, id: UserId, hash: &str) -> Result<(), DbError> {
     users::Entity::update_many()
         .col_expr(users::Column::PasswordHash, Expr::value(hash))
-        .filter(users::Column::Id.eq(id))
+        .filter(users::Column::Id.eq(id.as_uuid()))
         .exec(db.conn())
         .await?;
     Ok(())
@@ -87,7 +88,7 @@ pub struct AccountChanges<'a> {
 }
 
 /// Applies `changes`; `Conflict` if the new email belongs to another account.
-pub async fn update_account(db: &Db, id: Uuid, changes: AccountChanges<'_>) -> Result<User, DbError> {
+pub async fn update_account(db: &Db, id: UserId, changes: AccountChanges<'_>) -> Result<User, DbError> {
     let user = get(db, id).await?;
     let mut am: users::ActiveModel = user.into();
     if let Some(e) = changes.email {
@@ -111,9 +112,9 @@ pub async fn update_account(db: &Db, id: Uuid, changes: AccountChanges<'_>) -> R
 /// The token version of a live account, `None` when the account is gone or deleted: the one
 /// primary-key lookup the gateway makes per request, so that a deleted account's or a changed
 /// password's older access tokens are refused at once.
-pub async fn live_token_version(db: &Db, id: Uuid) -> Result<Option<i32>, DbError> {
+pub async fn live_token_version(db: &Db, id: UserId) -> Result<Option<i32>, DbError> {
     use sea_orm::QuerySelect;
-    let row: Option<(i32, Option<i64>)> = users::Entity::find_by_id(id)
+    let row: Option<(i32, Option<i64>)> = users::Entity::find_by_id(id.as_uuid())
         .select_only()
         .column(users::Column::TokenVersion)
         .column(users::Column::DeletedAt)
@@ -137,16 +138,16 @@ pub struct PasswordChanged {
 /// stolen token or key is out at the commit.
 pub async fn change_password(
     db: &Db,
-    id: Uuid,
+    id: UserId,
     new_hash: &str,
     revoke_api_keys: bool,
 ) -> Result<PasswordChanged, DbError> {
     use crate::entity::api_keys;
     let tx = db.begin().await?;
-    if !super::lock_row(&tx, "users", id).await? {
+    if !super::lock_row(&tx, "users", id.as_uuid()).await? {
         return Err(DbError::NotFound("account"));
     }
-    let user = users::Entity::find_by_id(id).one(&tx).await?.ok_or(DbError::NotFound("account"))?;
+    let user = users::Entity::find_by_id(id.as_uuid()).one(&tx).await?.ok_or(DbError::NotFound("account"))?;
     if user.deleted_at.is_some() {
         return Err(DbError::NotFound("account"));
     }
@@ -154,13 +155,13 @@ pub async fn change_password(
     users::Entity::update_many()
         .col_expr(users::Column::PasswordHash, Expr::value(new_hash))
         .col_expr(users::Column::TokenVersion, Expr::value(token_version))
-        .filter(users::Column::Id.eq(id))
+        .filter(users::Column::Id.eq(id.as_uuid()))
         .exec(&tx)
         .await?;
     let now = now_ms();
     let refresh_tokens_revoked = refresh_tokens::Entity::update_many()
         .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
-        .filter(refresh_tokens::Column::UserId.eq(id))
+        .filter(refresh_tokens::Column::UserId.eq(id.as_uuid()))
         .filter(refresh_tokens::Column::RevokedAt.is_null())
         .exec(&tx)
         .await?
@@ -168,7 +169,7 @@ pub async fn change_password(
     let api_keys_revoked = if revoke_api_keys {
         api_keys::Entity::update_many()
             .col_expr(api_keys::Column::RevokedAt, Expr::value(now))
-            .filter(api_keys::Column::UserId.eq(id))
+            .filter(api_keys::Column::UserId.eq(id.as_uuid()))
             .filter(api_keys::Column::RevokedAt.is_null())
             .exec(&tx)
             .await?
@@ -181,7 +182,7 @@ pub async fn change_password(
 }
 
 pub struct NewRefreshToken {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub family_id: Uuid,
     pub token_hash: String,
     pub expires_at: i64,
@@ -190,7 +191,7 @@ pub struct NewRefreshToken {
 pub async fn insert_refresh_token(c: &impl ConnectionTrait, t: NewRefreshToken) -> Result<(), DbError> {
     refresh_tokens::ActiveModel {
         id: Set(Uuid::now_v7()),
-        user_id: Set(t.user_id),
+        user_id: Set(t.user_id.into()),
         family_id: Set(t.family_id),
         token_hash: Set(t.token_hash),
         expires_at: Set(t.expires_at),
@@ -207,7 +208,7 @@ pub async fn insert_refresh_token(c: &impl ConnectionTrait, t: NewRefreshToken) 
 #[derive(Debug)]
 pub enum RotateOutcome {
     /// Valid: it is now used, and the new token was stored in the same family.
-    Rotated { user_id: Uuid },
+    Rotated { user_id: UserId },
     /// Unknown, expired or revoked.
     Invalid,
     /// Already used: a stolen token is being replayed, so the whole family was revoked.
@@ -247,7 +248,7 @@ pub async fn rotate_refresh_token(
     insert_refresh_token(
         &tx,
         NewRefreshToken {
-            user_id: tok.user_id,
+            user_id: tok.user_id(),
             family_id: tok.family_id,
             token_hash: new_hash,
             expires_at: new_expires_at,
@@ -255,7 +256,7 @@ pub async fn rotate_refresh_token(
     )
     .await?;
     tx.commit().await?;
-    Ok(RotateOutcome::Rotated { user_id: tok.user_id })
+    Ok(RotateOutcome::Rotated { user_id: tok.user_id() })
 }
 
 async fn revoke_family_in(c: &impl ConnectionTrait, family_id: Uuid, now: i64) -> Result<(), DbError> {
@@ -281,39 +282,42 @@ pub async fn revoke_refresh_token(db: &Db, token_hash: &str) -> Result<(), DbErr
 /// Deletes the account and every row about it in one transaction, and returns the object keys
 /// of its assets (the caller deletes them, and everything under the user's prefix). Its public
 /// links answer 404 from the commit on, since they resolve through the deleted asset rows.
-pub async fn delete_account(db: &Db, user_id: Uuid) -> Result<Vec<String>, DbError> {
+pub async fn delete_account(db: &Db, user_id: UserId) -> Result<Vec<String>, DbError> {
     use crate::entity::{api_keys, assets, credit_ledger, job_events, job_stages, jobs, outbox, payments, usage_log};
     let tx = db.begin().await?;
-    if !super::lock_row(&tx, "users", user_id).await? {
+    if !super::lock_row(&tx, "users", user_id.as_uuid()).await? {
         return Err(DbError::NotFound("account"));
     }
     let keys: Vec<String> = assets::Entity::find()
-        .filter(assets::Column::UserId.eq(user_id))
+        .filter(assets::Column::UserId.eq(user_id.as_uuid()))
         .all(&tx)
         .await?
         .into_iter()
         .map(|a| a.blob_key)
         .collect();
     let job_ids: Vec<Uuid> = jobs::Entity::find()
-        .filter(jobs::Column::UserId.eq(user_id))
+        .filter(jobs::Column::UserId.eq(user_id.as_uuid()))
         .all(&tx)
         .await?
         .into_iter()
         .map(|j| j.id)
         .collect();
-    assets::Entity::delete_many().filter(assets::Column::UserId.eq(user_id)).exec(&tx).await?;
+    assets::Entity::delete_many().filter(assets::Column::UserId.eq(user_id.as_uuid())).exec(&tx).await?;
     for chunk in job_ids.chunks(500) {
         job_events::Entity::delete_many().filter(job_events::Column::JobId.is_in(chunk.to_vec())).exec(&tx).await?;
         job_stages::Entity::delete_many().filter(job_stages::Column::JobId.is_in(chunk.to_vec())).exec(&tx).await?;
         // Tasks not yet handed to the queue; those already queued find no job and are dropped.
         outbox::Entity::delete_many().filter(outbox::Column::JobId.is_in(chunk.to_vec())).exec(&tx).await?;
     }
-    jobs::Entity::delete_many().filter(jobs::Column::UserId.eq(user_id)).exec(&tx).await?;
-    credit_ledger::Entity::delete_many().filter(credit_ledger::Column::UserId.eq(user_id)).exec(&tx).await?;
-    payments::Entity::delete_many().filter(payments::Column::UserId.eq(user_id)).exec(&tx).await?;
-    api_keys::Entity::delete_many().filter(api_keys::Column::UserId.eq(user_id)).exec(&tx).await?;
-    refresh_tokens::Entity::delete_many().filter(refresh_tokens::Column::UserId.eq(user_id)).exec(&tx).await?;
-    usage_log::Entity::delete_many().filter(usage_log::Column::UserId.eq(user_id)).exec(&tx).await?;
+    jobs::Entity::delete_many().filter(jobs::Column::UserId.eq(user_id.as_uuid())).exec(&tx).await?;
+    credit_ledger::Entity::delete_many().filter(credit_ledger::Column::UserId.eq(user_id.as_uuid())).exec(&tx).await?;
+    payments::Entity::delete_many().filter(payments::Column::UserId.eq(user_id.as_uuid())).exec(&tx).await?;
+    api_keys::Entity::delete_many().filter(api_keys::Column::UserId.eq(user_id.as_uuid())).exec(&tx).await?;
+    refresh_tokens::Entity::delete_many()
+        .filter(refresh_tokens::Column::UserId.eq(user_id.as_uuid()))
+        .exec(&tx)
+        .await?;
+    usage_log::Entity::delete_many().filter(usage_log::Column::UserId.eq(user_id.as_uuid())).exec(&tx).await?;
     super::webhooks::delete_for_user(&tx, user_id).await?;
     users::Entity::delete_by_id(user_id).exec(&tx).await?;
     tx.commit().await?;

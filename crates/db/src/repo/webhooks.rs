@@ -8,6 +8,7 @@
 //! Senders claim due rows with a lease ([`claim_due`]), so two replicas do not post the same
 //! delivery at the same time.
 
+use glimvid_domain::{UserId, WebhookId};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
     Value,
@@ -23,15 +24,25 @@ use crate::{
 pub type Webhook = webhooks::Model;
 pub type Delivery = webhook_deliveries::Model;
 
+/// The delivery statuses by their old names (`status::PENDING`, ...).
 pub mod status {
-    pub const PENDING: &str = "pending";
-    pub const DELIVERED: &str = "delivered";
-    pub const FAILED: &str = "failed";
+    use crate::entity::enums::DeliveryStatus;
+
+    pub const PENDING: DeliveryStatus = DeliveryStatus::Pending;
+    pub const DELIVERED: DeliveryStatus = DeliveryStatus::Delivered;
+    pub const FAILED: DeliveryStatus = DeliveryStatus::Failed;
 }
 
 /// Registers `url` as webhook `id` for the user's job events from now on. `secret` is stored as
 /// given: the caller seals it (the id is part of the seal's context, hence chosen by the caller).
-pub async fn create(db: &Db, id: Uuid, user_id: Uuid, url: &str, secret: &str, now: i64) -> Result<Webhook, DbError> {
+pub async fn create(
+    db: &Db,
+    id: WebhookId,
+    user_id: UserId,
+    url: &str,
+    secret: &str,
+    now: i64,
+) -> Result<Webhook, DbError> {
     let c = db.conn();
     let backend = c.get_database_backend();
     let row =
@@ -41,8 +52,8 @@ pub async fn create(db: &Db, id: Uuid, user_id: Uuid, url: &str, secret: &str, n
         None => 0,
     };
     let m = webhooks::ActiveModel {
-        id: Set(id),
-        user_id: Set(user_id),
+        id: Set(id.into()),
+        user_id: Set(user_id.into()),
         url: Set(url.to_owned()),
         secret: Set(secret.to_owned()),
         after_event_id: Set(after),
@@ -51,62 +62,69 @@ pub async fn create(db: &Db, id: Uuid, user_id: Uuid, url: &str, secret: &str, n
     Ok(m.insert(c).await?)
 }
 
-pub async fn list(db: &Db, user_id: Uuid) -> Result<Vec<Webhook>, DbError> {
+pub async fn list(db: &Db, user_id: UserId) -> Result<Vec<Webhook>, DbError> {
     Ok(webhooks::Entity::find()
-        .filter(webhooks::Column::UserId.eq(user_id))
+        .filter(webhooks::Column::UserId.eq(user_id.as_uuid()))
         .order_by_asc(webhooks::Column::CreatedAt)
         .all(db.conn())
         .await?)
 }
 
 /// The user's webhook `id` (another user's is not found).
-pub async fn get_owned(db: &Db, user_id: Uuid, id: Uuid) -> Result<Webhook, DbError> {
+pub async fn get_owned(db: &Db, user_id: UserId, id: WebhookId) -> Result<Webhook, DbError> {
     webhooks::Entity::find_by_id(id)
-        .filter(webhooks::Column::UserId.eq(user_id))
+        .filter(webhooks::Column::UserId.eq(user_id.as_uuid()))
         .one(db.conn())
         .await?
         .ok_or(DbError::NotFound("webhook"))
 }
 
 /// Removes the webhook and its deliveries (pending ones are not sent any more).
-pub async fn delete(db: &Db, user_id: Uuid, id: Uuid) -> Result<(), DbError> {
+pub async fn delete(db: &Db, user_id: UserId, id: WebhookId) -> Result<(), DbError> {
     let tx = db.begin().await?;
     let res = webhooks::Entity::delete_many()
-        .filter(webhooks::Column::Id.eq(id))
-        .filter(webhooks::Column::UserId.eq(user_id))
+        .filter(webhooks::Column::Id.eq(id.as_uuid()))
+        .filter(webhooks::Column::UserId.eq(user_id.as_uuid()))
         .exec(&tx)
         .await?;
     if res.rows_affected == 0 {
         return Err(DbError::NotFound("webhook"));
     }
-    webhook_deliveries::Entity::delete_many().filter(webhook_deliveries::Column::WebhookId.eq(id)).exec(&tx).await?;
+    webhook_deliveries::Entity::delete_many()
+        .filter(webhook_deliveries::Column::WebhookId.eq(id.as_uuid()))
+        .exec(&tx)
+        .await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Every webhook row and delivery of a user (account deletion, inside its transaction).
-pub async fn delete_for_user(c: &impl ConnectionTrait, user_id: Uuid) -> Result<(), DbError> {
-    webhook_deliveries::Entity::delete_many().filter(webhook_deliveries::Column::UserId.eq(user_id)).exec(c).await?;
-    webhooks::Entity::delete_many().filter(webhooks::Column::UserId.eq(user_id)).exec(c).await?;
+pub async fn delete_for_user(c: &impl ConnectionTrait, user_id: UserId) -> Result<(), DbError> {
+    webhook_deliveries::Entity::delete_many()
+        .filter(webhook_deliveries::Column::UserId.eq(user_id.as_uuid()))
+        .exec(c)
+        .await?;
+    webhooks::Entity::delete_many().filter(webhooks::Column::UserId.eq(user_id.as_uuid())).exec(c).await?;
     Ok(())
 }
 
 /// Every webhook's id and stored secret (to seal those kept in the clear by older versions).
-pub async fn secrets(db: &Db) -> Result<Vec<(Uuid, String)>, DbError> {
-    Ok(webhooks::Entity::find()
+pub async fn secrets(db: &Db) -> Result<Vec<(WebhookId, String)>, DbError> {
+    let rows: Vec<(Uuid, String)> = webhooks::Entity::find()
         .select_only()
         .column(webhooks::Column::Id)
         .column(webhooks::Column::Secret)
         .into_tuple()
         .all(db.conn())
-        .await?)
+        .await?;
+    Ok(rows.into_iter().map(|(id, secret)| (id.into(), secret)).collect())
 }
 
 /// Replaces webhook `id`'s secret by `new` if it is still `old`. Returns whether it was.
-pub async fn replace_secret(db: &Db, id: Uuid, old: &str, new: &str) -> Result<bool, DbError> {
+pub async fn replace_secret(db: &Db, id: WebhookId, old: &str, new: &str) -> Result<bool, DbError> {
     let res = webhooks::Entity::update_many()
         .col_expr(webhooks::Column::Secret, sea_orm::sea_query::Expr::value(new.to_owned()))
-        .filter(webhooks::Column::Id.eq(id))
+        .filter(webhooks::Column::Id.eq(id.as_uuid()))
         .filter(webhooks::Column::Secret.eq(old))
         .exec(db.conn())
         .await?;
@@ -116,8 +134,8 @@ pub async fn replace_secret(db: &Db, id: Uuid, old: &str, new: &str) -> Result<b
 /// A job event that a webhook has not been given yet.
 #[derive(Debug, Clone)]
 pub struct PendingEvent {
-    pub webhook_id: Uuid,
-    pub user_id: Uuid,
+    pub webhook_id: WebhookId,
+    pub user_id: UserId,
     pub event: JobEvent,
 }
 
@@ -145,8 +163,8 @@ pub async fn pending_events(db: &Db, since: i64, limit: u64) -> Result<Vec<Pendi
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         out.push(PendingEvent {
-            webhook_id: r.try_get("", "webhook_id")?,
-            user_id: r.try_get("", "user_id")?,
+            webhook_id: r.try_get::<Uuid>("", "webhook_id")?.into(),
+            user_id: r.try_get::<Uuid>("", "user_id")?.into(),
             event: JobEvent {
                 id: r.try_get("", "id")?,
                 job_id: r.try_get("", "job_id")?,
@@ -165,8 +183,8 @@ pub async fn pending_events(db: &Db, since: i64, limit: u64) -> Result<Vec<Pendi
 /// when it already exists (another replica made it).
 pub async fn insert_delivery(
     db: &Db,
-    webhook_id: Uuid,
-    user_id: Uuid,
+    webhook_id: WebhookId,
+    user_id: UserId,
     event_id: i64,
     payload: &str,
     now: i64,
@@ -191,8 +209,8 @@ pub async fn insert_delivery(
             backend,
             sql,
             [
-                Value::from(webhook_id),
-                Value::from(user_id),
+                Value::from(webhook_id.as_uuid()),
+                Value::from(user_id.as_uuid()),
                 Value::from(event_id),
                 Value::from(payload.to_owned()),
                 Value::from(now),
@@ -276,7 +294,7 @@ pub async fn record_attempt(db: &Db, id: i64, attempt: Attempt, now: i64) -> Res
     m.locked_until = Set(0);
     match attempt {
         Attempt::Delivered { status_code } => {
-            m.status = Set(status::DELIVERED.into());
+            m.status = Set(status::DELIVERED);
             m.last_status_code = Set(Some(status_code as i32));
             m.last_error = Set(None);
             m.delivered_at = Set(Some(now));
@@ -286,7 +304,7 @@ pub async fn record_attempt(db: &Db, id: i64, attempt: Attempt, now: i64) -> Res
             m.last_error = Set(Some(error.chars().take(500).collect()));
             match retry_at {
                 Some(t) => m.next_attempt_at = Set(t),
-                None => m.status = Set(status::FAILED.into()),
+                None => m.status = Set(status::FAILED),
             }
         }
     }
@@ -295,8 +313,14 @@ pub async fn record_attempt(db: &Db, id: i64, attempt: Attempt, now: i64) -> Res
 }
 
 /// A page of one webhook's deliveries, newest first, before delivery id `before`.
-pub async fn deliveries(db: &Db, webhook_id: Uuid, before: Option<i64>, limit: u64) -> Result<Vec<Delivery>, DbError> {
-    let mut q = webhook_deliveries::Entity::find().filter(webhook_deliveries::Column::WebhookId.eq(webhook_id));
+pub async fn deliveries(
+    db: &Db,
+    webhook_id: WebhookId,
+    before: Option<i64>,
+    limit: u64,
+) -> Result<Vec<Delivery>, DbError> {
+    let mut q =
+        webhook_deliveries::Entity::find().filter(webhook_deliveries::Column::WebhookId.eq(webhook_id.as_uuid()));
     if let Some(b) = before {
         q = q.filter(webhook_deliveries::Column::Id.lt(b));
     }

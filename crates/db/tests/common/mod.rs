@@ -8,20 +8,21 @@ use glimvid_db::{
     },
     testing,
 };
+use glimvid_domain::{JobId, UserId};
 use uuid::Uuid;
 
 /// A new account with `trials` free trials.
-pub async fn user(db: &Db, trials: i64) -> Uuid {
+pub async fn user(db: &Db, trials: i64) -> UserId {
     let email = format!("{}@example.com", Uuid::new_v4().simple());
     users::create_user(db, NewUser { email: &email, password_hash: "$scrypt$x", language: "en" }, trials)
         .await
         .unwrap()
-        .id
+        .id()
 }
 
 /// A one-photo job of `user_id`, with its script and enhance tasks.
-pub fn new_job(user_id: Uuid) -> NewJob {
-    let id = Uuid::now_v7();
+pub fn new_job(user_id: UserId) -> NewJob {
+    let id = JobId::new();
     NewJob {
         id,
         user_id,
@@ -29,7 +30,7 @@ pub fn new_job(user_id: Uuid) -> NewJob {
         options_json: "{}".into(),
         photo_count: 1,
         originals: vec![NewAsset {
-            kind: "original",
+            kind: glimvid_db::entity::enums::AssetKind::Original,
             idx: 0,
             blob_key: format!("u/{user_id}/j/{id}/original/0.jpg"),
             size: 3,

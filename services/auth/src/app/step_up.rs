@@ -15,7 +15,7 @@ use glimvid_db::{
         users::{self, User},
     },
 };
-use glimvid_domain::{DomainError, ErrorCode};
+use glimvid_domain::{DomainError, ErrorCode, UserId};
 use uuid::Uuid;
 
 use super::{AuthApp, Tokens, db_err};
@@ -38,7 +38,7 @@ fn invalid_password() -> DomainError {
     DomainError::new(ErrorCode::InvalidPassword, "the current password is wrong")
 }
 
-fn guess_key(user_id: Uuid) -> String {
+fn guess_key(user_id: UserId) -> String {
     format!("stepup:user:{user_id}")
 }
 
@@ -48,7 +48,7 @@ impl AuthApp {
     /// handed back when the password is right, so only wrong guesses use up the allowance.
     pub async fn verify_password(
         &self,
-        user_id: Uuid,
+        user_id: UserId,
         password_plain: &str,
         client_ip: &str,
     ) -> Result<User, DomainError> {
@@ -101,7 +101,7 @@ impl AuthApp {
     /// fresh token pair, the only session left.
     pub async fn change_password(
         &self,
-        user_id: Uuid,
+        user_id: UserId,
         current: &str,
         new_password: &str,
         revoke_api_keys: bool,

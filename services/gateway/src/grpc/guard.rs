@@ -4,6 +4,7 @@
 //! unary message has been received and decoded, so a 100 MB message would be buffered for
 //! anyone; here a stranger is answered `UNAUTHENTICATED` and the body is never polled.
 
+use glimvid_domain::UserId;
 use std::{convert::Infallible, net::IpAddr};
 
 use tonic::{
@@ -13,14 +14,13 @@ use tonic::{
     server::NamedService,
     transport::server::{TcpConnectInfo, TlsConnectInfo},
 };
-use uuid::Uuid;
 
 use crate::{error::ApiError, limits, state::SharedState};
 
 /// Who an admitted call speaks for; handlers read it from the request's extensions.
 #[derive(Debug, Clone, Copy)]
 pub struct Principal {
-    pub user_id: Uuid,
+    pub user_id: UserId,
 }
 
 /// The client address of an admitted call (the peer, or the trusted proxies' `X-Forwarded-For`).

@@ -384,7 +384,11 @@ pub async fn asset(
 ) -> ApiResult<HttpResponse> {
     let (id, kind, n) = path.into_inner();
     let v = videos::get(&state, user.user_id, &id).await?;
-    let a = v.assets.iter().find(|a| a.kind == kind && a.idx == n).ok_or_else(|| DomainError::not_found("file"))?;
+    let a = v
+        .assets
+        .iter()
+        .find(|a| a.kind.as_str() == kind && a.idx == n)
+        .ok_or_else(|| DomainError::not_found("file"))?;
     let bytes = state.backends.blob.get(&a.blob_key).await?;
     Ok(HttpResponse::Ok()
         .content_type(a.content_type.as_str())
@@ -417,7 +421,7 @@ pub async fn events(
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let view = videos::get(&state, user.user_id, &id).await?;
-    let job_id = view.job.id;
+    let job_id = view.job.id();
     let after: i64 = req
         .headers()
         .get("last-event-id")

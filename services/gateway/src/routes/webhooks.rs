@@ -74,7 +74,7 @@ fn delivery_json(d: &Delivery) -> DeliveryJson {
     DeliveryJson {
         id: d.id,
         event_id: d.event_id,
-        status: d.status.clone(),
+        status: d.status.to_string(),
         attempts: d.attempts,
         last_status_code: d.last_status_code,
         last_error: d.last_error.clone(),

@@ -43,7 +43,7 @@ pub fn trial_ip_key(ip: &str) -> String {
 /// `PaymentRequired` all the same when the account could not pay for it now.
 pub async fn create_with(db: &Db, new: NewJob, admission: &Admission) -> Result<JobView, DbError> {
     let tx = db.begin().await?;
-    if !lock_row(&tx, "users", new.user_id).await? {
+    if !lock_row(&tx, "users", new.user_id.as_uuid()).await? {
         return Err(DbError::NotFound("account"));
     }
     let now = now_ms();
@@ -62,17 +62,17 @@ pub async fn create_with(db: &Db, new: NewJob, admission: &Admission) -> Result<
         // this job may take it under the unique index.
         jobs::Entity::update_many()
             .col_expr(jobs::Column::IdempotencyKey, Expr::value(Option::<String>::None))
-            .filter(jobs::Column::UserId.eq(new.user_id))
-            .filter(jobs::Column::UserId.eq(new.user_id))
+            .filter(jobs::Column::UserId.eq(new.user_id.as_uuid()))
+            .filter(jobs::Column::UserId.eq(new.user_id.as_uuid()))
             .filter(jobs::Column::IdempotencyKey.eq(key.as_str()))
             .filter(jobs::Column::CreatedAt.lte(now - IDEMPOTENCY_TTL_MS))
             .exec(&tx)
             .await?;
     }
     let job = jobs::ActiveModel {
-        id: Set(new.id),
-        user_id: Set(new.user_id),
-        status: Set(JobStatus::Queued.as_str().into()),
+        id: Set(new.id.into()),
+        user_id: Set(new.user_id.into()),
+        status: Set(JobStatus::Queued.into()),
         description: Set(new.description),
         options_json: Set(new.options_json),
         photo_count: Set(new.photo_count),
@@ -80,7 +80,7 @@ pub async fn create_with(db: &Db, new: NewJob, admission: &Admission) -> Result<
         script_json: Set(None),
         public_id: Set(None),
         failure_reason: Set(None),
-        payment_currency: Set(currency.map(|c| c.as_str().into())),
+        payment_currency: Set(currency.map(Into::into)),
         idempotency_key: Set(new.idempotency_key),
         request_hash: Set(new.request_hash),
         created_at: Set(now),
@@ -99,8 +99,8 @@ pub async fn create_with(db: &Db, new: NewJob, admission: &Admission) -> Result<
     for stage in Stage::ALL {
         job_stages::ActiveModel {
             job_id: Set(job.id),
-            stage: Set(stage.as_str().into()),
-            status: Set(StageStatus::Pending.as_str().into()),
+            stage: Set(stage.into()),
+            status: Set(StageStatus::Pending.into()),
             attempts: Set(0),
             failure_reason: Set(None),
             note: Set(None),
@@ -113,15 +113,15 @@ pub async fn create_with(db: &Db, new: NewJob, admission: &Admission) -> Result<
         .await?;
     }
     for a in new.originals {
-        upsert_asset(&tx, job.id, job.user_id, a).await?;
+        upsert_asset(&tx, job.id(), job.user_id(), a).await?;
     }
     if let Some(currency) = currency {
-        reserve(&tx, job.user_id, job.id, currency).await?;
+        reserve(&tx, job.user_id(), job.id(), currency).await?;
     }
     let accepted = if review { "accepted; stops for review after script and enhance" } else { "accepted" };
-    event(&tx, job.id, "job", None, Some(JobStatus::Queued.as_str()), Some(accepted)).await?;
+    event(&tx, job.id(), EventKind::Job, None, Some(JobStatus::Queued.into()), Some(accepted)).await?;
     for t in new.tasks {
-        enqueue(&tx, Some(job.id), t).await?;
+        enqueue(&tx, Some(job.id()), t).await?;
     }
     tx.commit().await?;
     get(db, new.id).await
@@ -130,7 +130,7 @@ pub async fn create_with(db: &Db, new: NewJob, admission: &Admission) -> Result<
 /// The early refusal of a submission, before its photos are read: `RateLimited` at the limit of
 /// jobs in flight, `PaymentRequired` without credits or trials. It reserves nothing; the job's
 /// own transaction ([`create_with`]) checks again, atomically.
-pub async fn precheck(db: &Db, user_id: Uuid, admission: &Admission) -> Result<(), DbError> {
+pub async fn precheck(db: &Db, user_id: UserId, admission: &Admission) -> Result<(), DbError> {
     let tx = db.begin().await?;
     check_in_flight(&tx, user_id, admission, None).await?;
     let bal = credits::balances(&tx, user_id).await?;
@@ -140,7 +140,7 @@ pub async fn precheck(db: &Db, user_id: Uuid, admission: &Admission) -> Result<(
 }
 
 /// The counter keys of review jobs per client network and per account (per UTC day).
-pub fn review_keys(ip: Option<&str>, user_id: Uuid) -> Vec<String> {
+pub fn review_keys(ip: Option<&str>, user_id: UserId) -> Vec<String> {
     let mut keys = vec![format!("review:user:{user_id}")];
     if let Some(ip) = ip {
         keys.push(format!("review:ip:{ip}"));
@@ -152,7 +152,7 @@ pub fn review_keys(ip: Option<&str>, user_id: Uuid) -> Vec<String> {
 /// `RateLimited` until the next UTC midnight.
 pub(super) async fn count_review(
     tx: &DatabaseTransaction,
-    user_id: Uuid,
+    user_id: UserId,
     admission: &Admission,
     now: i64,
 ) -> Result<(), DbError> {
@@ -178,17 +178,17 @@ pub(super) async fn count_review(
 /// awaiting review (`except` is not counted: the job being sent on from review).
 pub(super) async fn check_in_flight(
     tx: &DatabaseTransaction,
-    user_id: Uuid,
+    user_id: UserId,
     admission: &Admission,
-    except: Option<Uuid>,
+    except: Option<JobId>,
 ) -> Result<(), DbError> {
     let Some(max) = admission.max_in_flight else { return Ok(()) };
     let in_flight_states = [JobStatus::Queued, JobStatus::Running, JobStatus::AwaitingReview].map(|s| s.as_str());
     let mut q = jobs::Entity::find()
-        .filter(jobs::Column::UserId.eq(user_id))
+        .filter(jobs::Column::UserId.eq(user_id.as_uuid()))
         .filter(jobs::Column::Status.is_in(in_flight_states));
     if let Some(id) = except {
-        q = q.filter(jobs::Column::Id.ne(id));
+        q = q.filter(jobs::Column::Id.ne(id.as_uuid()));
     }
     let in_flight = q.count(tx).await?;
     if in_flight >= max as u64 {
@@ -205,7 +205,7 @@ pub(super) async fn check_in_flight(
 /// trial while the client's network has trial uses left today, else bought credits.
 pub(super) async fn pay_with(
     tx: &DatabaseTransaction,
-    user_id: Uuid,
+    user_id: UserId,
     admission: &Admission,
     now: i64,
 ) -> Result<Currency, DbError> {
@@ -231,8 +231,8 @@ pub(super) async fn pay_with(
 
 pub(super) async fn reserve(
     tx: &DatabaseTransaction,
-    user_id: Uuid,
-    job_id: Uuid,
+    user_id: UserId,
+    job_id: JobId,
     currency: Currency,
 ) -> Result<(), DbError> {
     credits::append(

@@ -4,10 +4,14 @@ use super::*;
 
 /// The rows of a job that waits for review, locked, if it is `user_id`'s: `NotFound` for anyone
 /// else's job, `FailedPrecondition` (nothing changed) unless it is awaiting review.
-pub(super) async fn awaiting_review(tx: &DatabaseTransaction, user_id: Uuid, job_id: Uuid) -> Result<JobView, DbError> {
-    lock_row(tx, "jobs", job_id).await?;
+pub(super) async fn awaiting_review(
+    tx: &DatabaseTransaction,
+    user_id: UserId,
+    job_id: JobId,
+) -> Result<JobView, DbError> {
+    lock_row(tx, "jobs", job_id.as_uuid()).await?;
     let v = match view(tx, job_id).await? {
-        Some(v) if v.job.user_id == user_id => v,
+        Some(v) if v.job.user_id() == user_id => v,
         _ => return Err(DbError::NotFound("video")),
     };
     ensure_awaiting_review(&v.job)?;
@@ -31,8 +35,8 @@ pub fn ensure_awaiting_review(job: &Job) -> Result<(), DbError> {
 /// replaced, when that differs from the new one (the caller deletes it after this commits).
 pub async fn replace_script(
     db: &Db,
-    user_id: Uuid,
-    job_id: Uuid,
+    user_id: UserId,
+    job_id: JobId,
     script_json: String,
     asset: NewAsset,
 ) -> Result<(JobView, Option<String>), DbError> {
@@ -47,11 +51,11 @@ pub async fn replace_script(
     jobs::Entity::update_many()
         .col_expr(jobs::Column::ScriptJson, Expr::value(script_json))
         .col_expr(jobs::Column::UpdatedAt, Expr::value(now))
-        .filter(jobs::Column::Id.eq(job_id))
+        .filter(jobs::Column::Id.eq(job_id.as_uuid()))
         .exec(&tx)
         .await?;
     upsert_asset(&tx, job_id, user_id, asset).await?;
-    event(&tx, job_id, "note", Some(Stage::Script.as_str()), None, Some("the script was replaced by its owner"))
+    event(&tx, job_id, EventKind::Note, Some(Stage::Script.into()), None, Some("the script was replaced by its owner"))
         .await?;
     tx.commit().await?;
     Ok((get(db, job_id).await?, replaced))
@@ -63,14 +67,14 @@ pub async fn replace_script(
 /// jobs in flight) leave the job awaiting review, unchanged.
 pub async fn request_render(
     db: &Db,
-    user_id: Uuid,
-    job_id: Uuid,
+    user_id: UserId,
+    job_id: JobId,
     admission: &Admission,
     render_task: NewTask,
 ) -> Result<JobView, DbError> {
     let tx = db.begin().await?;
     // The user's row first, as a submission locks it: balance checks of one account serialise.
-    if !lock_row(&tx, "users", user_id).await? {
+    if !lock_row(&tx, "users", user_id.as_uuid()).await? {
         return Err(DbError::NotFound("video"));
     }
     awaiting_review(&tx, user_id, job_id).await?;
@@ -82,10 +86,10 @@ pub async fn request_render(
         .col_expr(jobs::Column::Status, Expr::value(JobStatus::Queued.as_str()))
         .col_expr(jobs::Column::PaymentCurrency, Expr::value(currency.as_str()))
         .col_expr(jobs::Column::UpdatedAt, Expr::value(now))
-        .filter(jobs::Column::Id.eq(job_id))
+        .filter(jobs::Column::Id.eq(job_id.as_uuid()))
         .exec(&tx)
         .await?;
-    event(&tx, job_id, "job", None, Some(JobStatus::Queued.as_str()), Some("render requested")).await?;
+    event(&tx, job_id, EventKind::Job, None, Some(JobStatus::Queued.into()), Some("render requested")).await?;
     enqueue(&tx, Some(job_id), render_task).await?;
     tx.commit().await?;
     get(db, job_id).await

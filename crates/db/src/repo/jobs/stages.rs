@@ -13,19 +13,18 @@ pub enum StartOutcome {
 
 /// Marks a stage running before a worker works on it. A redelivered task for a stage that
 /// already ended is skipped; one for a stage left `running` by a dead worker runs again.
-pub async fn start_stage(db: &Db, job_id: Uuid, stage: Stage) -> Result<StartOutcome, DbError> {
+pub async fn start_stage(db: &Db, job_id: JobId, stage: Stage) -> Result<StartOutcome, DbError> {
     let tx = db.begin().await?;
-    if !lock_row(&tx, "jobs", job_id).await? {
+    if !lock_row(&tx, "jobs", job_id.as_uuid()).await? {
         return Ok(StartOutcome::Skip("job deleted"));
     }
     let v = view(&tx, job_id).await?.ok_or(DbError::NotFound("video"))?;
-    let job_status: JobStatus =
-        v.job.status.parse().map_err(|_| DbError::FailedPrecondition("bad job status".into()))?;
+    let job_status = JobStatus::from(v.job.status);
     if job_status.is_final() {
         return Ok(StartOutcome::Skip("job already ended"));
     }
     let st = v.stage(stage).ok_or(DbError::NotFound("stage"))?;
-    let status: StageStatus = st.status.parse().map_err(|_| DbError::FailedPrecondition("bad stage status".into()))?;
+    let status = StageStatus::from(st.status);
     if !status.can_start() {
         return Ok(StartOutcome::Skip("stage already ended"));
     }
@@ -42,15 +41,15 @@ pub async fn start_stage(db: &Db, job_id: Uuid, stage: Stage) -> Result<StartOut
         .col_expr(job_stages::Column::Attempts, Expr::value(attempt))
         .col_expr(job_stages::Column::StartedAt, Expr::value(now))
         .col_expr(job_stages::Column::UpdatedAt, Expr::value(now))
-        .filter(job_stages::Column::JobId.eq(job_id))
+        .filter(job_stages::Column::JobId.eq(job_id.as_uuid()))
         .filter(job_stages::Column::Stage.eq(stage.as_str()))
         .exec(&tx)
         .await?;
     let msg = if attempt > 1 { format!("attempt {attempt}") } else { "started".to_owned() };
-    event(&tx, job_id, "stage", Some(stage.as_str()), Some(StageStatus::Running.as_str()), Some(&msg)).await?;
+    event(&tx, job_id, EventKind::Stage, Some(stage.into()), Some(StageStatus::Running.into()), Some(&msg)).await?;
     if job_status == JobStatus::Queued {
         set_job_status(&tx, job_id, JobStatus::Running, None, now).await?;
-        event(&tx, job_id, "job", None, Some(JobStatus::Running.as_str()), None).await?;
+        event(&tx, job_id, EventKind::Job, None, Some(JobStatus::Running.into()), None).await?;
     }
     tx.commit().await?;
     let view = get(db, job_id).await?;
@@ -84,13 +83,13 @@ pub enum CompleteOutcome {
 /// `review` stops there instead, in `awaiting_review` (see [`request_render`]).
 pub async fn complete_stage(
     db: &Db,
-    job_id: Uuid,
+    job_id: JobId,
     stage: Stage,
     result: StageResult,
     render_task: impl FnOnce() -> NewTask,
 ) -> Result<CompleteOutcome, DbError> {
     let tx = db.begin().await?;
-    if !lock_row(&tx, "jobs", job_id).await? {
+    if !lock_row(&tx, "jobs", job_id.as_uuid()).await? {
         return Ok(CompleteOutcome::Stale);
     }
     let v = view(&tx, job_id).await?.ok_or(DbError::NotFound("video"))?;
@@ -98,26 +97,31 @@ pub async fn complete_stage(
     if st.status == StageStatus::Succeeded.as_str() {
         return Ok(CompleteOutcome::AlreadyDone);
     }
-    if v.job.status.parse::<JobStatus>().map(|s| s.is_final()).unwrap_or(true)
-        || st.status != StageStatus::Running.as_str()
-    {
+    if JobStatus::from(v.job.status).is_final() || st.status != StageStatus::Running.as_str() {
         return Ok(CompleteOutcome::Stale);
     }
     let now = now_ms();
     for a in result.assets {
-        upsert_asset(&tx, job_id, v.job.user_id, a).await?;
+        upsert_asset(&tx, job_id, v.job.user_id(), a).await?;
     }
     job_stages::Entity::update_many()
         .col_expr(job_stages::Column::Status, Expr::value(StageStatus::Succeeded.as_str()))
         .col_expr(job_stages::Column::FinishedAt, Expr::value(now))
         .col_expr(job_stages::Column::UpdatedAt, Expr::value(now))
         .col_expr(job_stages::Column::Note, Expr::value(result.note.clone()))
-        .filter(job_stages::Column::JobId.eq(job_id))
+        .filter(job_stages::Column::JobId.eq(job_id.as_uuid()))
         .filter(job_stages::Column::Stage.eq(stage.as_str()))
         .exec(&tx)
         .await?;
-    event(&tx, job_id, "stage", Some(stage.as_str()), Some(StageStatus::Succeeded.as_str()), result.note.as_deref())
-        .await?;
+    event(
+        &tx,
+        job_id,
+        EventKind::Stage,
+        Some(stage.into()),
+        Some(StageStatus::Succeeded.into()),
+        result.note.as_deref(),
+    )
+    .await?;
     let mut next = Vec::new();
     let mut job_succeeded = false;
     match stage {
@@ -128,7 +132,7 @@ pub async fn complete_stage(
             if let Some(script) = result.script_json {
                 upd = upd.col_expr(jobs::Column::ScriptJson, Expr::value(script));
             }
-            upd.filter(jobs::Column::Id.eq(job_id)).exec(&tx).await?;
+            upd.filter(jobs::Column::Id.eq(job_id.as_uuid())).exec(&tx).await?;
             let remaining: Option<i32> = jobs::Entity::find_by_id(job_id)
                 .select_only()
                 .column(jobs::Column::PendingPrereqs)
@@ -139,7 +143,7 @@ pub async fn complete_stage(
                 if JobOptions::review_of(&v.job.options_json) {
                     set_job_status(&tx, job_id, JobStatus::AwaitingReview, None, now).await?;
                     let msg = "script and enhance are done: review the script, then request the render";
-                    event(&tx, job_id, "job", None, Some(JobStatus::AwaitingReview.as_str()), Some(msg)).await?;
+                    event(&tx, job_id, EventKind::Job, None, Some(JobStatus::AwaitingReview.into()), Some(msg)).await?;
                 } else {
                     enqueue(&tx, Some(job_id), render_task()).await?;
                     next.push(Stage::Render);
@@ -152,10 +156,10 @@ pub async fn complete_stage(
                 .col_expr(jobs::Column::PublicId, Expr::value(result.public_id))
                 .col_expr(jobs::Column::FinishedAt, Expr::value(now))
                 .col_expr(jobs::Column::UpdatedAt, Expr::value(now))
-                .filter(jobs::Column::Id.eq(job_id))
+                .filter(jobs::Column::Id.eq(job_id.as_uuid()))
                 .exec(&tx)
                 .await?;
-            event(&tx, job_id, "job", None, Some(JobStatus::Succeeded.as_str()), Some("video ready")).await?;
+            event(&tx, job_id, EventKind::Job, None, Some(JobStatus::Succeeded.into()), Some("video ready")).await?;
             job_succeeded = true;
         }
     }
@@ -165,14 +169,14 @@ pub async fn complete_stage(
 
 /// Fails a stage and its job with a reason the user can read, cancels the stages still to run
 /// and refunds the job's credits (once). A no-op if the stage already ended.
-pub async fn fail_stage(db: &Db, job_id: Uuid, stage: Stage, reason: &str) -> Result<bool, DbError> {
+pub async fn fail_stage(db: &Db, job_id: JobId, stage: Stage, reason: &str) -> Result<bool, DbError> {
     let tx = db.begin().await?;
-    if !lock_row(&tx, "jobs", job_id).await? {
+    if !lock_row(&tx, "jobs", job_id.as_uuid()).await? {
         return Ok(false);
     }
     let v = view(&tx, job_id).await?.ok_or(DbError::NotFound("video"))?;
     let st = v.stage(stage).ok_or(DbError::NotFound("stage"))?;
-    if st.status.parse::<StageStatus>().map(|s| s.is_final()).unwrap_or(true) {
+    if StageStatus::from(st.status).is_final() {
         return Ok(false);
     }
     let now = now_ms();
@@ -181,11 +185,11 @@ pub async fn fail_stage(db: &Db, job_id: Uuid, stage: Stage, reason: &str) -> Re
         .col_expr(job_stages::Column::FailureReason, Expr::value(reason))
         .col_expr(job_stages::Column::FinishedAt, Expr::value(now))
         .col_expr(job_stages::Column::UpdatedAt, Expr::value(now))
-        .filter(job_stages::Column::JobId.eq(job_id))
+        .filter(job_stages::Column::JobId.eq(job_id.as_uuid()))
         .filter(job_stages::Column::Stage.eq(stage.as_str()))
         .exec(&tx)
         .await?;
-    event(&tx, job_id, "stage", Some(stage.as_str()), Some(StageStatus::Failed.as_str()), Some(reason)).await?;
+    event(&tx, job_id, EventKind::Stage, Some(stage.into()), Some(StageStatus::Failed.into()), Some(reason)).await?;
     let job_reason = format!("{stage} failed: {reason}");
     end_job(&tx, &v, JobStatus::Failed, &job_reason, now).await?;
     tx.commit().await?;
@@ -193,15 +197,15 @@ pub async fn fail_stage(db: &Db, job_id: Uuid, stage: Stage, reason: &str) -> Re
 }
 
 /// A progress note on the job's event stream (encoder chosen, framing decisions, ...).
-pub async fn note(db: &Db, job_id: Uuid, stage: Stage, message: &str) -> Result<(), DbError> {
-    event(db.conn(), job_id, "note", Some(stage.as_str()), None, Some(message)).await
+pub async fn note(db: &Db, job_id: JobId, stage: Stage, message: &str) -> Result<(), DbError> {
+    event(db.conn(), job_id, EventKind::Note, Some(stage.into()), None, Some(message)).await
 }
 
 /// Records a paid provider operation before polling it, so a redelivered task resumes it.
-pub async fn set_provider_task(db: &Db, job_id: Uuid, stage: Stage, task_id: &str) -> Result<(), DbError> {
+pub async fn set_provider_task(db: &Db, job_id: JobId, stage: Stage, task_id: &str) -> Result<(), DbError> {
     job_stages::Entity::update_many()
         .col_expr(job_stages::Column::ProviderTaskId, Expr::value(task_id))
-        .filter(job_stages::Column::JobId.eq(job_id))
+        .filter(job_stages::Column::JobId.eq(job_id.as_uuid()))
         .filter(job_stages::Column::Stage.eq(stage.as_str()))
         .exec(db.conn())
         .await?;
