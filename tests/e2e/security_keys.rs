@@ -133,3 +133,42 @@ async fn a_raw_seed_of_an_older_version_is_sealed_at_start() {
     // Tokens it signed before the restart still verify.
     assert_eq!(app.account(&user.access_token).await["email"], user.email.as_str());
 }
+
+/// A counter's value in the Prometheus text, summed over the series with `label`.
+fn counter(text: &str, name: &str, label: &str) -> f64 {
+    text.lines()
+        .filter(|l| l.starts_with(name) && l.contains(label))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[tokio::test]
+async fn made_up_key_ids_do_not_each_reach_the_auth_service() {
+    let app = spawn_app().await;
+    let user = app.register_user().await;
+    let started = Instant::now();
+    let tries = 40;
+    for i in 0..tries {
+        // Well-formed, signed, for a real account: only the key is unknown.
+        let token = forge(&format!("made-up-{i}"), vec![i as u8 + 1; 32], &user.id);
+        assert_problem(app.get("/api/v1/account", Some(&token)).await, 401, "a token of an unknown key").await;
+    }
+    let elapsed = started.elapsed();
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.ops_address))
+        .send()
+        .await
+        .expect("GET ops metrics")
+        .text()
+        .await
+        .expect("metrics text");
+    let fetched = counter(&text, "glimvid_signing_key_refetch_total", "outcome=\"fetched\"");
+    let throttled = counter(&text, "glimvid_signing_key_refetch_total", "outcome=\"throttled\"");
+    // One fetch per throttle window at most (plus the first).
+    let allowed = 2.0 + elapsed.as_secs_f64() / 5.0;
+    assert!(fetched >= 1.0 && fetched <= allowed, "{fetched} fetches for {tries} made-up key ids in {elapsed:?}");
+    assert!(throttled >= tries as f64 - allowed, "{throttled} throttled of {tries}");
+    // The account's own token still verifies.
+    assert_eq!(app.account(&user.access_token).await["email"], user.email.as_str());
+}

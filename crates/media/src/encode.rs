@@ -19,7 +19,7 @@ use std::{
 
 use rayon::prelude::*;
 
-pub use self::ffmpeg::FfmpegEncoder;
+pub use self::ffmpeg::{FfmpegEncoder, FfmpegUnavailable};
 pub use self::openh264::{BundledH264, encoder_config};
 use crate::{audio::aac::AacTrack, yuv::Yuv420};
 

@@ -29,7 +29,7 @@ pub use self::join::join_clips;
 pub use self::timeline::{Narration, Phrase, SpokenLine, Timeline, speech_capacity};
 use crate::audio::aac::AacTrack;
 use crate::encode::{BundledH264, EncodeError, EncodeSpec, Encoder, EncoderChoice, FrameSource};
-use crate::imaging::{QuadYuv, Rect, decode_rgb_reusing, resized, resized_keeping_scratch};
+use crate::imaging::{DecodeError, QuadYuv, Rect, decode_rgb_reusing, resized, resized_keeping_scratch};
 use crate::upload::DEFAULT_MAX_PIXELS;
 
 const PROVIDER: &str = "local";
@@ -277,7 +277,7 @@ pub fn prepare(script: &Script, images: &[Bytes], options: &VideoOptions) -> Res
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(jobs);
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
-    let slots: Vec<Mutex<Option<Result<Picture, String>>>> = images.iter().map(|_| Mutex::new(None)).collect();
+    let slots: Vec<Mutex<Option<Result<Picture, DecodeError>>>> = images.iter().map(|_| Mutex::new(None)).collect();
     let texts = Mutex::new(None);
     std::thread::scope(|s| {
         for _ in 0..workers {
@@ -365,7 +365,7 @@ fn picture(
     zoom: f64,
     with_outro: bool,
     scratch: &mut Vec<u8>,
-) -> Result<Picture, String> {
+) -> Result<Picture, DecodeError> {
     let img = decode_rgb_reusing(bytes, DEFAULT_MAX_PIXELS, [0, 0, 0], std::mem::take(scratch))?;
     let photo = match frame_crop(img.dimensions(), frame, zoom) {
         None => img,

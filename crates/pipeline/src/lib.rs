@@ -18,6 +18,6 @@ pub mod worker;
 
 pub use backends::{Backends, sha256_hex};
 pub use objects::{JobObjects, Swept};
-pub use relay::OutboxRelay;
+pub use relay::{OutboxRelay, RelayError};
 pub use task::{TaskTrace, decode_task, encode_task};
 pub use worker::{Handled, StageError, StageHandler, StageRun, Worker, WorkerConfig};

@@ -3,9 +3,18 @@
 
 use std::{sync::Arc, time::Duration};
 
-use glimvid_db::{Db, repo::outbox};
-use glimvid_queue::{Headers, JobQueue};
+use glimvid_db::{Db, DbError, repo::outbox};
+use glimvid_queue::{Headers, JobQueue, QueueError};
 use tokio::sync::Notify;
+
+/// Why a drain stopped early. Rows not marked sent stay in the outbox for the next drain.
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    #[error("outbox: {0}")]
+    Outbox(#[from] DbError),
+    #[error("publish to {queue}: {source}")]
+    Publish { queue: String, source: QueueError },
+}
 
 #[derive(Clone)]
 pub struct OutboxRelay {
@@ -25,10 +34,10 @@ impl OutboxRelay {
     }
 
     /// Publishes what is pending; returns how many rows were sent.
-    pub async fn drain_once(&self) -> Result<usize, String> {
+    pub async fn drain_once(&self) -> Result<usize, RelayError> {
         let mut sent = 0;
         loop {
-            let rows = outbox::unsent(&self.db, 100).await.map_err(|e| e.to_string())?;
+            let rows = outbox::unsent(&self.db, 100).await?;
             if rows.is_empty() {
                 return Ok(sent);
             }
@@ -49,13 +58,13 @@ impl OutboxRelay {
                 };
                 match self.queue.publish(&r.queue, &r.payload, &h).await {
                     Ok(()) => done.push(r.id),
-                    Err(e) => {
-                        failed = Some(e.to_string());
+                    Err(source) => {
+                        failed = Some(RelayError::Publish { queue: r.queue.clone(), source });
                         break;
                     }
                 }
             }
-            outbox::mark_sent(&self.db, &done).await.map_err(|e| e.to_string())?;
+            outbox::mark_sent(&self.db, &done).await?;
             sent += done.len();
             metrics::counter!("glimvid_outbox_published_total").increment(done.len() as u64);
             if let Some(e) = failed {

@@ -231,9 +231,19 @@ impl ScriptWriter for DeepSeekWriter {
     }
 }
 
+/// Why a completion's content is not a usable script; its text is what the repair request tells
+/// the model to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum UnusableScript {
+    #[error("it does not parse as the script shape ({0})")]
+    Shape(#[from] serde_json::Error),
+    #[error("{}", .0.message)]
+    Invalid(glimvid_domain::DomainError),
+}
+
 /// The script in a completion's content: JSON (a code fence around it is tolerated), in the
 /// domain's shape, valid for the photo count. The error says what to fix.
-pub fn parse_script(content: &str, photo_count: usize) -> Result<Script, String> {
+pub fn parse_script(content: &str, photo_count: usize) -> Result<Script, UnusableScript> {
     let raw = content.trim();
     let raw = raw
         .strip_prefix("```json")
@@ -241,9 +251,8 @@ pub fn parse_script(content: &str, photo_count: usize) -> Result<Script, String>
         .and_then(|r| r.strip_suffix("```"))
         .unwrap_or(raw)
         .trim();
-    let script: Script =
-        serde_json::from_str(raw).map_err(|e| format!("it does not parse as the script shape ({e})"))?;
-    script.validate(photo_count).map_err(|e| e.message)?;
+    let script: Script = serde_json::from_str(raw)?;
+    script.validate(photo_count).map_err(UnusableScript::Invalid)?;
     Ok(script)
 }
 
@@ -348,8 +357,8 @@ mod tests {
             "call_to_action":"Buy"}"#;
         assert!(parse_script(ok, 2).is_ok());
         assert!(parse_script(&format!("```json\n{ok}\n```"), 2).is_ok());
-        assert!(parse_script(ok, 1).unwrap_err().contains("photo_index"));
-        assert!(parse_script("{\"title\": 1}", 1).unwrap_err().contains("script shape"));
+        assert!(parse_script(ok, 1).unwrap_err().to_string().contains("photo_index"));
+        assert!(parse_script("{\"title\": 1}", 1).unwrap_err().to_string().contains("script shape"));
     }
 
     #[test]

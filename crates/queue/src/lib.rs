@@ -35,6 +35,19 @@ pub enum QueueError {
     Unavailable(String),
     #[error("the delivery is no longer held by this consumer")]
     LostDelivery,
+    #[error(transparent)]
+    BadName(#[from] BadQueueName),
+}
+
+/// A queue name the broker would refuse or mangle.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BadQueueName {
+    #[error("a queue name must not be empty")]
+    Empty,
+    #[error("queue name {0:?}: the amq. prefix is reserved by the broker")]
+    Reserved(String),
+    #[error("queue name {name:?} is too long (at most {max} bytes)")]
+    TooLong { name: String, max: usize },
 }
 
 #[async_trait]

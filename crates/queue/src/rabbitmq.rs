@@ -431,7 +431,7 @@ impl RabbitQueue {
         if lock(&s.declared).contains(queue) {
             return Ok(());
         }
-        topology::check_name(queue).map_err(QueueError::Unavailable)?;
+        topology::check_name(queue)?;
         let ch = s.channel(&s.control, false, self.config.operation_timeout).await?;
         let cfg = &self.config;
         let durable = QueueDeclareOptions { durable: true, ..QueueDeclareOptions::default() };
@@ -657,7 +657,7 @@ impl JobQueue for RabbitQueue {
     }
 
     async fn publish(&self, queue: &str, payload: &[u8], headers: &Headers) -> Result<(), QueueError> {
-        topology::check_name(queue).map_err(QueueError::Unavailable)?;
+        topology::check_name(queue)?;
         let table = codec::encode_headers(headers)?;
         let s = self.session().await?;
         self.ensure_topology(&s, queue).await?;
@@ -666,7 +666,7 @@ impl JobQueue for RabbitQueue {
 
     async fn receive(&self, queue: &str, wait: Duration) -> Result<Option<Delivery>, QueueError> {
         let deadline = tokio::time::Instant::now() + wait;
-        topology::check_name(queue).map_err(QueueError::Unavailable)?;
+        topology::check_name(queue)?;
         let s = self.session().await?;
         let c = self.consumer(&s, queue).await?;
         let Ok(mut stream) = tokio::time::timeout_at(deadline, c.stream.lock()).await else {

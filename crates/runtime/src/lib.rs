@@ -15,6 +15,6 @@ pub use config::{
     WebhooksConfig, WorkersConfig,
 };
 pub use seal::{SealError, Sealer};
-pub use service_token::{AttachServiceToken, RequireServiceToken, ServiceKey};
+pub use service_token::{AttachServiceToken, RequireServiceToken, ServiceKey, WeakSecret};
 pub use shutdown::Shutdown;
 pub use tls::TlsSettings;

@@ -47,11 +47,19 @@ pub enum ServiceTokenError {
     Expired,
 }
 
+/// A configured internal secret too short to be safe from guessing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("must be at least {min} characters (for example `openssl rand -base64 32`)", min = ServiceKey::MIN_SECRET)]
+pub struct WeakSecret;
+
 impl ServiceKey {
-    /// A configured secret; at least 32 bytes, so that it cannot be guessed.
-    pub fn new(secret: &str) -> Result<Self, String> {
-        if secret.len() < 32 {
-            return Err("must be at least 32 characters (for example `openssl rand -base64 32`)".into());
+    /// The shortest secret accepted, in bytes.
+    pub const MIN_SECRET: usize = 32;
+
+    /// A configured secret; at least [`Self::MIN_SECRET`] bytes, so that it cannot be guessed.
+    pub fn new(secret: &str) -> Result<Self, WeakSecret> {
+        if secret.len() < Self::MIN_SECRET {
+            return Err(WeakSecret);
         }
         Ok(Self { secret: secret.as_bytes().to_vec() })
     }
@@ -194,7 +202,7 @@ mod tests {
 
     #[test]
     fn short_secrets_are_refused() {
-        assert!(ServiceKey::new("short").is_err());
+        assert_eq!(ServiceKey::new("short").unwrap_err(), WeakSecret);
         assert!(format!("{:?}", key("s")).contains("redacted"));
     }
 

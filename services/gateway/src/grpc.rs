@@ -1,17 +1,20 @@
 //! The partner API over gRPC: `glimvid.jobs.v1.VideoJobService`. Each method authenticates
 //! the API key in the metadata, converts the message, and calls the same application function
-//! as the REST handler ([`crate::application::videos`], [`crate::application::webhooks`], [`crate::application::follow`]); errors go
-//! through the one code table (`glimvid_proto::status`), so a partner sees the code a REST
-//! client would see. A client's `grpc-timeout` bounds the work done for it. The API key is
-//! checked before the message is read ([`guard`]).
+//! as the REST handler ([`crate::application::videos`], [`crate::application::webhooks`],
+//! [`crate::application::follow`]); errors go through the one code table
+//! (`glimvid_proto::status`), so a partner sees the code a REST client would see. A client's
+//! `grpc-timeout` bounds the work done for it. The API key is checked before the message is
+//! read ([`guard`]).
 //!
-//! Folders: [`service`] holds the methods, [`convert`] the messages to and from the application's
-//! types, [`status`] the mapping of application errors to statuses and the call's scope
-//! (request id, deadline), [`guard`] the checks made from the headers. Nothing here uses the
-//! REST layer: both call [`crate::application`].
+//! Files: [`service`] holds the methods, [`convert`] the messages to and from the
+//! application's types, [`status`] the mapping of application errors to statuses and the
+//! call's scope (request id, deadline), [`guard`] the checks made from the headers,
+//! [`incoming`] the caps on connections. Nothing here uses the REST layer: both call
+//! [`crate::application`].
 
 mod convert;
 mod guard;
+mod incoming;
 mod service;
 mod status;
 
@@ -20,6 +23,7 @@ use glimvid_proto::jobs::v1 as pb;
 use crate::state::SharedState;
 
 pub use guard::{CallerIp, Guarded, Principal};
+pub use incoming::{ConnectionCaps, capped};
 pub use status::deadline;
 
 /// The service, over the gateway's state.

@@ -82,7 +82,10 @@ impl Gateway {
                 &[glimvid_proto::PARTNER_FILE_DESCRIPTOR_SET, tonic_health::pb::FILE_DESCRIPTOR_SET],
                 None,
             )?
-            .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(grpc), until(&shutdown)),
+            .serve_with_incoming_shutdown(
+                grpc::capped(tonic::transport::server::TcpIncoming::from(grpc), state.settings.grpc_connections),
+                until(&shutdown),
+            ),
         );
         let relay = tokio::spawn(background::relay::run(state.backends.clone(), shutdown.clone()));
         let webhooks = tokio::spawn(background::webhooks::run_dispatcher(state.clone(), shutdown.clone()));

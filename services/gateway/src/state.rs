@@ -81,6 +81,8 @@ pub struct GatewaySettings {
     pub webhooks: crate::background::webhooks::WebhookSettings,
     /// Origins whose pages may call `/api/v1` from the browser (`GLIMVID_CORS_ORIGINS`).
     pub cors_origins: Vec<String>,
+    /// Partner gRPC connections at once, in all and per client IP (0: no per-IP limit).
+    pub grpc_connections: crate::grpc::ConnectionCaps,
 }
 
 impl Default for GatewaySettings {
@@ -97,6 +99,7 @@ impl Default for GatewaySettings {
             accounts: AccountSettings::default(),
             webhooks: crate::background::webhooks::WebhookSettings::default(),
             cors_origins: Vec::new(),
+            grpc_connections: crate::grpc::ConnectionCaps::default(),
         }
     }
 }
@@ -117,6 +120,11 @@ impl GatewaySettings {
             accounts: AccountSettings::from_config(c),
             webhooks: crate::background::webhooks::WebhookSettings::from_config(&c.webhooks),
             cors_origins: c.server.cors_origins.clone(),
+            grpc_connections: crate::grpc::ConnectionCaps {
+                total: c.limits.grpc_max_connections as usize,
+                per_ip: c.limits.grpc_max_connections_per_ip as usize,
+                ..Default::default()
+            },
             ..Self::default()
         }
     }
@@ -147,6 +155,9 @@ pub struct GatewayState {
     pub keys_stale_at: std::sync::atomic::AtomicI64,
     /// One key fetch at a time; requests meanwhile verify with the keys held.
     pub keys_fetch: tokio::sync::Mutex<()>,
+    /// The earliest moment a token naming an unknown key may cause a fetch (ms since the epoch):
+    /// made-up key ids cost the auth service one call per [`UNKNOWN_KID_REFETCH_MS`], not one each.
+    pub keys_unknown_next: std::sync::atomic::AtomicI64,
     /// How public links begin, e.g. `https://glimvid.com`.
     pub public_base: String,
     pub settings: GatewaySettings,
@@ -166,6 +177,10 @@ const DEFAULT_KEYS_HOLD_MS: i64 = 60_000;
 
 /// How long after a failed fetch the next one is tried.
 const KEYS_RETRY_MS: i64 = 1_000;
+
+/// At most one fetch per this long because a token named a key the gateway does not hold (a
+/// rotation is seen within it; an outsider's made-up key ids do not reach the auth service).
+pub const UNKNOWN_KID_REFETCH_MS: i64 = 5_000;
 
 impl GatewayState {
     /// Fetches the auth service's public keys (at start, when a token names an unknown key
@@ -195,6 +210,35 @@ impl GatewayState {
             tracing::warn!(error = %e, "could not fetch the signing keys; verifying with the ones held");
             // Not on every request while the auth service is away.
             self.keys_stale_at.store(glimvid_db::now_ms().saturating_add(KEYS_RETRY_MS), Ordering::Relaxed);
+        }
+    }
+
+    /// A token named a key the gateway does not hold: fetch the keys again, unless a fetch for
+    /// that reason ran in the last [`UNKNOWN_KID_REFETCH_MS`]. Requests arriving meanwhile wait
+    /// for the fetch under way rather than start their own. True when the keys held may have
+    /// changed since the caller looked (worth verifying again).
+    pub async fn refresh_keys_for_unknown_kid(&self) -> bool {
+        let asked = glimvid_db::now_ms();
+        if asked < self.keys_unknown_next.load(Ordering::Relaxed) {
+            metrics::counter!("glimvid_signing_key_refetch_total", "outcome" => "throttled").increment(1);
+            return false;
+        }
+        let _one = self.keys_fetch.lock().await;
+        let next = self.keys_unknown_next.load(Ordering::Relaxed);
+        if asked < next {
+            // Another request fetched while this one waited.
+            return true;
+        }
+        self.keys_unknown_next.store(glimvid_db::now_ms().saturating_add(UNKNOWN_KID_REFETCH_MS), Ordering::Relaxed);
+        match self.refresh_keys().await {
+            Ok(()) => {
+                metrics::counter!("glimvid_signing_key_refetch_total", "outcome" => "fetched").increment(1);
+                true
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not fetch the signing keys for a token naming an unknown key");
+                false
+            }
         }
     }
 
@@ -228,6 +272,7 @@ pub fn build(
         keys: Default::default(),
         keys_stale_at: Default::default(),
         keys_fetch: Default::default(),
+        keys_unknown_next: Default::default(),
         public_base,
         decode: crate::application::decode_budget::DecodeBudget::from_mb(settings.decode_memory_mb),
         spool: upload_spool(&settings),

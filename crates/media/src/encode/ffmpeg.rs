@@ -40,6 +40,17 @@ pub struct FfmpegEncoder {
     preset: String,
 }
 
+/// Why the system encoder cannot be used (the job's events and the startup log say it).
+#[derive(Debug, thiserror::Error)]
+pub enum FfmpegUnavailable {
+    #[error("{} cannot be run: {kind}", program.display())]
+    CannotRun { program: PathBuf, kind: std::io::ErrorKind },
+    #[error("{} -encoders failed ({status})", program.display())]
+    Failed { program: PathBuf, status: std::process::ExitStatus },
+    #[error("{} has no libx264 encoder", program.display())]
+    NoLibx264 { program: PathBuf },
+}
+
 impl FfmpegEncoder {
     /// `program` is the ffmpeg executable (a name looked up on PATH, or a path).
     pub fn new(program: impl Into<PathBuf>) -> Self {
@@ -57,26 +68,27 @@ impl FfmpegEncoder {
     }
 
     /// An ffmpeg found on PATH that lists the libx264 encoder, or why there is none.
-    pub fn detect() -> Result<Self, String> {
+    pub fn detect() -> Result<Self, FfmpegUnavailable> {
         let candidate = Self::new("ffmpeg");
         candidate.check()?;
         Ok(candidate)
     }
 
     /// Checks that the program runs and has libx264 (a few milliseconds).
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), FfmpegUnavailable> {
+        let program = self.program.clone();
         let out = Command::new(&self.program)
             .args(["-hide_banner", "-loglevel", "error", "-encoders"])
             .stdin(Stdio::null())
             .stderr(Stdio::null())
             .output()
-            .map_err(|e| format!("{} cannot be run: {}", self.program.display(), e.kind()))?;
+            .map_err(|e| FfmpegUnavailable::CannotRun { program: program.clone(), kind: e.kind() })?;
         if !out.status.success() {
-            return Err(format!("{} -encoders failed ({})", self.program.display(), out.status));
+            return Err(FfmpegUnavailable::Failed { program, status: out.status });
         }
         let listed = String::from_utf8_lossy(&out.stdout);
         if !listed.lines().any(|l| l.split_whitespace().nth(1) == Some("libx264")) {
-            return Err(format!("{} has no libx264 encoder", self.program.display()));
+            return Err(FfmpegUnavailable::NoLibx264 { program });
         }
         Ok(())
     }

@@ -194,28 +194,36 @@ pub fn find_subject(small: &RgbImage) -> Option<Subject> {
     Some(Subject { left: x0, top: y0, width: x1 - x0, height: y1 - y0, cx, cy })
 }
 
+/// Why a photo is not cropped around its subject (the enhancement note says it).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum NoSubjectCrop {
+    #[error("too small to crop to the frame sharply ({window_width:.0} px wide windows)")]
+    TooSmall { window_width: f64 },
+    #[error("has no clear subject to crop around")]
+    NoSubject,
+    #[error(
+        "its subject spans {:.0}% x {:.0}% of it, more than a frame-shaped crop keeps ({:.0}% x {:.0}%)",
+        subject.0 * 100.0, subject.1 * 100.0, window.0 * 100.0, window.1 * 100.0
+    )]
+    SubjectTooLarge { subject: (f64, f64), window: (f64, f64) },
+}
+
 /// A frame-shaped window of the photo (full-resolution pixels) around its subject, or why not.
 pub(crate) fn subject_window(
     small: &RgbImage,
     (w, h): (u32, u32),
     (tw, th): (u32, u32),
-) -> Result<(Rect, Subject), String> {
+) -> Result<(Rect, Subject), NoSubjectCrop> {
     let full = Rect::cover(w, h, tw as f64 / th as f64);
     if full.width * MAX_CROP_UPSCALE < tw as f64 {
-        return Err(format!("too small to crop to the frame sharply ({:.0} px wide windows)", full.width));
+        return Err(NoSubjectCrop::TooSmall { window_width: full.width });
     }
     let Some(s) = find_subject(small) else {
-        return Err("has no clear subject to crop around".into());
+        return Err(NoSubjectCrop::NoSubject);
     };
     let (fw, fh) = (full.width / w as f64, full.height / h as f64); // window, as fractions
     if s.width > fw * SUBJECT_FILL || s.height > fh * SUBJECT_FILL {
-        return Err(format!(
-            "its subject spans {:.0}% x {:.0}% of it, more than a frame-shaped crop keeps ({:.0}% x {:.0}%)",
-            s.width * 100.0,
-            s.height * 100.0,
-            fw * 100.0,
-            fh * 100.0
-        ));
+        return Err(NoSubjectCrop::SubjectTooLarge { subject: (s.width, s.height), window: (fw, fh) });
     }
     // Centre on the energy's centroid, then slide so the whole subject box is inside.
     let place = |centre: f64, lo: f64, extent: f64, size: f64| {

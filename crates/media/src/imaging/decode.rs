@@ -5,9 +5,22 @@ use std::io::Cursor;
 
 use image::{DynamicImage, ImageDecoder, ImageReader, Limits, RgbImage};
 
+/// Why a photo could not be decoded.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("image is {width}x{height} pixels, more than the {max_pixels} allowed")]
+    TooLarge { width: u32, height: u32, max_pixels: u64 },
+    #[error("the image cannot be read: {0}")]
+    Unreadable(#[from] image::ImageError),
+    #[error("the image cannot be read: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the decoded picture does not match its size")]
+    SizeMismatch,
+}
+
 /// Decodes an image with the engine's limits (at most `max_pixels`), applies its EXIF orientation
 /// and returns RGB8; transparent pixels are composited over `matte`.
-pub fn decode_rgb(bytes: &[u8], max_pixels: u64, matte: [u8; 3]) -> Result<RgbImage, String> {
+pub fn decode_rgb(bytes: &[u8], max_pixels: u64, matte: [u8; 3]) -> Result<RgbImage, DecodeError> {
     decode_rgb_reusing(bytes, max_pixels, matte, Vec::new())
 }
 
@@ -15,31 +28,36 @@ pub fn decode_rgb(bytes: &[u8], max_pixels: u64, matte: [u8; 3]) -> Result<RgbIm
 /// camera JPEG, say): a worker decoding photo after photo hands back the previous picture's
 /// buffer (`RgbImage::into_raw`) and the tens of MB of a large photo are not mapped and faulted
 /// in afresh each time. Any other picture decodes as [`decode_rgb`] does, and `buf` is dropped.
-pub fn decode_rgb_reusing(bytes: &[u8], max_pixels: u64, matte: [u8; 3], mut buf: Vec<u8>) -> Result<RgbImage, String> {
-    let reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| e.to_string())?;
-    let mut decoder = reader.into_decoder().map_err(|e| e.to_string())?;
+pub fn decode_rgb_reusing(
+    bytes: &[u8],
+    max_pixels: u64,
+    matte: [u8; 3],
+    mut buf: Vec<u8>,
+) -> Result<RgbImage, DecodeError> {
+    let reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format()?;
+    let mut decoder = reader.into_decoder()?;
     let (w, h) = decoder.dimensions();
     if w as u64 * h as u64 > max_pixels {
-        return Err(format!("image is {w}x{h} pixels, more than the {max_pixels} allowed"));
+        return Err(DecodeError::TooLarge { width: w, height: h, max_pixels });
     }
     let mut limits = Limits::default();
     limits.max_image_width = Some(w);
     limits.max_image_height = Some(h);
     limits.max_alloc = Some(max_pixels * 8 + (64 << 20));
-    decoder.set_limits(limits).map_err(|e| e.to_string())?;
+    decoder.set_limits(limits)?;
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
     if decoder.color_type() == image::ColorType::Rgb8 && orientation == image::metadata::Orientation::NoTransforms {
-        let n = usize::try_from(decoder.total_bytes()).map_err(|e| e.to_string())?;
+        let n = usize::try_from(decoder.total_bytes()).map_err(|_| DecodeError::SizeMismatch)?;
         // Every byte is written by the decoder: a reused buffer is only cut to size.
         if buf.len() >= n {
             buf.truncate(n);
         } else {
             buf.resize(n, 0);
         }
-        decoder.read_image(&mut buf).map_err(|e| e.to_string())?;
-        return RgbImage::from_raw(w, h, buf).ok_or_else(|| "decoded picture does not match its size".to_owned());
+        decoder.read_image(&mut buf)?;
+        return RgbImage::from_raw(w, h, buf).ok_or(DecodeError::SizeMismatch);
     }
-    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| e.to_string())?;
+    let mut img = DynamicImage::from_decoder(decoder)?;
     img.apply_orientation(orientation);
     Ok(flatten(img, matte))
 }
@@ -89,6 +107,9 @@ mod tests {
             assert_eq!(got.get_pixel(0, 0).0, [255, 255, 255], "transparent over the matte");
         }
         // The pixel limit holds on the reusing path too.
-        assert!(decode_rgb_reusing(&jpeg, 100, [0, 0, 0], Vec::new()).unwrap_err().contains("more than"));
+        assert!(matches!(
+            decode_rgb_reusing(&jpeg, 100, [0, 0, 0], Vec::new()).unwrap_err(),
+            DecodeError::TooLarge { max_pixels: 100, .. }
+        ));
     }
 }

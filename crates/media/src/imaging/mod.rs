@@ -7,7 +7,7 @@ mod decode;
 mod filters;
 mod resize;
 
-pub use decode::{decode_rgb, decode_rgb_reusing};
+pub use decode::{DecodeError, decode_rgb, decode_rgb_reusing};
 pub use filters::{blur, denoise, noise_sigma, unsharp};
 pub use resize::{QuadYuv, reduced, resize_yuv, resized, resized_keeping_scratch};
 

@@ -22,7 +22,7 @@ use image::RgbImage;
 use super::{Composer, FPS, LocalRenderer, RenderError, Timeline, check_duration, to_frame, write_video};
 use crate::encode::Encoder;
 use crate::imaging::{Rect, resize_yuv};
-use crate::probe::FrameReader;
+use crate::probe::{FrameReader, ProbeError};
 use crate::yuv::Yuv420;
 
 /// Paused decoders kept per clip (more are opened when needed, the extras dropped).
@@ -41,13 +41,23 @@ struct Clip {
     cursors: Mutex<Vec<Cursor>>,
 }
 
+/// Why a clip's frame could not be had mid-join (the scene then shows its still).
+#[derive(Debug, thiserror::Error)]
+enum ClipFrameError {
+    #[error(transparent)]
+    Decode(#[from] ProbeError),
+    #[error("no frame decoded up to {0}")]
+    NoFrame(u32),
+}
+
 impl Clip {
     /// Frame `index` (clamped to the clip: a short clip holds its last frame).
-    fn frame(&self, index: u32) -> Result<Yuv420, String> {
+    fn frame(&self, index: u32) -> Result<Yuv420, ClipFrameError> {
         let index = index.min(self.frames.saturating_sub(1));
-        // The cursor furthest along that has not passed `index`.
+        // The cursor furthest along that has not passed `index` (a poisoned lock only means a
+        // thread panicked while holding the list: the cursors in it are whole).
         let taken = {
-            let mut cursors = self.cursors.lock().map_err(|_| "clip cursor lock poisoned".to_string())?;
+            let mut cursors = self.cursors.lock().unwrap_or_else(|e| e.into_inner());
             let best = cursors
                 .iter()
                 .enumerate()
@@ -58,15 +68,15 @@ impl Clip {
         };
         let mut cursor = match taken {
             Some(c) => c,
-            None => Cursor { reader: FrameReader::open(&self.path).map_err(|e| e.to_string())?, last: None },
+            None => Cursor { reader: FrameReader::open(&self.path)?, last: None },
         };
         while cursor.reader.position() <= index {
-            match cursor.reader.next_frame().map_err(|e| e.to_string())? {
+            match cursor.reader.next_frame()? {
                 Some(f) => cursor.last = Some(f),
                 None => break, // fewer decodable frames than samples: hold the last one
             }
         }
-        let frame = cursor.last.clone().ok_or_else(|| format!("no frame decoded up to {index}"))?;
+        let frame = cursor.last.clone().ok_or(ClipFrameError::NoFrame(index))?;
         if let Ok(mut cursors) = self.cursors.lock()
             && cursors.len() < READERS_PER_CLIP
         {

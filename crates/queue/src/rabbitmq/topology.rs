@@ -52,15 +52,16 @@ pub(crate) fn normalize_buckets(buckets: &[Duration]) -> Vec<Duration> {
     v
 }
 
-pub(crate) fn check_name(queue: &str) -> Result<(), String> {
+pub(crate) fn check_name(queue: &str) -> Result<(), crate::BadQueueName> {
+    use crate::BadQueueName;
     if queue.is_empty() {
-        return Err("a queue name must not be empty".into());
+        return Err(BadQueueName::Empty);
     }
     if queue.starts_with("amq.") {
-        return Err(format!("queue name {queue:?}: the amq. prefix is reserved by the broker"));
+        return Err(BadQueueName::Reserved(queue.to_owned()));
     }
     if queue.len() + MAX_SUFFIX > MAX_NAME {
-        return Err(format!("queue name {queue:?} is too long (at most {} bytes)", MAX_NAME - MAX_SUFFIX));
+        return Err(BadQueueName::TooLong { name: queue.to_owned(), max: MAX_NAME - MAX_SUFFIX });
     }
     Ok(())
 }
@@ -144,9 +145,9 @@ mod tests {
         assert_eq!(dead_queue("q"), "q.dead");
         assert_eq!(dlx_exchange("q"), "q.dlx");
         assert!(check_name("glimvid.script").is_ok());
-        assert!(check_name("").is_err());
-        assert!(check_name("amq.x").is_err());
-        assert!(check_name(&"x".repeat(224)).is_err());
+        assert_eq!(check_name(""), Err(crate::BadQueueName::Empty));
+        assert!(matches!(check_name("amq.x"), Err(crate::BadQueueName::Reserved(_))));
+        assert!(matches!(check_name(&"x".repeat(224)), Err(crate::BadQueueName::TooLong { max: 223, .. })));
         assert!(check_name(&"x".repeat(223)).is_ok());
         assert!(retry_queue(&"x".repeat(223), Duration::from_millis(u64::MAX)).len() <= MAX_NAME);
     }

@@ -235,6 +235,11 @@ section! {
         /// Event streams (SSE and `WatchVideoJob`) one account may have open at once in a process
         /// (0 = no limit).
         max_streams_per_account: u32 = 5, "GLIMVID_MAX_STREAMS_PER_ACCOUNT", num;
+        /// Partner gRPC connections held open at once; past it new connections wait unaccepted.
+        grpc_max_connections: u32 = 1024, "GLIMVID_GRPC_MAX_CONNECTIONS", count(1, 1_000_000);
+        /// Partner gRPC connections one client IP may hold at once; more are closed at accept
+        /// (0 = no limit, for a load balancer that hides the clients' addresses).
+        grpc_max_connections_per_ip: u32 = 64, "GLIMVID_GRPC_MAX_CONNECTIONS_PER_IP", num;
     }
 }
 
@@ -329,7 +334,7 @@ impl AuthConfig {
     pub fn service_key(&self, required: bool) -> Result<crate::service_token::ServiceKey, ConfigError> {
         match &self.internal_secret {
             Some(s) => crate::service_token::ServiceKey::new(s.expose())
-                .map_err(|message| ConfigError::Invalid { var: "GLIMVID_INTERNAL_SECRET".into(), message }),
+                .map_err(|e| ConfigError::Invalid { var: "GLIMVID_INTERNAL_SECRET".into(), message: e.to_string() }),
             None if !required => Ok(crate::service_token::ServiceKey::random()),
             None => Err(ConfigError::Invalid {
                 var: "GLIMVID_INTERNAL_SECRET".into(),

@@ -236,7 +236,7 @@ pub(super) mod parse {
 
     /// The internal service secret, checked now rather than at the first call.
     pub fn service_secret(v: &str) -> Result<Option<Secret>, String> {
-        crate::service_token::ServiceKey::new(v)?;
+        crate::service_token::ServiceKey::new(v).map_err(|e| e.to_string())?;
         Ok(Some(Secret::new(v)))
     }
 }

@@ -178,17 +178,35 @@ pub async fn tick(state: &GatewayState, client: &reqwest::Client) -> Result<usiz
     Ok(work)
 }
 
+/// Why a delivery got no answer: a cause for our logs only (it never names the address); the
+/// receiver's delivery log says [`DELIVERY_FAILED`].
+#[derive(Debug, thiserror::Error)]
+enum NoAnswer {
+    #[error("bad stored URL")]
+    BadUrl,
+    #[error("refused: {0} address")]
+    Refused(&'static str),
+    #[error("secret: {0}")]
+    Secret(#[from] glimvid_runtime::SealError),
+    #[error("timeout")]
+    Timeout,
+    #[error("connect")]
+    Connect,
+    #[error("request")]
+    Request,
+}
+
 /// Before connecting: the URL's literal address (which skips the resolver) against the rule, and
-/// the opened secret. The `Err` is a cause for the logs.
-fn prepare(c: &Claimed, settings: &WebhookSettings, sealer: &Sealer) -> Result<Vec<u8>, String> {
-    let url = reqwest::Url::parse(&c.url).map_err(|_| "bad stored URL".to_owned())?;
+/// the opened secret.
+fn prepare(c: &Claimed, settings: &WebhookSettings, sealer: &Sealer) -> Result<Vec<u8>, NoAnswer> {
+    let url = reqwest::Url::parse(&c.url).map_err(|_| NoAnswer::BadUrl)?;
     let host = url.host_str().unwrap_or_default();
     let literal = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
     if let Ok(ip) = literal.parse::<std::net::IpAddr>() {
-        settings.policy.check(ip).map_err(|r| format!("refused: {} address", r.why))?;
+        settings.policy.check(ip).map_err(|r| NoAnswer::Refused(r.why))?;
     }
     if Sealer::is_sealed(&c.secret) {
-        sealer.open(&c.secret, &secret_context(c.delivery.webhook_id())).map_err(|e| format!("secret: {e}"))
+        Ok(sealer.open(&c.secret, &secret_context(c.delivery.webhook_id()))?)
     } else {
         // Registered before sealing and not sealed yet (the dispatcher seals them at start).
         Ok(c.secret.as_bytes().to_vec())
@@ -213,11 +231,11 @@ async fn send(client: &reqwest::Client, c: &Claimed, settings: &WebhookSettings,
                 .await
                 .map_err(|e| {
                     if e.is_timeout() {
-                        "timeout".to_owned()
+                        NoAnswer::Timeout
                     } else if e.is_connect() {
-                        "connect".to_owned()
+                        NoAnswer::Connect
                     } else {
-                        "request".to_owned()
+                        NoAnswer::Request
                     }
                 })
         }

@@ -40,11 +40,9 @@ impl FromRequest for AuthUser {
             state.refresh_keys_if_stale().await;
             let now = glimvid_db::now_ms() / 1000;
             let mut result = state.keys.read().await.verify(token, now);
-            if result == Err(TokenError::UnknownKey) {
-                // Keys may have rotated since we last looked.
-                if state.refresh_keys().await.is_ok() {
-                    result = state.keys.read().await.verify(token, now);
-                }
+            // Keys may have rotated since we last looked (throttled: key ids are the caller's).
+            if result == Err(TokenError::UnknownKey) && state.refresh_keys_for_unknown_kid().await {
+                result = state.keys.read().await.verify(token, now);
             }
             match result {
                 Ok(claims) => {
