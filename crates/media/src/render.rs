@@ -6,6 +6,7 @@
 
 mod compose;
 mod join;
+pub mod soundtrack;
 mod timeline;
 
 use std::{
@@ -20,7 +21,7 @@ use std::{
 use async_trait::async_trait;
 use bytes::Bytes;
 use fast_image_resize::FilterType;
-use glimvid_domain::{Script, VideoOptions};
+use glimvid_domain::{Captions, Script, VideoOptions};
 use glimvid_providers::{ProviderError, RenderOutput, RenderRequest, VideoGenerator};
 use image::RgbImage;
 
@@ -41,6 +42,8 @@ const MAX_DURATION_S: u32 = 600;
 #[derive(Clone)]
 pub struct LocalRenderer {
     encoder: Arc<dyn Encoder>,
+    /// The narrator's engine; without one, videos are rendered without speech.
+    speech: Option<Arc<dyn glimvid_providers::SpeechSynthesizer>>,
     /// Why this encoder (reported with it in the job's events).
     reason: String,
 }
@@ -60,19 +63,37 @@ impl Default for LocalRenderer {
 impl LocalRenderer {
     /// With the bundled encoder (openh264 + muxide).
     pub fn new() -> Self {
-        Self { encoder: Arc::new(BundledH264::new()), reason: "default".into() }
+        Self { encoder: Arc::new(BundledH264::new()), speech: None, reason: "default".into() }
     }
 
     /// With a given encoder adapter.
     pub fn with_encoder(encoder: Arc<dyn Encoder>) -> Self {
-        Self { encoder, reason: "given".into() }
+        Self { encoder, speech: None, reason: "given".into() }
     }
 
     /// With the encoder `choice` resolves to on this machine (`auto` looks for ffmpeg with
     /// libx264 on PATH). Fails only when `system` is configured and unusable.
     pub fn with_choice(choice: EncoderChoice) -> Result<Self, EncodeError> {
         let (encoder, reason) = choice.resolve()?;
-        Ok(Self { encoder, reason })
+        Ok(Self { encoder, speech: None, reason })
+    }
+
+    /// Narrates the videos with `speech` (the voice comes from each request's options).
+    pub fn with_speech(mut self, speech: Arc<dyn glimvid_providers::SpeechSynthesizer>) -> Self {
+        self.speech = Some(speech);
+        self
+    }
+
+    /// Narrates with the local Kokoro engine when its models are installed (`scripts/fetch-voices`);
+    /// without them, logs a warning and renders without speech rather than not at all.
+    pub fn with_local_speech(self) -> Self {
+        match glimvid_speech::KokoroEngine::from_env() {
+            Ok(engine) => self.with_speech(Arc::new(glimvid_speech::LocalSpeech::new(engine))),
+            Err(e) => {
+                tracing::warn!(error = %e, "no speech engine: videos will be rendered without narration");
+                self
+            }
+        }
     }
 
     /// The encoder frames are streamed into.
@@ -118,14 +139,67 @@ impl VideoGenerator for LocalRenderer {
     async fn render(&self, req: RenderRequest) -> Result<RenderOutput, ProviderError> {
         req.observer.note(&self.encoder_note()).await;
         let RenderRequest { script, images, options, output, observer } = req;
+        let voice = options.voice.resolve(options.language);
+        let mut spoken = Vec::new();
+        let mut phrases = Vec::new();
+        let mut narration = None;
+        match (voice, &self.speech) {
+            (Some(voice), Some(engine)) => {
+                let mut lines = Vec::new();
+                for scene in &script.scenes {
+                    let text = scene.voiceover.trim();
+                    let speech = if text.is_empty() {
+                        glimvid_providers::Speech::default()
+                    } else {
+                        engine.synthesize(text, voice).await?
+                    };
+                    let timed: Vec<(f64, f64, String)> =
+                        speech.phrases.iter().map(|p| (p.start, p.end, p.text.clone())).collect();
+                    lines.push(SpokenLine {
+                        seconds: speech.seconds(),
+                        phrases: timed.iter().map(|(s, e, t)| Phrase { start: *s, end: *e, text: t.clone() }).collect(),
+                    });
+                    phrases.push(timed);
+                    spoken.push(soundtrack::SpokenAudio { rate: speech.sample_rate, samples: speech.samples });
+                }
+                observer.note(&format!("narrated by {} ({})", voice.id(), engine.name())).await;
+                narration = Some(Narration { lines, burn_captions: options.captions == Captions::Burned });
+            }
+            (Some(_), None) => observer.note("no speech engine is configured: rendering without narration").await,
+            (None, _) => {}
+        }
+        let music = options.music.resolve(options.style);
         let encoder = self.encoder.clone();
         run_noted(observer.as_ref(), "rendered".into(), move || {
-            let composer = prepare(&script, &images, &options)?;
+            let timeline = match &narration {
+                Some(n) => Timeline::narrated(&script, n, options.duration_s, FPS, options.style),
+                None => Timeline::new(&script, options.duration_s, FPS, options.style),
+            };
+            let timeline = if options.captions == Captions::None { timeline.without_captions() } else { timeline };
+            let audio = soundtrack::soundtrack(&timeline, &spoken, music)?;
+            let cues = soundtrack::subtitle_cues(&timeline, &phrases);
+            let composer = prepare_timed(&script, &images, &options, timeline)?;
             drop(images); // the photos now live in the composer, decoded: free the files
-            write_video(&composer, &options, &output, encoder.as_ref())
+            if !cues.is_empty() {
+                write_subtitles(&output, &cues)?;
+            }
+            match &audio {
+                Some(a) => write_video_with_audio(&composer, &options, a, &output, encoder.as_ref()),
+                None => write_video(&composer, &options, &output, encoder.as_ref()),
+            }
         })
         .await
     }
+}
+
+/// Writes the phrases as WebVTT and SRT beside the video (`x.mp4` → `x.vtt`, `x.srt`).
+fn write_subtitles(output: &Path, cues: &[crate::audio::subtitles::Cue]) -> Result<(), RenderError> {
+    if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(EncodeError::Io)?;
+    }
+    std::fs::write(output.with_extension("vtt"), crate::audio::subtitles::to_webvtt(cues)).map_err(EncodeError::Io)?;
+    std::fs::write(output.with_extension("srt"), crate::audio::subtitles::to_srt(cues)).map_err(EncodeError::Io)?;
+    Ok(())
 }
 
 /// Runs a render on the blocking pool, then reports its frames, size and time as a job event
@@ -246,6 +320,18 @@ fn check_duration(options: &VideoOptions) -> Result<(), RenderError> {
 
 /// Checks the request, decodes the photos and builds the frame composer.
 pub fn prepare(script: &Script, images: &[Bytes], options: &VideoOptions) -> Result<Composer, RenderError> {
+    check_duration(options)?;
+    let timeline = Timeline::new(script, options.duration_s, FPS, options.style);
+    prepare_timed(script, images, options, timeline)
+}
+
+/// As [`prepare`], on a given timeline (a narrated one, or one without captions).
+pub fn prepare_timed(
+    script: &Script,
+    images: &[Bytes],
+    options: &VideoOptions,
+    timeline: Timeline,
+) -> Result<Composer, RenderError> {
     if images.is_empty() {
         return Err(RenderError::Invalid("no photos to render".into()));
     }
@@ -265,7 +351,6 @@ pub fn prepare(script: &Script, images: &[Bytes], options: &VideoOptions) -> Res
     check_duration(options)?;
     let frame = options.aspect_ratio.dimensions();
     let zoom = timeline::Pacing::for_style(options.style).zoom;
-    let timeline = Timeline::new(script, options.duration_s, FPS, options.style);
     let outro_from = compose::outro_photo(&timeline);
     // Decoding and scaling the photos is a good part of a short render. One worker per core
     // takes jobs in turn: each photo all the way to the composer's form (its pixels freed right
@@ -381,3 +466,6 @@ fn picture(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod sound_tests;

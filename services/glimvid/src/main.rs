@@ -68,7 +68,8 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
             glimvid_pipeline::providers::LocalProviders {
                 writer: Arc::new(OfflineScriptWriter::new()) as Arc<dyn ScriptWriter>,
                 enhancer: Arc::new(LocalEnhancer::new()) as Arc<dyn ImageEnhancer>,
-                generator: Arc::new(LocalRenderer::with_choice(cfg.providers.encoder)?) as Arc<dyn VideoGenerator>,
+                generator: Arc::new(LocalRenderer::with_choice(cfg.providers.encoder)?.with_local_speech())
+                    as Arc<dyn VideoGenerator>,
             },
             glimvid_render_service::clip_joiner(),
         )?;

@@ -10,7 +10,7 @@ use glimvid_render_service::RenderStage;
 async fn main() -> anyhow::Result<()> {
     let cfg = glimvid_runtime::Config::from_env()?;
     let choice = cfg.providers.encoder;
-    let local = Arc::new(glimvid_media::LocalRenderer::with_choice(choice)?);
+    let local = Arc::new(glimvid_media::LocalRenderer::with_choice(choice)?.with_local_speech());
     let generator =
         glimvid_pipeline::providers::video_generator(&cfg.providers, || local, glimvid_render_service::clip_joiner())?;
     let scratch = cfg.storage.data_dir.join("scratch");

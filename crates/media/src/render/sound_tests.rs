@@ -1,0 +1,196 @@
+//! Narrated renders with a fake speech engine (a tone of known length): no models needed.
+
+use glimvid_domain::{AspectRatio, Language, Scene, Style, Voice};
+use glimvid_providers::{Speech, SpeechSynthesizer, TimedText};
+
+use super::*;
+use crate::probe::{decode_audio, probe_mp4};
+
+const LINE_S: f64 = 1.5;
+const RATE: u32 = 24_000;
+
+struct Tone;
+
+#[async_trait]
+impl SpeechSynthesizer for Tone {
+    fn name(&self) -> &'static str {
+        "tone"
+    }
+    fn voices(&self) -> &[Voice] {
+        &[]
+    }
+    async fn synthesize(&self, text: &str, _voice: Voice) -> Result<Speech, ProviderError> {
+        let n = (LINE_S * RATE as f64) as usize;
+        let samples = (0..n).map(|i| 0.3 * (i as f32 * 440.0 * std::f32::consts::TAU / RATE as f32).sin()).collect();
+        Ok(Speech {
+            sample_rate: RATE,
+            samples,
+            phrases: vec![
+                TimedText { start: 0.0, end: 0.7, text: format!("{text} one") },
+                TimedText { start: 0.75, end: LINE_S, text: format!("{text} two") },
+            ],
+        })
+    }
+}
+
+fn photos() -> Vec<Bytes> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    ["coffee.png", "rocket.jpg"]
+        .iter()
+        .map(|n| {
+            let raw = std::fs::read(dir.join(n)).unwrap();
+            crate::enhance::enhance_photo(&raw, AspectRatio::Square.dimensions()).unwrap().bytes
+        })
+        .collect()
+}
+
+fn narrated_script() -> Script {
+    Script {
+        title: "Rocket Espresso".into(),
+        hook: "Wake up".into(),
+        scenes: (0..2)
+            .map(|i| Scene { caption: "Fresh".into(), voiceover: format!("line {i}"), photo_index: i })
+            .collect(),
+        call_to_action: "Order now".into(),
+    }
+}
+
+#[tokio::test]
+async fn narrated_render_has_a_matching_mastered_aac_track_and_subtitles() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("v.mp4");
+    let options = VideoOptions {
+        aspect_ratio: AspectRatio::Square,
+        duration_s: 6,
+        language: Language::En,
+        style: Style::Clean,
+        ..Default::default()
+    };
+    let req = RenderRequest {
+        script: narrated_script(),
+        images: photos(),
+        options,
+        output: output.clone(),
+        observer: Arc::new(glimvid_providers::NoopObserver),
+    };
+    let out = LocalRenderer::new().with_speech(Arc::new(Tone)).render(req).await.unwrap();
+    let info = probe_mp4(&output).unwrap();
+    let audio = info.audio.expect("an audio track");
+    assert_eq!((audio.codec.as_str(), audio.object_type, audio.sample_rate), ("mp4a", 2, 48_000));
+    let video_ms = out.frames as f64 * 1000.0 / FPS as f64;
+    assert!((audio.duration_ms as f64 - video_ms).abs() <= 1000.0 / FPS as f64 + 1.0, "{audio:?} vs {video_ms}");
+    let pcm = decode_audio(&output).unwrap();
+    let lufs = crate::audio::loudness::measure(&pcm).unwrap().integrated_lufs;
+    assert!((lufs + 14.0).abs() <= 1.0, "{lufs} LUFS");
+    let vtt =
+        crate::audio::subtitles::parse_webvtt(&std::fs::read_to_string(output.with_extension("vtt")).unwrap()).unwrap();
+    let srt =
+        crate::audio::subtitles::parse_srt(&std::fs::read_to_string(output.with_extension("srt")).unwrap()).unwrap();
+    assert_eq!(vtt.len(), 4);
+    assert_eq!(vtt, srt);
+    // Each line's phrases follow one another by the engine's timings.
+    for pair in vtt.chunks(2) {
+        assert!((pair[1].start_ms as i64 - pair[0].start_ms as i64 - 750).abs() <= 100, "{pair:?}");
+        assert!(pair[0].text.ends_with("one") && pair[1].text.ends_with("two"));
+    }
+}
+
+fn rms(pcm: &crate::audio::Pcm, from_s: f64, to_s: f64) -> f64 {
+    let ch = pcm.channels as usize;
+    let a = (from_s.max(0.0) * pcm.rate as f64) as usize * ch;
+    let b = ((to_s * pcm.rate as f64) as usize * ch).min(pcm.samples.len());
+    let s = &pcm.samples[a.min(b)..b];
+    (s.iter().map(|x| (*x as f64).powi(2)).sum::<f64>() / s.len().max(1) as f64).sqrt()
+}
+
+/// Without music, the tone is heard from each line's `speech_at` for its length, and only then.
+#[tokio::test]
+async fn speech_is_heard_where_the_timeline_starts_it_and_captions_none_writes_no_cues() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("v.mp4");
+    let options = VideoOptions {
+        aspect_ratio: AspectRatio::Square,
+        duration_s: 6,
+        language: Language::En,
+        style: Style::Clean,
+        music: glimvid_domain::MusicChoice::None,
+        captions: glimvid_domain::Captions::None,
+        ..Default::default()
+    };
+    let script = narrated_script();
+    let narration = Narration {
+        lines: (0..2)
+            .map(|_| SpokenLine {
+                seconds: LINE_S,
+                phrases: vec![
+                    Phrase { start: 0.0, end: 0.7, text: "a".into() },
+                    Phrase { start: 0.75, end: LINE_S, text: "b".into() },
+                ],
+            })
+            .collect(),
+        burn_captions: false,
+    };
+    let expected = Timeline::narrated(&script, &narration, 6, FPS, Style::Clean).without_captions();
+    assert!(!expected.cues.iter().any(|c| matches!(c.cue, timeline::Cue::Phrase(_))));
+    let req = RenderRequest {
+        script,
+        images: photos(),
+        options,
+        output: output.clone(),
+        observer: Arc::new(glimvid_providers::NoopObserver),
+    };
+    LocalRenderer::new().with_speech(Arc::new(Tone)).render(req).await.unwrap();
+    let pcm = decode_audio(&output).unwrap();
+    // Find each onset by energy in 10 ms steps.
+    for &at in &expected.speech_at {
+        let onset = (0..)
+            .map(|k| (at - 0.5) + k as f64 * 0.01)
+            .take(100)
+            .find(|&t| rms(&pcm, t, t + 0.01) > 0.02)
+            .expect("speech near its start");
+        assert!((onset - at).abs() <= 0.1, "speech at {onset:.3} s, expected {at:.3} s");
+        assert!(rms(&pcm, at + 0.2, at + LINE_S - 0.2) > 0.05, "loud while speaking");
+        assert!(rms(&pcm, at - 0.3, at - 0.12) < 0.01, "quiet before the line");
+    }
+    // Subtitles are still written (a separate file the viewer switches on).
+    assert!(output.with_extension("vtt").exists());
+}
+
+/// The real engine end to end (skipped without its models, failing under
+/// GLIMVID_TEST_REQUIRE_REAL=1).
+#[tokio::test]
+async fn real_engine_narrates_a_render() {
+    let engine = match glimvid_speech::KokoroEngine::from_env() {
+        Ok(e) => e,
+        Err(e) => {
+            if std::env::var("GLIMVID_TEST_REQUIRE_REAL").as_deref() == Ok("1") {
+                panic!("speech models required (GLIMVID_TEST_REQUIRE_REAL=1): {e}");
+            }
+            eprintln!("skipping: {e}");
+            return;
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("v.mp4");
+    let options = VideoOptions {
+        aspect_ratio: AspectRatio::Square,
+        duration_s: 8,
+        language: Language::En,
+        style: Style::Clean,
+        ..Default::default()
+    };
+    let req = RenderRequest {
+        script: narrated_script(),
+        images: photos(),
+        options,
+        output: output.clone(),
+        observer: Arc::new(glimvid_providers::NoopObserver),
+    };
+    let out =
+        LocalRenderer::new().with_speech(Arc::new(glimvid_speech::LocalSpeech::new(engine))).render(req).await.unwrap();
+    let audio = probe_mp4(&output).unwrap().audio.expect("an audio track");
+    let video_ms = out.frames as f64 * 1000.0 / FPS as f64;
+    assert!((audio.duration_ms as f64 - video_ms).abs() <= 1000.0 / FPS as f64 + 1.0);
+    let vtt = std::fs::read_to_string(output.with_extension("vtt")).unwrap();
+    assert!(!crate::audio::subtitles::parse_webvtt(&vtt).unwrap().is_empty());
+}

@@ -1,0 +1,71 @@
+//! A narrated video's sound: each scene's spoken line placed where the timeline starts it, the
+//! chosen music under it (ducked while the narrator speaks), mastered and AAC-encoded to exactly
+//! the video's length; and the subtitles of the phrases at their video times.
+
+use glimvid_domain::MusicTrack;
+
+use super::{RenderError, Timeline};
+use crate::audio::{
+    OUTPUT_RATE, Pcm,
+    aac::{self, AacTrack},
+    loudness,
+    mix::{self, MixSpec, VoiceSegment},
+    resample::resample,
+    subtitles::Cue,
+};
+
+/// One scene's synthesized line as the engine returned it (mono, any rate).
+#[derive(Debug, Clone)]
+pub struct SpokenAudio {
+    pub rate: u32,
+    pub samples: Vec<f32>,
+}
+
+fn audio_err(e: impl std::fmt::Display) -> RenderError {
+    RenderError::Invalid(format!("the soundtrack could not be made: {e}"))
+}
+
+/// The mixed, mastered AAC track for `timeline`: `lines[i]` starts at `timeline.speech_at[i]`.
+/// `None` when there is nothing to hear (no speech and no music): the video stays silent.
+pub fn soundtrack(
+    timeline: &Timeline,
+    lines: &[SpokenAudio],
+    music: Option<MusicTrack>,
+) -> Result<Option<AacTrack>, RenderError> {
+    let voices = lines
+        .iter()
+        .zip(&timeline.speech_at)
+        .filter(|(l, _)| !l.samples.is_empty() && l.rate > 0)
+        .map(|(l, &at)| {
+            let pcm = Pcm::new(l.rate, 1, l.samples.clone()).map_err(audio_err)?;
+            Ok(VoiceSegment { start_s: at, pcm: resample(&pcm, OUTPUT_RATE) })
+        })
+        .collect::<Result<Vec<_>, RenderError>>()?;
+    let music = match music {
+        Some(t) => {
+            let d = crate::music::track(t).decode().map_err(|e| audio_err(e.reason))?;
+            Some(Pcm::new(d.sample_rate, d.channels, d.samples).map_err(audio_err)?)
+        }
+        None => None,
+    };
+    if voices.is_empty() && music.is_none() {
+        return Ok(None);
+    }
+    let spec = MixSpec { frames: mix::frames_for_video(timeline.frames, timeline.fps), voices, music };
+    let mut pcm = mix::mix(&spec).map_err(audio_err)?;
+    loudness::master(&mut pcm).map_err(audio_err)?;
+    Ok(Some(aac::encode(&pcm).map_err(audio_err)?))
+}
+
+/// The subtitle cues of the spoken phrases, in video time: `phrases[i]` are scene i's phrases
+/// as (start, end, text) seconds from the start of its line.
+pub fn subtitle_cues(timeline: &Timeline, phrases: &[Vec<(f64, f64, String)>]) -> Vec<Cue> {
+    let ms = |s: f64| (s.max(0.0) * 1000.0).round() as u64;
+    phrases
+        .iter()
+        .zip(&timeline.speech_at)
+        .flat_map(|(line, &at)| {
+            line.iter().map(move |(s, e, text)| Cue { start_ms: ms(at + s), end_ms: ms(at + e), text: text.clone() })
+        })
+        .collect()
+}
