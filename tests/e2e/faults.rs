@@ -115,7 +115,13 @@ async fn wait_for_stage_running(app: &TestApp, token: &str, ids: &[String], stag
                 return;
             }
         }
-        assert!(Instant::now() < deadline, "no {stage_name} stage started within {timeout:?}");
+        if Instant::now() >= deadline {
+            let mut jobs = Vec::new();
+            for id in ids {
+                jobs.push(app.job(token, id).await);
+            }
+            panic!("no {stage_name} stage started within {timeout:?}\njobs: {jobs:#?}\n{}", app.log_tails(15));
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -344,6 +344,28 @@ impl TestApp {
         self.wait_healthy().await;
     }
 
+    /// The last lines of each service's log files (a distributed run started with a log folder),
+    /// for a failure message: what the processes were doing when a wait ran out.
+    pub fn log_tails(&self, lines: usize) -> String {
+        let Some(dir) = &self.log_dir else { return "(no log folder)".into() };
+        let mut files: Vec<_> = std::fs::read_dir(dir).into_iter().flatten().flatten().map(|e| e.path()).collect();
+        files.sort();
+        let mut out = String::new();
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap_or_default();
+            let all: Vec<&str> = text.lines().collect();
+            // A panic's message is at the top of the standard error, its backtrace below.
+            let (what, part) = if f.extension().is_some_and(|e| e == "err") {
+                ("first", &all[..all.len().min(lines)])
+            } else {
+                ("last", &all[all.len().saturating_sub(lines)..])
+            };
+            let shown = part.join("\n");
+            out.push_str(&format!("--- {} ({what} {} of {} lines)\n{shown}\n", f.display(), part.len(), all.len()));
+        }
+        out
+    }
+
     /// SIGKILLs the distributed run's service `name` (e.g. `glimvid-render-service`) and starts
     /// it again with the same settings.
     pub async fn kill9_and_restart_service(&mut self, name: &str) {

@@ -97,6 +97,35 @@ async fn a_whole_job_ends_in_a_playable_public_video() {
     let total = full.len();
     assert!(total > 2000, "a 5 s video of {total} bytes");
 
+    // It speaks: one AAC-LC track at 48 kHz as long as the picture, and the narration's
+    // subtitles as the job's files (WebVTT, then SRT), their cues inside the video, in order.
+    let audio = info.audio.as_ref().unwrap_or_else(|| panic!("a silent video: {info:?}"));
+    assert_eq!((audio.codec.as_str(), audio.object_type, audio.sample_rate), ("mp4a", 2, 48_000), "{audio:?}");
+    assert!(audio.duration_ms.abs_diff(info.duration_ms) <= 34, "audio {audio:?} vs video {info:?}");
+    let subtitles = job["subtitles"].as_array().unwrap_or_else(|| panic!("no subtitles: {job:#}"));
+    assert_eq!(subtitles.len(), 2, "{job:#}");
+    let mut cue_sets = Vec::new();
+    for (link, (kind, first)) in subtitles.iter().zip([("text/vtt", "WEBVTT"), ("application/x-subrip", "1")]) {
+        let r = app.get(link["url"].as_str().expect("subtitles url"), Some(&user.access_token)).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(content_type(r.headers()).starts_with(kind), "{:?}", r.headers());
+        let text = r.text().await.expect("subtitles text");
+        assert_eq!(text.lines().next().map(str::trim), Some(first), "{text}");
+        let times: Vec<(f64, f64)> = text
+            .lines()
+            .filter_map(|l| l.split_once(" --> "))
+            .map(|(a, b)| (subtitle_time(a), subtitle_time(b)))
+            .collect();
+        assert!(!times.is_empty(), "no cues: {text}");
+        assert!(times.windows(2).all(|w| w[0].0 <= w[1].0), "cues out of order: {times:?}");
+        assert!(
+            times.iter().all(|&(a, b)| a < b && b <= info.duration_ms as f64 / 1000.0 + 0.05),
+            "{times:?} in {info:?}"
+        );
+        cue_sets.push(times);
+    }
+    assert_eq!(cue_sets[0], cue_sets[1], "the WebVTT and SRT files say different things");
+
     // Range: a slice in the middle, an open-ended range and a suffix range.
     for (range, start, end) in [
         ("bytes=100-1099".to_string(), 100, 1099),
@@ -218,4 +247,11 @@ async fn deleting_a_finished_job_takes_its_public_link_down_at_once() {
     let list = app.list_videos(t).await;
     assert!(list.iter().all(|j| j["id"] != id.as_str()), "the deleted job is still listed: {list:#?}");
     assert!(list.iter().any(|j| j["id"] == keep_id.as_str()), "the other job went too: {list:#?}");
+}
+
+/// `00:00:01.250` (WebVTT) or `00:00:01,250` (SRT) in seconds.
+fn subtitle_time(t: &str) -> f64 {
+    let t = t.trim().replace(',', ".");
+    let t = t.split_whitespace().next().unwrap_or_default();
+    t.split(':').fold(0.0, |acc, part| acc * 60.0 + part.parse::<f64>().unwrap_or_else(|_| panic!("time {t:?}")))
 }

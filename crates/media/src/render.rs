@@ -140,34 +140,32 @@ impl VideoGenerator for LocalRenderer {
         req.observer.note(&self.encoder_note()).await;
         let RenderRequest { script, images, options, output, observer } = req;
         let voice = options.voice.resolve(options.language);
-        let mut spoken = Vec::new();
-        let mut phrases = Vec::new();
-        let mut narration = None;
+        let mut narrated = None;
         match (voice, &self.speech) {
             (Some(voice), Some(engine)) => {
-                let mut lines = Vec::new();
-                for scene in &script.scenes {
-                    let text = scene.voiceover.trim();
-                    let speech = if text.is_empty() {
-                        glimvid_providers::Speech::default()
-                    } else {
-                        engine.synthesize(text, voice).await?
-                    };
-                    let timed: Vec<(f64, f64, String)> =
-                        speech.phrases.iter().map(|p| (p.start, p.end, p.text.clone())).collect();
-                    lines.push(SpokenLine {
-                        seconds: speech.seconds(),
-                        phrases: timed.iter().map(|(s, e, t)| Phrase { start: *s, end: *e, text: t.clone() }).collect(),
-                    });
-                    phrases.push(timed);
-                    spoken.push(soundtrack::SpokenAudio { rate: speech.sample_rate, samples: speech.samples });
+                let mut said = narrate(engine.as_ref(), &script, voice, 1.0).await?;
+                // Lines that would run the video past its duration (a user's edit, a writer's
+                // estimate off for this text) are said a little faster, never cut.
+                let natural =
+                    Timeline::narrated(&script, &said.narration(true), options.duration_s, FPS, options.style);
+                let pace = catch_up_pace(&said, natural.duration, options.duration_s);
+                if pace > 1.0 {
+                    said = narrate(engine.as_ref(), &script, voice, pace).await?;
                 }
-                observer.note(&format!("narrated by {} ({})", voice.id(), engine.name())).await;
-                narration = Some(Narration { lines, burn_captions: options.captions == Captions::Burned });
+                let paced = if pace > 1.0 {
+                    format!(", at {pace:.2}x to keep to {} s", options.duration_s)
+                } else {
+                    String::new()
+                };
+                observer.note(&format!("narrated by {} ({}){paced}", voice.id(), engine.name())).await;
+                narrated = Some(said);
             }
             (Some(_), None) => observer.note("no speech engine is configured: rendering without narration").await,
             (None, _) => {}
         }
+        let burn = options.captions == Captions::Burned;
+        let narration = narrated.as_ref().map(|s| s.narration(burn));
+        let (spoken, phrases) = narrated.map(|s| (s.audio, s.phrases)).unwrap_or_default();
         let music = options.music.resolve(options.style);
         let encoder = self.encoder.clone();
         run_noted(observer.as_ref(), "rendered".into(), move || {
@@ -190,6 +188,66 @@ impl VideoGenerator for LocalRenderer {
         })
         .await
     }
+}
+
+/// The scenes' lines as the narrator said them.
+struct Said {
+    lines: Vec<SpokenLine>,
+    phrases: Vec<Vec<(f64, f64, String)>>,
+    audio: Vec<soundtrack::SpokenAudio>,
+}
+
+impl Said {
+    fn narration(&self, burn_captions: bool) -> Narration {
+        Narration { lines: self.lines.clone(), burn_captions }
+    }
+
+    fn speech_seconds(&self) -> f64 {
+        self.lines.iter().map(|l| l.seconds).sum()
+    }
+}
+
+/// The fastest the narrator is asked to go to keep a video to its duration.
+const MAX_PACE: f64 = 1.25;
+/// How far past its duration a narrated video may run before its lines are sped up.
+const DURATION_SLACK: f64 = 0.04;
+
+/// The pace at which the lines fit `duration_s` (1.0: they do at their natural pace), at most
+/// [`MAX_PACE`]; only the speech is quickened, the pauses and titles keep their length.
+fn catch_up_pace(said: &Said, natural_duration: f64, duration_s: u32) -> f64 {
+    let over = natural_duration - f64::from(duration_s) * (1.0 + DURATION_SLACK / 2.0);
+    let speech = said.speech_seconds();
+    if natural_duration <= f64::from(duration_s) * (1.0 + DURATION_SLACK) || speech <= 0.0 {
+        return 1.0;
+    }
+    let pace = speech / (speech - over).max(speech / MAX_PACE);
+    (pace * 100.0).ceil() / 100.0
+}
+
+/// Says each scene's voice-over line (an empty line is silence).
+async fn narrate(
+    engine: &dyn glimvid_providers::SpeechSynthesizer,
+    script: &Script,
+    voice: glimvid_domain::Voice,
+    pace: f64,
+) -> Result<Said, ProviderError> {
+    let mut said = Said { lines: Vec::new(), phrases: Vec::new(), audio: Vec::new() };
+    for scene in &script.scenes {
+        let text = scene.voiceover.trim();
+        let speech = if text.is_empty() {
+            glimvid_providers::Speech::default()
+        } else {
+            engine.synthesize(text, voice, pace as f32).await?
+        };
+        let timed: Vec<(f64, f64, String)> = speech.phrases.iter().map(|p| (p.start, p.end, p.text.clone())).collect();
+        said.lines.push(SpokenLine {
+            seconds: speech.seconds(),
+            phrases: timed.iter().map(|(s, e, t)| Phrase { start: *s, end: *e, text: t.clone() }).collect(),
+        });
+        said.phrases.push(timed);
+        said.audio.push(soundtrack::SpokenAudio { rate: speech.sample_rate, samples: speech.samples });
+    }
+    Ok(said)
 }
 
 /// Writes the phrases as WebVTT and SRT beside the video (`x.mp4` → `x.vtt`, `x.srt`).

@@ -53,7 +53,19 @@ impl Backends {
                     prefetch: cfg.workers.concurrency.clamp(1, u16::MAX as usize) as u16,
                     ..RabbitConfig::default()
                 };
-                Arc::new(RabbitQueue::connect(url.expose(), rc).await.map_err(|e| BackendError::Queue(e.to_string()))?)
+                // A broker that is down (restarting, not up yet) does not stop the process: it
+                // starts not ready (the readiness check says why) and connects once the broker is
+                // back, as it does after losing the broker later. A bad URL still fails here.
+                match RabbitQueue::connect(url.expose(), rc.clone()).await {
+                    Ok(q) => Arc::new(q),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "RabbitMQ is not reachable at start; will connect when it is");
+                        Arc::new(
+                            RabbitQueue::connect_lazy(url.expose(), rc)
+                                .map_err(|e| BackendError::Queue(e.to_string()))?,
+                        )
+                    }
+                }
             }
         };
         let blob: Arc<dyn BlobStore> = match &cfg.storage.s3() {

@@ -38,7 +38,9 @@ pub trait SpeechSynthesizer: Send + Sync {
     /// The voices this engine can speak (a subset of the catalogue, [`Voice::ALL`]).
     fn voices(&self) -> &[Voice];
 
-    /// Says `text` (plain text: the caller strips markup) in `voice`. An empty text gives empty
-    /// speech; a voice the engine lacks is a permanent error.
-    async fn synthesize(&self, text: &str, voice: Voice) -> Result<Speech, ProviderError>;
+    /// Says `text` (plain text: the caller strips markup) in `voice`, `pace` times the voice's
+    /// natural speed (1.0; the renderer asks for a little faster only when lines would run past
+    /// the video's duration). An empty text gives empty speech; a voice the engine lacks is a
+    /// permanent error.
+    async fn synthesize(&self, text: &str, voice: Voice, pace: f32) -> Result<Speech, ProviderError>;
 }

@@ -125,7 +125,7 @@ impl KokoroEngine {
         words
     }
 
-    fn run_model(&self, ids: &[i64], style: &[f32]) -> Result<Vec<f32>, SpeechError> {
+    fn run_model(&self, ids: &[i64], style: &[f32], pace: f32) -> Result<Vec<f32>, SpeechError> {
         let n = ids.len();
         let row = n.min(STYLE_ROWS - 1);
         let style_row = style[row * STYLE_DIM..(row + 1) * STYLE_DIM].to_vec();
@@ -136,7 +136,7 @@ impl KokoroEngine {
         let rt = |e: ort::Error| SpeechError::Runtime(e.to_string());
         let tokens = Tensor::from_array(([1_usize, n + 2], tokens)).map_err(rt)?;
         let style_t = Tensor::from_array(([1_usize, STYLE_DIM], style_row)).map_err(rt)?;
-        let speed = Tensor::from_array(([1_usize], vec![1.0_f32])).map_err(rt)?;
+        let speed = Tensor::from_array(([1_usize], vec![pace])).map_err(rt)?;
         let mut session = self.session.lock().map_err(|_| SpeechError::Runtime("session lock poisoned".into()))?;
         let outputs = session.run(ort::inputs![tokens, style_t, speed]).map_err(rt)?;
         let (_, audio) = outputs[0].try_extract_tensor::<f32>().map_err(rt)?;
@@ -264,7 +264,8 @@ impl SpeechSynthesizer for KokoroEngine {
         &self.voices
     }
 
-    fn synthesize(&self, text: &str, voice: &VoiceId) -> Result<Speech, SpeechError> {
+    fn synthesize_paced(&self, text: &str, voice: &VoiceId, pace: f32) -> Result<Speech, SpeechError> {
+        let pace = if pace.is_finite() { pace.clamp(0.5, 2.0) } else { 1.0 };
         let index =
             self.voices.iter().position(|v| &v.id == voice).ok_or_else(|| SpeechError::UnknownVoice(voice.clone()))?;
         let language = self.voices[index].language.clone();
@@ -276,7 +277,7 @@ impl SpeechSynthesizer for KokoroEngine {
             if ids.is_empty() {
                 continue;
             }
-            let audio = self.run_model(&ids, style)?;
+            let audio = self.run_model(&ids, style, pace)?;
             let (a, b) = voiced_range(&audio);
             if a >= b {
                 continue;
@@ -286,7 +287,7 @@ impl SpeechSynthesizer for KokoroEngine {
             let end = speech.samples.len() as f64 / rate;
             speech.words.extend(word_timings(&phrase, start, end));
             speech.phrases.push(Timing { start, end, text: phrase.text(language != "zh") });
-            let pause = (phrase.pause_s() * rate) as usize;
+            let pause = (phrase.pause_s() / f64::from(pace) * rate) as usize;
             speech.samples.extend(std::iter::repeat_n(0.0, pause));
         }
         Ok(speech)

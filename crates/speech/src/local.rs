@@ -46,7 +46,7 @@ impl glimvid_providers::SpeechSynthesizer for LocalSpeech {
         &self.voices
     }
 
-    async fn synthesize(&self, text: &str, voice: Voice) -> Result<Speech, ProviderError> {
+    async fn synthesize(&self, text: &str, voice: Voice, pace: f32) -> Result<Speech, ProviderError> {
         if !self.voices.contains(&voice) {
             return Err(ProviderError::permanent(
                 PROVIDER,
@@ -56,12 +56,13 @@ impl glimvid_providers::SpeechSynthesizer for LocalSpeech {
         }
         let engine = self.engine.clone();
         let text = text.to_owned();
-        let speech = tokio::task::spawn_blocking(move || engine.synthesize(&text, &VoiceId::new(voice.id())))
-            .await
-            .map_err(|e| {
-                ProviderError::transient(PROVIDER, "engine_stopped", format!("speech synthesis stopped: {e}"))
-            })?
-            .map_err(|e| ProviderError::permanent(PROVIDER, "speech_failed", e.to_string()))?;
+        let speech =
+            tokio::task::spawn_blocking(move || engine.synthesize_paced(&text, &VoiceId::new(voice.id()), pace))
+                .await
+                .map_err(|e| {
+                    ProviderError::transient(PROVIDER, "engine_stopped", format!("speech synthesis stopped: {e}"))
+                })?
+                .map_err(|e| ProviderError::permanent(PROVIDER, "speech_failed", e.to_string()))?;
         Ok(Speech {
             sample_rate: speech.sample_rate,
             samples: speech.samples,

@@ -106,5 +106,10 @@ pub enum SpeechError {
 /// a blocking thread, not an async executor.
 pub trait SpeechSynthesizer: Send + Sync {
     fn voices(&self) -> &[Voice];
-    fn synthesize(&self, text: &str, voice: &VoiceId) -> Result<Speech, SpeechError>;
+    /// `text` in `voice` at its natural pace.
+    fn synthesize(&self, text: &str, voice: &VoiceId) -> Result<Speech, SpeechError> {
+        self.synthesize_paced(text, voice, 1.0)
+    }
+    /// `text` in `voice`, `pace` times the natural speed (clamped to 0.5..=2.0).
+    fn synthesize_paced(&self, text: &str, voice: &VoiceId, pace: f32) -> Result<Speech, SpeechError>;
 }

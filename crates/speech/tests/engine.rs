@@ -93,3 +93,16 @@ fn unknown_voice_is_refused() {
     let err = engine.synthesize("Hi", &VoiceId::new("nope")).expect_err("unknown voice");
     assert!(matches!(err, SpeechError::UnknownVoice(_)));
 }
+
+#[test]
+fn a_faster_pace_says_the_same_words_in_less_time() {
+    let Some(engine) = engine() else { return };
+    let voice = VoiceId::new("am_michael");
+    let text = "Brewed slowly, served hot, and ready before your first meeting of the day.";
+    let natural = engine.synthesize(text, &voice).expect("natural");
+    let quick = engine.synthesize_paced(text, &voice, 1.25).expect("paced");
+    let ratio = quick.duration_s() / natural.duration_s();
+    assert!((0.72..0.9).contains(&ratio), "1.25x pace gave {ratio:.3} of the natural length");
+    assert_eq!(quick.phrases.len(), natural.phrases.len(), "the same phrases");
+    check_timings(&quick);
+}

@@ -80,7 +80,23 @@ export function jobView(main, id) {
     if (job.status === 'succeeded' && job.public_url) {
       const video = h('video', { controls: true, preload: 'metadata', playsinline: true, src: job.public_url, class: 'player',
         'aria-label': t('job.player') });
-      mount(body, video);
+      const files = h('p', { class: 'subtitles' });
+      mount(body, video, files);
+      // The narration's subtitles: a track of the player, and the files to download (both need
+      // the owner's token, so they are fetched, not linked).
+      const [vtt, srt] = [(job.subtitles || [])[0], (job.subtitles || [])[1]];
+      if (vtt) {
+        blobUrl(vtt.url).then((u) => {
+          urls.push(u);
+          video.append(h('track', { kind: 'subtitles', src: u, srclang: job.options.language || 'en', label: t('job.subtitles') }));
+          files.append(h('a', { href: u, download: `${job.id}.vtt`, text: t('job.subtitles_vtt') }));
+          if (!srt) return;
+          return blobUrl(srt.url).then((s) => {
+            urls.push(s);
+            files.append(' · ', h('a', { href: s, download: `${job.id}.srt`, text: t('job.subtitles_srt') }));
+          });
+        }).catch(() => {});
+      }
     } else if (job.status === 'failed') {
       mount(body, h('div', { class: 'error', role: 'alert' }, h('p', { text: t('job.failed') }), h('p', { text: failureText(job.failure_reason) })));
     } else if (job.status === 'canceled') {

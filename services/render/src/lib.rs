@@ -121,10 +121,11 @@ impl StageHandler for RenderStage {
         let bytes = tokio::fs::read(&output).await.map_err(|e| StageError::transient(format!("render output: {e}")))?;
         let key = run.key("video", 0, "mp4");
         run.put_file(&key, &output, "video/mp4").await?;
+        let subtitles = store_subtitles(run, &output).await?;
         let mut raw = [0u8; 16];
         rand::rng().fill_bytes(&mut raw);
         Ok(StageResult {
-            assets: vec![NewAsset {
+            assets: std::iter::once(NewAsset {
                 kind: AssetKind::Video,
                 idx: 0,
                 blob_key: key,
@@ -133,7 +134,9 @@ impl StageHandler for RenderStage {
                 sha256: sha256_hex(&bytes),
                 width: Some(out.width as i32),
                 height: Some(out.height as i32),
-            }],
+            })
+            .chain(subtitles)
+            .collect(),
             script_json: None,
             public_id: Some(PublicId::from_random(raw).to_string()),
             note: Some(format!(
@@ -146,6 +149,33 @@ impl StageHandler for RenderStage {
             )),
         })
     }
+}
+
+/// The subtitle files a narrated render wrote beside the video (`video.vtt`, `video.srt`),
+/// stored as the job's `subtitles` assets 0 (WebVTT) and 1 (SRT); none for a silent video.
+async fn store_subtitles(run: &StageRun, video: &std::path::Path) -> Result<Vec<NewAsset>, StageError> {
+    let mut assets = Vec::new();
+    for (idx, ext, content_type) in [(0, "vtt", "text/vtt; charset=utf-8"), (1, "srt", "application/x-subrip")] {
+        let path = video.with_extension(ext);
+        let bytes = match tokio::fs::read(&path).await {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(StageError::transient(format!("render subtitles: {e}"))),
+        };
+        let key = run.key("subtitles", idx, ext);
+        run.put_file(&key, &path, content_type).await?;
+        assets.push(NewAsset {
+            kind: AssetKind::Subtitles,
+            idx: idx as i32,
+            blob_key: key,
+            size: bytes.len() as i64,
+            content_type: content_type.into(),
+            sha256: sha256_hex(&bytes),
+            width: None,
+            height: None,
+        });
+    }
+    Ok(assets)
 }
 
 /// Runs the render worker until shutdown.

@@ -216,6 +216,8 @@ string_column!(
         Enhanced = "enhanced",
         Script = "script",
         Video = "video",
+        /// The narration's phrases: index 0 WebVTT, index 1 SRT.
+        Subtitles = "subtitles",
     }
 );
 
@@ -256,7 +258,7 @@ mod tests {
         check::<EntryKind>(&["grant", "purchase", "reserve", "refund"]);
         check::<EventKind>(&["job", "stage", "note"]);
         check::<EventStatus>(&["queued", "pending", "running", "awaiting_review", "succeeded", "failed", "canceled"]);
-        check::<AssetKind>(&["original", "enhanced", "script", "video"]);
+        check::<AssetKind>(&["original", "enhanced", "script", "video", "subtitles"]);
         check::<DeliveryStatus>(&["pending", "delivered", "failed"]);
     }
 

@@ -13,6 +13,7 @@ use glimvid_providers::{ProviderError, ScriptRequest, ScriptWriter};
 use sha2::{Digest, Sha256};
 
 mod budget;
+pub use budget::speaking_seconds;
 mod fit;
 mod lexicon;
 mod parse;

@@ -9,7 +9,8 @@ use crate::probe::{decode_audio, probe_mp4};
 const LINE_S: f64 = 1.5;
 const RATE: u32 = 24_000;
 
-struct Tone;
+/// A tone of `.0` seconds per line at the natural pace.
+struct Tone(f64);
 
 #[async_trait]
 impl SpeechSynthesizer for Tone {
@@ -19,15 +20,16 @@ impl SpeechSynthesizer for Tone {
     fn voices(&self) -> &[Voice] {
         &[]
     }
-    async fn synthesize(&self, text: &str, _voice: Voice) -> Result<Speech, ProviderError> {
-        let n = (LINE_S * RATE as f64) as usize;
+    async fn synthesize(&self, text: &str, _voice: Voice, pace: f32) -> Result<Speech, ProviderError> {
+        let line_s = self.0 / f64::from(pace);
+        let n = (line_s * RATE as f64) as usize;
         let samples = (0..n).map(|i| 0.3 * (i as f32 * 440.0 * std::f32::consts::TAU / RATE as f32).sin()).collect();
         Ok(Speech {
             sample_rate: RATE,
             samples,
             phrases: vec![
-                TimedText { start: 0.0, end: 0.7, text: format!("{text} one") },
-                TimedText { start: 0.75, end: LINE_S, text: format!("{text} two") },
+                TimedText { start: 0.0, end: 0.7 / f64::from(pace), text: format!("{text} one") },
+                TimedText { start: 0.75 / f64::from(pace), end: line_s, text: format!("{text} two") },
             ],
         })
     }
@@ -73,7 +75,7 @@ async fn narrated_render_has_a_matching_mastered_aac_track_and_subtitles() {
         output: output.clone(),
         observer: Arc::new(glimvid_providers::NoopObserver),
     };
-    let out = LocalRenderer::new().with_speech(Arc::new(Tone)).render(req).await.unwrap();
+    let out = LocalRenderer::new().with_speech(Arc::new(Tone(LINE_S))).render(req).await.unwrap();
     let info = probe_mp4(&output).unwrap();
     let audio = info.audio.expect("an audio track");
     assert_eq!((audio.codec.as_str(), audio.object_type, audio.sample_rate), ("mp4a", 2, 48_000));
@@ -139,7 +141,7 @@ async fn speech_is_heard_where_the_timeline_starts_it_and_captions_none_writes_n
         output: output.clone(),
         observer: Arc::new(glimvid_providers::NoopObserver),
     };
-    LocalRenderer::new().with_speech(Arc::new(Tone)).render(req).await.unwrap();
+    LocalRenderer::new().with_speech(Arc::new(Tone(LINE_S))).render(req).await.unwrap();
     let pcm = decode_audio(&output).unwrap();
     // Find each onset by energy in 10 ms steps.
     for &at in &expected.speech_at {
@@ -193,4 +195,57 @@ async fn real_engine_narrates_a_render() {
     assert!((audio.duration_ms as f64 - video_ms).abs() <= 1000.0 / FPS as f64 + 1.0);
     let vtt = std::fs::read_to_string(output.with_extension("vtt")).unwrap();
     assert!(!crate::audio::subtitles::parse_webvtt(&vtt).unwrap().is_empty());
+}
+
+/// Lines too long for the duration are said faster (at most 1.25x), never cut: the video
+/// comes out shorter than at the natural pace, and the speech still fills each line's time.
+#[tokio::test]
+async fn lines_too_long_for_the_duration_are_said_faster() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("v.mp4");
+    let options = VideoOptions {
+        aspect_ratio: AspectRatio::Square,
+        duration_s: 6,
+        language: Language::En,
+        style: Style::Clean,
+        music: glimvid_domain::MusicChoice::None,
+        ..Default::default()
+    };
+    let script = narrated_script();
+    let line = |seconds: f64| Narration {
+        lines: (0..2)
+            .map(|_| SpokenLine { seconds, phrases: vec![Phrase { start: 0.0, end: seconds, text: "a".into() }] })
+            .collect(),
+        burn_captions: true,
+    };
+    let natural = Timeline::narrated(&script, &line(3.0), 6, FPS, Style::Clean).duration;
+    let quick = Timeline::narrated(&script, &line(3.0 / MAX_PACE), 6, FPS, Style::Clean).duration;
+    assert!(natural > 6.5, "the test needs lines that overrun: {natural}");
+    let req = RenderRequest {
+        script,
+        images: photos(),
+        options,
+        output: output.clone(),
+        observer: Arc::new(glimvid_providers::NoopObserver),
+    };
+    let out = LocalRenderer::new().with_speech(Arc::new(Tone(3.0))).render(req).await.unwrap();
+    let seconds = out.frames as f64 / FPS as f64;
+    assert!((seconds - quick).abs() < 0.1, "{seconds} s, wanted the 1.25x timeline's {quick} (natural: {natural})");
+    let vtt =
+        crate::audio::subtitles::parse_webvtt(&std::fs::read_to_string(output.with_extension("vtt")).unwrap()).unwrap();
+    assert_eq!(vtt.len(), 4, "every phrase is still said: {vtt:?}");
+}
+
+#[test]
+fn the_catch_up_pace_covers_the_overrun_up_to_its_cap() {
+    let said = |seconds: &[f64]| Said {
+        lines: seconds.iter().map(|&s| SpokenLine { seconds: s, phrases: Vec::new() }).collect(),
+        phrases: Vec::new(),
+        audio: Vec::new(),
+    };
+    let two = said(&[2.0, 2.0]);
+    assert_eq!(catch_up_pace(&two, 6.2, 6), 1.0, "within the slack");
+    assert_eq!(catch_up_pace(&two, 6.5, 6), 1.11);
+    assert_eq!(catch_up_pace(&two, 7.0, 6), MAX_PACE, "capped");
+    assert_eq!(catch_up_pace(&said(&[]), 9.0, 6), 1.0, "no speech to quicken");
 }

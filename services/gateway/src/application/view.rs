@@ -56,6 +56,9 @@ pub struct JobJson {
     pub photos: Vec<AssetLink>,
     pub enhanced_images: Vec<AssetLink>,
     pub video: Option<AssetLink>,
+    /// The narration's subtitles once the video is made: WebVTT, then SRT (none for a video
+    /// without narration).
+    pub subtitles: Vec<AssetLink>,
     pub public_url: Option<String>,
     pub failure_reason: Option<String>,
     pub created_at: String,
@@ -121,6 +124,7 @@ pub fn job_json(state: &GatewayState, v: &JobView) -> JobJson {
         photos: v.assets.iter().filter(|a| a.kind == "original").map(link).collect(),
         enhanced_images: v.assets.iter().filter(|a| a.kind == "enhanced").map(link).collect(),
         video: v.assets.iter().find(|a| a.kind == "video").map(link),
+        subtitles: v.assets.iter().filter(|a| a.kind == "subtitles").map(link).collect(),
         public_url: j.public_id.as_deref().map(|p| state.public_url(p)),
         failure_reason: j.failure_reason.clone(),
         created_at: rfc3339(j.created_at),

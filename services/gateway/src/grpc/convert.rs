@@ -29,6 +29,11 @@ pub(super) fn options_json(o: Option<&pb::VideoOptions>) -> String {
     if o.review {
         m.insert("review".into(), true.into());
     }
+    for (name, value) in [("voice", &o.voice), ("music", &o.music), ("captions", &o.captions)] {
+        if !value.is_empty() {
+            m.insert(name.into(), value.clone().into());
+        }
+    }
     serde_json::Value::Object(m).to_string()
 }
 
@@ -107,6 +112,9 @@ pub(super) fn job_options(stored: &str) -> Option<pb::VideoOptions> {
         language: o.video.language.as_str().to_owned(),
         style: o.video.style.as_str().to_owned(),
         review: o.review,
+        voice: o.video.voice.to_string(),
+        music: o.video.music.to_string(),
+        captions: o.video.captions.as_str().to_owned(),
     })
 }
 
@@ -178,6 +186,14 @@ mod tests {
     fn options_become_the_rest_json() {
         assert_eq!(options_json(None), "");
         let o = pb::VideoOptions { aspect_ratio: "1:1".into(), duration_s: 10, review: true, ..Default::default() };
+        let sound = pb::VideoOptions {
+            voice: "none".into(),
+            music: "none".into(),
+            captions: "none".into(),
+            ..Default::default()
+        };
+        let v: serde_json::Value = serde_json::from_str(&options_json(Some(&sound))).unwrap();
+        assert_eq!(v, serde_json::json!({"voice": "none", "music": "none", "captions": "none"}));
         let v: serde_json::Value = serde_json::from_str(&options_json(Some(&o))).unwrap();
         assert_eq!(v, serde_json::json!({"aspect_ratio": "1:1", "duration_s": 10, "review": true}));
         assert_eq!(options_json(Some(&pb::VideoOptions::default())), "{}");
@@ -233,12 +249,20 @@ mod tests {
                 duration_s: 6,
                 language: "de".into(),
                 style: "bold".into(),
-                review: true
+                review: true,
+                voice: "auto".into(),
+                music: "auto".into(),
+                captions: "burned".into(),
             }
         );
         let o =
             job_options(r#"{"aspect_ratio":"9:16","duration_s":15,"language":"en","style":"clean"}"#).expect("options");
         assert!(!o.review);
+        let o = job_options(
+            r#"{"aspect_ratio":"9:16","duration_s":15,"language":"zh","style":"clean","voice":"zm_yunjian","music":"none","captions":"none"}"#,
+        )
+        .expect("options");
+        assert_eq!((o.voice.as_str(), o.music.as_str(), o.captions.as_str()), ("zm_yunjian", "none", "none"));
         assert_eq!(job_options("not json"), None);
     }
 

@@ -1,0 +1,67 @@
+//! The offline writer's speech estimate against the local engine: the writer budgets each
+//! scene's line by [`speaking_seconds`], so the estimate must match what the narrator really
+//! takes, per voice, or narrated videos run past their duration. Needs `scripts/fetch-voices`
+//! (CI runs it; with `GLIMVID_TEST_REQUIRE_REAL=1` a missing engine fails the suite).
+
+use glimvid_domain::{Description, Language, Style, VideoOptions, Voice};
+use glimvid_media::OfflineScriptWriter;
+use glimvid_media::offline_writer::speaking_seconds;
+use glimvid_providers::ScriptRequest;
+use glimvid_speech::{KokoroEngine, SpeechSynthesizer, VoiceId};
+
+fn engine() -> Option<KokoroEngine> {
+    match KokoroEngine::from_env() {
+        Ok(e) => Some(e),
+        Err(e) if std::env::var("GLIMVID_TEST_REQUIRE_REAL").is_ok_and(|v| v == "1" || v == "true") => {
+            panic!("GLIMVID_TEST_REQUIRE_REAL=1 but the speech engine is missing: {e} (run scripts/fetch-voices)")
+        }
+        Err(e) => {
+            eprintln!("SKIPPED: no speech engine ({e}); run scripts/fetch-voices");
+            None
+        }
+    }
+}
+
+fn descriptions(lang: Language) -> &'static [&'static str] {
+    match lang {
+        Language::Zh => &["无线降噪耳机，续航30小时，轻巧舒适"],
+        Language::Es => &["Auriculares inalámbricos con cancelación de ruido y 30 horas de batería"],
+        Language::Fr => &["Casque sans fil à réduction de bruit, 30 heures d'autonomie"],
+        _ => &["Wireless noise-cancelling headphones with 30-hour battery and soft ear cushions"],
+    }
+}
+
+#[test]
+fn the_writers_speech_estimate_matches_the_narrator() {
+    let Some(engine) = engine() else { return };
+    let mut report = Vec::new();
+    for voice in Voice::ALL {
+        let lang = voice.language();
+        let (mut estimated, mut spoken) = (0.0, 0.0);
+        for d in descriptions(lang) {
+            for (duration_s, style) in [(15, Style::Bold), (30, Style::Elegant)] {
+                let options = VideoOptions { duration_s, language: lang, style, ..VideoOptions::default() };
+                let req =
+                    ScriptRequest { description: Description::parse(d).expect("description"), options, photo_count: 3 };
+                let script = OfflineScriptWriter::new().compose(&req);
+                for scene in &script.scenes {
+                    let speech = engine.synthesize(&scene.voiceover, &VoiceId::new(voice.id())).expect("speech");
+                    estimated += speaking_seconds(&scene.voiceover, lang);
+                    spoken += speech.duration_s();
+                }
+            }
+        }
+        let ratio = spoken / estimated;
+        let line = format!(
+            "{} ({}): spoken {spoken:.1} s, estimated {estimated:.1} s, ratio {ratio:.3}",
+            voice.id(),
+            lang.as_str()
+        );
+        eprintln!("{line}");
+        // The writer plans for 90% of the time there is: an estimate 10% short still fits.
+        if !(0.9..=1.1).contains(&ratio) {
+            report.push(line);
+        }
+    }
+    assert!(report.is_empty(), "the estimate is off for:\n{}", report.join("\n"));
+}
