@@ -1,5 +1,5 @@
 //! The voices and music catalogues: what `options.voice` and `options.music` accept, listed for
-//! clients, and a track's preview for signed-in users.
+//! clients, and a track's or a voice's preview for signed-in users.
 
 use reqwest::{StatusCode, header};
 use serde_json::Value;
@@ -59,4 +59,26 @@ async fn voices_and_music_are_listed_and_a_track_can_be_previewed() {
         .await
         .expect("GET");
     assert_problem(r, 404, "an unknown track").await;
+
+    // Each voice can be heard before it is chosen: a few seconds of AAC-LC at 48 kHz, for an
+    // account only.
+    for v in &voices {
+        let url = v["sample_url"].as_str().unwrap_or_else(|| panic!("no sample_url: {v}"));
+        assert_problem(app.client.get(app.url(url)).send().await.expect("GET"), 401, "a voice sample without a token")
+            .await;
+        let r = app.client.get(app.url(url)).bearer_auth(&user.access_token).send().await.expect("GET voice sample");
+        assert_eq!(r.status(), StatusCode::OK, "{url}");
+        assert_eq!(r.headers()[header::CONTENT_TYPE], "audio/aac");
+        let body = r.bytes().await.expect("body");
+        assert!(body.len() > 4096 && body[0] == 0xFF && body[1] & 0xF6 == 0xF0, "{url}: not ADTS");
+        assert_eq!((body[2] >> 6, (body[2] >> 2) & 0xF), (1, 3), "{url}: not AAC-LC at 48 kHz");
+    }
+    let r = app
+        .client
+        .get(app.url("/api/v1/voices/nobody/sample"))
+        .bearer_auth(&user.access_token)
+        .send()
+        .await
+        .expect("GET");
+    assert_problem(r, 404, "an unknown voice").await;
 }

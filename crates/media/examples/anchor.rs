@@ -6,7 +6,13 @@
 //! anchor enhance IN.jpg OUT.jpg                      one photo to 1080x1920 (JPEG q90)
 //! anchor render bundled|system[:PRESET] INPUTS OUT.mp4 [SECONDS]
 //! anchor reference INPUTS OUT.yuv [SECONDS]          our frames, lossless (raw I420)
+//! anchor job bundled|system INPUTS OUT.mp4 SECONDS speaking|silent
 //! ```
+//!
+//! `job` runs the renderer as a job does (the provider's `render`, photos to MP4): `speaking`
+//! with each scene's line said by the local voice (`scripts/fetch-voices`), music under it and
+//! captions timed to the speech; `silent` with voice and music `none`: the speaking render's cost
+//! is the ratio of the two.
 //!
 //! INPUTS holds product_1..5.jpg (the anchors' generator) and cap1..4.txt. The job: five scenes,
 //! one per photo, captions cap1..4 on the first four; our timeline also draws a title over the
@@ -56,6 +62,43 @@ fn main() {
                 encoder.describe(),
                 started.elapsed().as_secs_f64()
             );
+        }
+        "job" => {
+            let encoder: std::sync::Arc<dyn Encoder> = match arg(1, "the encoder") {
+                "bundled" => std::sync::Arc::new(BundledH264::new()),
+                "system" => std::sync::Arc::new(FfmpegEncoder::detect().expect("ffmpeg with libx264")),
+                other => usage(&format!("bundled or system, not {other}")),
+            };
+            let seconds = arg(4, "SECONDS").parse().expect("seconds");
+            let (mut script, images, mut options) = job(Path::new(arg(2, "INPUTS")), seconds);
+            let renderer = glimvid_media::LocalRenderer::with_encoder(encoder);
+            let renderer = match arg(5, "speaking or silent") {
+                "speaking" => {
+                    for s in &mut script.scenes {
+                        s.voiceover = format!("{}.", s.caption.trim_end_matches('.'));
+                    }
+                    let engine =
+                        glimvid_speech::KokoroEngine::from_env().expect("the local voice (scripts/fetch-voices)");
+                    renderer.with_speech(std::sync::Arc::new(glimvid_speech::LocalSpeech::new(engine)))
+                }
+                "silent" => {
+                    options.voice = glimvid_domain::VoiceChoice::None;
+                    options.music = glimvid_domain::MusicChoice::None;
+                    renderer
+                }
+                other => usage(&format!("speaking or silent, not {other}")),
+            };
+            let started = Instant::now();
+            let req = glimvid_providers::RenderRequest {
+                script,
+                images,
+                options,
+                output: Path::new(arg(3, "OUT.mp4")).to_path_buf(),
+                observer: std::sync::Arc::new(glimvid_providers::NoopObserver),
+            };
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+            let out = rt.block_on(glimvid_providers::VideoGenerator::render(&renderer, req)).expect("render");
+            eprintln!("{} frames in {:.2} s", out.frames, started.elapsed().as_secs_f64());
         }
         "reference" => {
             use std::io::Write;

@@ -20,6 +20,7 @@ pub mod probe;
 pub mod render;
 mod text;
 pub mod upload;
+pub mod voice_samples;
 pub mod yuv;
 
 pub use encode::{BundledH264, Encoder, EncoderChoice, FfmpegEncoder};

@@ -75,6 +75,23 @@ export function createView(main) {
   const duration = select('duration_s', [5, 10, 15, 20, 30, 45, 60].map((d) => [String(d), t('create.seconds', { n: d })]), '15');
   const jobLang = select('language', JOB_LANGS.map((l) => [l, t(`lang.${l}`)]), JOB_LANGS.includes(lang()) ? lang() : 'en');
   const style = select('style', [['clean', t('create.style_clean')], ['bold', t('create.style_bold')], ['elegant', t('create.style_elegant')]], 'clean');
+  // The narrator (of the video's language), the music and the captions: `auto` unless chosen.
+  const voice = select('voice', [['auto', t('create.voice_auto')], ['none', t('create.voice_none')]], 'auto');
+  const music = select('music', [['auto', t('create.music_auto')], ['none', t('create.music_none')]], 'auto');
+  const captions = select('captions', [['burned', t('create.captions_burned')], ['none', t('create.captions_none')]], 'burned');
+  let voiceList = [];
+  const fillVoices = () => {
+    const chosen = voice.value;
+    const mine = voiceList.filter((v) => v.language === jobLang.value);
+    mount(voice, [['auto', t('create.voice_auto')], ['none', t('create.voice_none')], ...mine.map((v) => [v.id, `${v.name} (${t(`create.gender_${v.gender}`)})`])]
+      .map(([v, label]) => h('option', { value: v, text: label, selected: v === chosen })));
+    if (![...voice.options].some((o) => o.selected)) voice.value = 'auto';
+  };
+  jobLang.addEventListener('change', fillVoices);
+  api('GET', '/voices', { auth: false }).then((r) => { voiceList = r.voices; fillVoices(); }).catch(() => {});
+  api('GET', '/music', { auth: false }).then((r) => {
+    for (const tr of r.tracks) music.append(h('option', { value: tr.id, text: `${tr.title} (${tr.mood})` }));
+  }).catch(() => {});
   const review = h('input', { type: 'checkbox', id: 'review', name: 'review' });
   const progress = h('progress', { max: 1, value: 0, hidden: true, 'aria-label': t('create.uploading') });
   const errors = h('div', {});
@@ -90,7 +107,8 @@ export function createView(main) {
     h('fieldset', {}, h('legend', { text: t('create.photos') }), drop, photoErrors, grid),
     field(t('create.description'), description, t('create.description_hint')), count,
     h('div', { class: 'grid2' }, field(t('create.aspect'), aspect), field(t('create.duration'), duration),
-      field(t('create.language'), jobLang), field(t('create.style'), style)),
+      field(t('create.language'), jobLang), field(t('create.style'), style),
+      field(t('create.voice'), voice), field(t('create.music'), music), field(t('create.captions'), captions)),
     h('div', { class: 'check' }, review, h('label', { for: 'review', text: t('create.review') })),
     progress, errors, h('div', { class: 'row' }, submit));
   form.addEventListener('input', () => { idemKey = newKey(); });
@@ -104,6 +122,9 @@ export function createView(main) {
     data.append('description', description.value.trim());
     const options = { aspect_ratio: aspect.value, duration_s: Number(duration.value), language: jobLang.value, style: style.value };
     if (review.checked) options.review = true;
+    if (voice.value !== 'auto') options.voice = voice.value;
+    if (music.value !== 'auto') options.music = music.value;
+    if (captions.value !== 'burned') options.captions = captions.value;
     data.append('options', JSON.stringify(options));
     busy = true; submit.disabled = true; progress.hidden = false; progress.value = 0;
     try {

@@ -16,6 +16,7 @@ use crate::rest::{
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(op(__path_voices, voices))
+        .service(op(__path_voice_sample, voice_sample))
         .service(op(__path_music_tracks, music_tracks))
         .service(op(__path_music_sample, music_sample));
 }
@@ -32,6 +33,8 @@ pub struct VoiceJson {
     name: &'static str,
     /// Whether it is the language's default (what `auto` picks).
     default: bool,
+    /// A few seconds of the voice (AAC-LC; needs an access token).
+    sample_url: String,
 }
 
 /// The voices on offer.
@@ -57,9 +60,33 @@ pub async fn voices() -> HttpResponse {
             gender: v.gender(),
             name: v.name(),
             default: Voice::default_for(v.language()) == Some(v),
+            sample_url: format!("/api/v1/voices/{}/sample", v.id()),
         })
         .collect();
     cached(HttpResponse::Ok()).json(VoiceList { voices })
+}
+
+/// A voice saying a line, to hear it before choosing it.
+#[utoipa::path(
+    get,
+    path = "/voices/{id}/sample",
+    tag = "videos",
+    operation_id = "getVoiceSample",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "A voice id from `GET /api/v1/voices`")),
+    responses(
+        (status = 200, description = "The sample (ADTS AAC-LC, 48 kHz)", content(("audio/aac"))),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such voice", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn voice_sample(_user: AuthUser, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let voice = Voice::ALL
+        .iter()
+        .copied()
+        .find(|v| v.id() == id.as_str())
+        .ok_or_else(|| ApiError(DomainError::new(ErrorCode::NotFound, "no such voice (see GET /api/v1/voices)")))?;
+    Ok(cached(HttpResponse::Ok()).content_type("audio/aac").body(glimvid_media::voice_samples::sample(voice)))
 }
 
 /// A background music track.
