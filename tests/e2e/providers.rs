@@ -177,6 +177,11 @@ async fn a_job_runs_through_deepseek_and_ark() {
     assert_eq!(job["status"], "succeeded", "{job:#}");
     let (_, info) = fetch_and_probe(&app, &job).await;
     assert_video(&info, 1080, 1920, 15_000);
+    // Ark's clips are joined with the narrator's voice and its subtitles, as a local render.
+    let audio = info.audio.as_ref().unwrap_or_else(|| panic!("the joined video is silent: {info:?}"));
+    assert_eq!((audio.codec.as_str(), audio.object_type, audio.sample_rate), ("mp4a", 2, 48_000));
+    assert_eq!(job["subtitles"].as_array().map(Vec::len), Some(2), "{job:#}");
+    assert!(stage(&job, "render")["note"].is_string(), "{job:#}");
 
     let reqs = server.received_requests().await.unwrap();
     assert_eq!(count(&reqs, "POST", "/chat/completions"), 1);

@@ -139,18 +139,38 @@ impl VideoGenerator for LocalRenderer {
     async fn render(&self, req: RenderRequest) -> Result<RenderOutput, ProviderError> {
         req.observer.note(&self.encoder_note()).await;
         let RenderRequest { script, images, options, output, observer } = req;
+        let sound = self.narrate_job(&script, &options, observer.as_ref()).await?;
+        let encoder = self.encoder.clone();
+        run_noted(observer.as_ref(), "rendered".into(), move || {
+            let timeline = sound.timeline(&script, &options);
+            let (audio, cues) = sound.mix(&timeline, &options)?;
+            let composer = prepare_timed(&script, &images, &options, timeline)?;
+            drop(images); // the photos now live in the composer, decoded: free the files
+            finish(&composer, &options, audio.as_ref(), &cues, &output, encoder.as_ref())
+        })
+        .await
+    }
+}
+
+impl LocalRenderer {
+    /// What the job's narrator says (nothing when its voice is `none` or no engine is
+    /// configured), at the pace that keeps the video to its duration; noted on the job.
+    pub(crate) async fn narrate_job(
+        &self,
+        script: &Script,
+        options: &VideoOptions,
+        observer: &dyn glimvid_providers::RenderObserver,
+    ) -> Result<Sound, ProviderError> {
         let voice = options.voice.resolve(options.language);
-        let mut narrated = None;
-        match (voice, &self.speech) {
+        let said = match (voice, &self.speech) {
             (Some(voice), Some(engine)) => {
-                let mut said = narrate(engine.as_ref(), &script, voice, 1.0).await?;
+                let mut said = narrate(engine.as_ref(), script, voice, 1.0).await?;
                 // Lines that would run the video past its duration (a user's edit, a writer's
                 // estimate off for this text) are said a little faster, never cut.
-                let natural =
-                    Timeline::narrated(&script, &said.narration(true), options.duration_s, FPS, options.style);
+                let natural = Timeline::narrated(script, &said.narration(true), options.duration_s, FPS, options.style);
                 let pace = catch_up_pace(&said, natural.duration, options.duration_s);
                 if pace > 1.0 {
-                    said = narrate(engine.as_ref(), &script, voice, pace).await?;
+                    said = narrate(engine.as_ref(), script, voice, pace).await?;
                 }
                 let paced = if pace > 1.0 {
                     format!(", at {pace:.2}x to keep to {} s", options.duration_s)
@@ -158,35 +178,69 @@ impl VideoGenerator for LocalRenderer {
                     String::new()
                 };
                 observer.note(&format!("narrated by {} ({}){paced}", voice.id(), engine.name())).await;
-                narrated = Some(said);
+                Some(said)
             }
-            (Some(_), None) => observer.note("no speech engine is configured: rendering without narration").await,
-            (None, _) => {}
-        }
-        let burn = options.captions == Captions::Burned;
-        let narration = narrated.as_ref().map(|s| s.narration(burn));
-        let (spoken, phrases) = narrated.map(|s| (s.audio, s.phrases)).unwrap_or_default();
-        let music = options.music.resolve(options.style);
-        let encoder = self.encoder.clone();
-        run_noted(observer.as_ref(), "rendered".into(), move || {
-            let timeline = match &narration {
-                Some(n) => Timeline::narrated(&script, n, options.duration_s, FPS, options.style),
-                None => Timeline::new(&script, options.duration_s, FPS, options.style),
-            };
-            let timeline = if options.captions == Captions::None { timeline.without_captions() } else { timeline };
-            let audio = soundtrack::soundtrack(&timeline, &spoken, music)?;
-            let cues = soundtrack::subtitle_cues(&timeline, &phrases);
-            let composer = prepare_timed(&script, &images, &options, timeline)?;
-            drop(images); // the photos now live in the composer, decoded: free the files
-            if !cues.is_empty() {
-                write_subtitles(&output, &cues)?;
+            (Some(_), None) => {
+                observer.note("no speech engine is configured: rendering without narration").await;
+                None
             }
-            match &audio {
-                Some(a) => write_video_with_audio(&composer, &options, a, &output, encoder.as_ref()),
-                None => write_video(&composer, &options, &output, encoder.as_ref()),
-            }
-        })
-        .await
+            (None, _) => None,
+        };
+        Ok(Sound { said, music: options.music.resolve(options.style) })
+    }
+}
+
+/// A job's sound before it is laid out: the narration (if any) and the music (if any).
+pub(crate) struct Sound {
+    said: Option<Said>,
+    music: Option<glimvid_domain::MusicTrack>,
+}
+
+impl Sound {
+    /// The timeline the sound asks for: scenes as long as their lines, captions as chosen.
+    pub(crate) fn timeline(&self, script: &Script, options: &VideoOptions) -> Timeline {
+        let timeline = match &self.said {
+            Some(s) => Timeline::narrated(
+                script,
+                &s.narration(options.captions == Captions::Burned),
+                options.duration_s,
+                FPS,
+                options.style,
+            ),
+            None => Timeline::new(script, options.duration_s, FPS, options.style),
+        };
+        if options.captions == Captions::None { timeline.without_captions() } else { timeline }
+    }
+
+    /// The mixed track (none when there is nothing to hear) and the subtitle cues.
+    pub(crate) fn mix(
+        &self,
+        timeline: &Timeline,
+        _options: &VideoOptions,
+    ) -> Result<(Option<crate::audio::aac::AacTrack>, Vec<crate::audio::subtitles::Cue>), RenderError> {
+        let spoken = self.said.as_ref().map_or(&[][..], |s| &s.audio[..]);
+        let phrases = self.said.as_ref().map_or(&[][..], |s| &s.phrases[..]);
+        let audio = soundtrack::soundtrack(timeline, spoken, self.music)?;
+        Ok((audio, soundtrack::subtitle_cues(timeline, phrases)))
+    }
+}
+
+/// Writes the subtitles beside the video (when there are any) and the video, with its sound
+/// when it has one.
+pub(crate) fn finish(
+    composer: &Composer,
+    options: &VideoOptions,
+    audio: Option<&crate::audio::aac::AacTrack>,
+    cues: &[crate::audio::subtitles::Cue],
+    output: &Path,
+    encoder: &dyn Encoder,
+) -> Result<RenderOutput, RenderError> {
+    if !cues.is_empty() {
+        write_subtitles(output, cues)?;
+    }
+    match audio {
+        Some(a) => write_video_with_audio(composer, options, a, output, encoder),
+        None => write_video(composer, options, output, encoder),
     }
 }
 

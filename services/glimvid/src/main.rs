@@ -62,16 +62,18 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
     let shutdown = Shutdown::new();
     shutdown.trigger_on_signals();
 
+    // One local renderer (and one speech engine in memory): it renders whole videos, or joins
+    // Ark's clips with the same narration, music and captions.
+    let local = Arc::new(LocalRenderer::with_choice(cfg.providers.encoder)?.with_local_speech());
     let glimvid_pipeline::providers::Providers { writer, enhancer, generator } =
         glimvid_pipeline::providers::from_config(
             &cfg.providers,
             glimvid_pipeline::providers::LocalProviders {
                 writer: Arc::new(OfflineScriptWriter::new()) as Arc<dyn ScriptWriter>,
                 enhancer: Arc::new(LocalEnhancer::new()) as Arc<dyn ImageEnhancer>,
-                generator: Arc::new(LocalRenderer::with_choice(cfg.providers.encoder)?.with_local_speech())
-                    as Arc<dyn VideoGenerator>,
+                generator: local.clone() as Arc<dyn VideoGenerator>,
             },
-            glimvid_render_service::clip_joiner(),
+            local as Arc<dyn glimvid_providers::ClipJoiner>,
         )?;
     let upload = UploadLimits { max_pixels: cfg.limits.max_photo_pixels, ..UploadLimits::default() };
 

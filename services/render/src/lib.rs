@@ -29,6 +29,8 @@ impl RenderStage {
 
 /// What joins a video provider's clips into the final video: the local engine, so that a video
 /// made from Ark's clips has the same captions, cards, transitions and format as a local one.
+/// This one has no speech engine (silent videos); the binaries join with their narrating
+/// renderer.
 pub fn clip_joiner() -> Arc<dyn ClipJoiner> {
     Arc::new(glimvid_media::LocalRenderer::new())
 }

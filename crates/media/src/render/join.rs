@@ -19,7 +19,7 @@ use glimvid_domain::{Script, VideoOptions};
 use glimvid_providers::{ClipJoiner, JoinRequest, ProviderError, RenderOutput};
 use image::RgbImage;
 
-use super::{Composer, FPS, LocalRenderer, RenderError, Timeline, check_duration, to_frame, write_video};
+use super::{Composer, FPS, LocalRenderer, RenderError, Sound, Timeline, check_duration, finish, to_frame};
 use crate::encode::Encoder;
 use crate::imaging::{Rect, resize_yuv};
 use crate::probe::{FrameReader, ProbeError};
@@ -131,13 +131,27 @@ impl Clips {
     }
 }
 
-/// Joins `clips` (clip `i` for scene `i`) into `output`. CPU-bound: call from a blocking context.
+/// Joins `clips` (clip `i` for scene `i`) into `output`, silent. CPU-bound: call from a
+/// blocking context.
 pub fn join_clips(
     script: &Script,
     clips: &[PathBuf],
     options: &VideoOptions,
     output: &Path,
     encoder: &dyn Encoder,
+) -> Result<RenderOutput, RenderError> {
+    join_sounding(script, clips, options, output, encoder, None)
+}
+
+/// As [`join_clips`], with the job's narration and music (the clips' own sound is not used:
+/// Seedance runs with `generate_audio` off, so the narrator stays one voice) and its subtitles.
+fn join_sounding(
+    script: &Script,
+    clips: &[PathBuf],
+    options: &VideoOptions,
+    output: &Path,
+    encoder: &dyn Encoder,
+    sound: Option<&Sound>,
 ) -> Result<RenderOutput, RenderError> {
     if script.scenes.is_empty() {
         return Err(RenderError::Invalid("the script has no scenes".into()));
@@ -157,9 +171,16 @@ pub fn join_clips(
     for (i, s) in script.scenes.iter_mut().enumerate() {
         s.photo_index = i as u32;
     }
-    let timeline = Timeline::new(&script, options.duration_s, FPS, options.style);
+    let timeline = match sound {
+        Some(sound) => sound.timeline(&script, options),
+        None => Timeline::new(&script, options.duration_s, FPS, options.style),
+    };
+    let (audio, cues) = match sound {
+        Some(sound) => sound.mix(&timeline, options)?,
+        None => (None, Vec::new()),
+    };
     let composer = Composer::new(&script, firsts, frame, timeline, options.style).with_clips(clips);
-    write_video(&composer, options, output, encoder)
+    finish(&composer, options, audio.as_ref(), &cues, output, encoder)
 }
 
 #[async_trait]
@@ -167,10 +188,11 @@ impl ClipJoiner for LocalRenderer {
     async fn join(&self, req: JoinRequest) -> Result<RenderOutput, ProviderError> {
         req.observer.note(&self.encoder_note()).await;
         let JoinRequest { script, clips, options, output, observer } = req;
+        let sound = self.narrate_job(&script, &options, observer.as_ref()).await?;
         let encoder: Arc<dyn Encoder> = self.encoder().clone();
         let what = format!("joined {} clips into", clips.len());
         super::run_noted(observer.as_ref(), what, move || {
-            join_clips(&script, &clips, &options, &output, encoder.as_ref())
+            join_sounding(&script, &clips, &options, &output, encoder.as_ref(), Some(&sound))
         })
         .await
     }

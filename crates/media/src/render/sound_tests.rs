@@ -249,3 +249,61 @@ fn the_catch_up_pace_covers_the_overrun_up_to_its_cap() {
     assert_eq!(catch_up_pace(&two, 7.0, 6), MAX_PACE, "capped");
     assert_eq!(catch_up_pace(&said(&[]), 9.0, 6), 1.0, "no speech to quicken");
 }
+
+/// Ark's clips are joined with the same narration as a local render: the job's lines are heard
+/// where the narrated timeline starts them, and the subtitles are written beside the video.
+#[tokio::test]
+async fn joined_clips_carry_the_narration_and_its_subtitles() {
+    use glimvid_providers::{ClipJoiner, JoinRequest};
+    let dir = tempfile::tempdir().unwrap();
+    let clips = super::tests::make_clips(dir.path());
+    let output = dir.path().join("joined.mp4");
+    let mut script = narrated_script();
+    script.scenes.push(Scene { caption: "Third".into(), voiceover: "line 2".into(), photo_index: 0 });
+    let options = VideoOptions {
+        aspect_ratio: AspectRatio::Square,
+        duration_s: 8,
+        language: Language::En,
+        style: Style::Clean,
+        music: glimvid_domain::MusicChoice::None,
+        ..Default::default()
+    };
+    let req = JoinRequest {
+        script: script.clone(),
+        clips,
+        options,
+        output: output.clone(),
+        observer: Arc::new(glimvid_providers::NoopObserver),
+    };
+    let out = LocalRenderer::new().with_speech(Arc::new(Tone(LINE_S))).join(req).await.unwrap();
+    let info = probe_mp4(&output).unwrap();
+    let audio = info.audio.expect("the joined video speaks");
+    let video_ms = out.frames as f64 * 1000.0 / FPS as f64;
+    assert!((audio.duration_ms as f64 - video_ms).abs() <= 1000.0 / FPS as f64 + 1.0, "{audio:?} vs {video_ms}");
+    // Where the narrated timeline of the joined scenes starts each line, the tone is heard.
+    let mut one_shot_each = script;
+    for (i, s) in one_shot_each.scenes.iter_mut().enumerate() {
+        s.photo_index = i as u32;
+    }
+    let narration = Narration {
+        lines: (0..3)
+            .map(|_| SpokenLine {
+                seconds: LINE_S,
+                phrases: vec![
+                    Phrase { start: 0.0, end: 0.7, text: "a".into() },
+                    Phrase { start: 0.75, end: LINE_S, text: "b".into() },
+                ],
+            })
+            .collect(),
+        burn_captions: true,
+    };
+    let expected = Timeline::narrated(&one_shot_each, &narration, 8, FPS, Style::Clean);
+    let pcm = decode_audio(&output).unwrap();
+    for &at in &expected.speech_at {
+        assert!(rms(&pcm, at + 0.2, at + LINE_S - 0.2) > 0.05, "no speech at {at:.2} s");
+        assert!(rms(&pcm, at - 0.3, at - 0.12) < 0.01, "sound before the line at {at:.2} s");
+    }
+    let vtt =
+        crate::audio::subtitles::parse_webvtt(&std::fs::read_to_string(output.with_extension("vtt")).unwrap()).unwrap();
+    assert_eq!(vtt.len(), 6, "{vtt:?}");
+}

@@ -271,7 +271,7 @@ impl FrameSource for ColourClip {
     }
 }
 
-fn make_clips(dir: &Path) -> Vec<std::path::PathBuf> {
+pub(super) fn make_clips(dir: &Path) -> Vec<std::path::PathBuf> {
     let colours = [[200, 40, 40], [40, 190, 60], [40, 60, 200]];
     colours
         .iter()
