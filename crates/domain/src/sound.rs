@@ -63,6 +63,11 @@ impl Voice {
         Self::ALL.iter().copied().find(|v| v.language() == language)
     }
 
+    /// The catalogue voice with this id.
+    pub fn by_id(id: &str) -> Option<Voice> {
+        Self::ALL.iter().copied().find(|v| v.id() == id)
+    }
+
     /// The voices of a language.
     pub fn of(language: Language) -> impl Iterator<Item = Voice> {
         Self::ALL.iter().copied().filter(move |v| v.language() == language)
@@ -193,7 +198,7 @@ impl FromStr for VoiceChoice {
         match s.trim() {
             "auto" => Ok(Self::Auto),
             "none" => Ok(Self::None),
-            id => Voice::ALL.iter().find(|v| v.id() == id).map(|&v| Self::Voice(v)).ok_or_else(|| {
+            id => Voice::by_id(id).map(Self::Voice).ok_or_else(|| {
                 DomainError::invalid(
                     "options.voice",
                     format!("voice must be `none` or an id from GET /api/v1/voices (got `{id}`)"),

@@ -143,7 +143,7 @@ impl VideoGenerator for LocalRenderer {
         let encoder = self.encoder.clone();
         run_noted(observer.as_ref(), "rendered".into(), move || {
             let timeline = sound.timeline(&script, &options);
-            let (audio, cues) = sound.mix(&timeline, &options)?;
+            let (audio, cues) = sound.mix(&timeline)?;
             let composer = prepare_timed(&script, &images, &options, timeline)?;
             drop(images); // the photos now live in the composer, decoded: free the files
             finish(&composer, &options, audio.as_ref(), &cues, &output, encoder.as_ref())
@@ -216,7 +216,6 @@ impl Sound {
     pub(crate) fn mix(
         &self,
         timeline: &Timeline,
-        _options: &VideoOptions,
     ) -> Result<(Option<crate::audio::aac::AacTrack>, Vec<crate::audio::subtitles::Cue>), RenderError> {
         let spoken = self.said.as_ref().map_or(&[][..], |s| &s.audio[..]);
         let phrases = self.said.as_ref().map_or(&[][..], |s| &s.phrases[..]);

@@ -176,7 +176,7 @@ fn join_sounding(
         None => Timeline::new(&script, options.duration_s, FPS, options.style),
     };
     let (audio, cues) = match sound {
-        Some(sound) => sound.mix(&timeline, options)?,
+        Some(sound) => sound.mix(&timeline)?,
         None => (None, Vec::new()),
     };
     let composer = Composer::new(&script, firsts, frame, timeline, options.style).with_clips(clips);

@@ -81,10 +81,7 @@ pub async fn voices() -> HttpResponse {
     ),
 )]
 pub async fn voice_sample(_user: AuthUser, id: web::Path<String>) -> ApiResult<HttpResponse> {
-    let voice = Voice::ALL
-        .iter()
-        .copied()
-        .find(|v| v.id() == id.as_str())
+    let voice = Voice::by_id(&id)
         .ok_or_else(|| ApiError(DomainError::new(ErrorCode::NotFound, "no such voice (see GET /api/v1/voices)")))?;
     Ok(cached(HttpResponse::Ok()).content_type("audio/aac").body(glimvid_media::voice_samples::sample(voice)))
 }
