@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod openapi;
 pub mod rate_limit;
+pub mod responses;
 #[cfg(any(test, feature = "test-support"))]
 pub mod route_probe;
 pub mod routes;

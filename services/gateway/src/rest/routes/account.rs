@@ -5,6 +5,7 @@ use glimvid_proto::auth::v1 as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::rest::responses::{CurrentPassword, JsonBody, NeedsToken};
 use crate::{
     rest::{
         client_ip::ClientIp,
@@ -53,7 +54,7 @@ pub fn account_json(a: pb::Account) -> AccountJson {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The account", body = AccountJson),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        NeedsToken,
         (status = 404, description = "The account no longer exists", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -86,12 +87,11 @@ pub struct PatchBody {
     params(("X-Glimvid-Password" = Option<String>, Header, description = "The current password, instead of `current_password` in the body")),
     responses(
         (status = 200, description = "The changed account", body = AccountJson),
-        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        JsonBody,
+        NeedsToken,
         (status = 403, description = "A new email without the current password (`password_required`) or with a wrong one (`invalid_password`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The account no longer exists", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The new email belongs to another account", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not `application/json`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An unknown field, a bad email or a bad language", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many wrong passwords for this account", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
@@ -133,11 +133,9 @@ pub async fn patch(
     params(("X-Glimvid-Password" = String, Header, description = "The current password")),
     responses(
         (status = 204, description = "The account and all its content are gone"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "No current password (`password_required`) or a wrong one (`invalid_password`)", body = Problem, content_type = "application/problem+json"),
+        NeedsToken,
+        CurrentPassword,
         (status = 404, description = "The account no longer exists", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many wrong passwords for this account", body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
 )]
 pub async fn delete(
@@ -210,7 +208,7 @@ pub struct UsageSummarySchema {
     params(PageQuery),
     responses(
         (status = 200, description = "The usage log, newest first", body = UsagePageSchema),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        NeedsToken,
         (status = 422, description = "A bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -234,10 +232,8 @@ pub async fn usage(state: web::Data<SharedState>, user: AuthUser, q: web::Query<
         (status = 200, description = "`account.json`, `usage.json` and `videos/<job>/…` (job, script, images, video)",
             content_type = "application/zip", body = Vec<u8>,
             headers(("Content-Disposition" = String, description = "`attachment; filename=\"glimvid-export.zip\"`"))),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "No current password (`password_required`) or a wrong one (`invalid_password`)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many wrong passwords for this account", body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        NeedsToken,
+        CurrentPassword,
     ),
 )]
 pub async fn export(
@@ -360,13 +356,10 @@ pub struct NewKeyBody {
     params(("X-Glimvid-Password" = Option<String>, Header, description = "The current password, instead of `current_password` in the body")),
     responses(
         (status = 201, description = "The key, with its secret", body = NewApiKeyJson),
-        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "No current password (`password_required`) or a wrong one (`invalid_password`)", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not `application/json`", body = Problem, content_type = "application/problem+json"),
+        JsonBody,
+        NeedsToken,
+        CurrentPassword,
         (status = 422, description = "A bad name, an unknown scope or `expires_in_days` out of 1..=365", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many wrong passwords for this account", body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
 )]
 pub async fn create_api_key(
@@ -421,7 +414,7 @@ pub async fn create_api_key(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The keys, revoked ones included", body = ApiKeyListJson),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        NeedsToken,
     ),
 )]
 pub async fn list_api_keys(state: web::Data<SharedState>, user: AuthUser) -> ApiResult<HttpResponse> {
@@ -440,7 +433,7 @@ pub async fn list_api_keys(state: web::Data<SharedState>, user: AuthUser) -> Api
     params(("id" = String, Path, description = "The key's id")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        NeedsToken,
         (status = 404, description = "No such key of this user", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -494,13 +487,10 @@ pub struct ChangePasswordBody {
     params(("X-Glimvid-Password" = Option<String>, Header, description = "The current password, instead of `current_password` in the body")),
     responses(
         (status = 200, description = "Changed; a fresh token pair (all others are revoked)", body = TokensJson),
-        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "No current password (`password_required`) or a wrong one (`invalid_password`)", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not `application/json`", body = Problem, content_type = "application/problem+json"),
+        JsonBody,
+        NeedsToken,
+        CurrentPassword,
         (status = 422, description = "The new password fails the policy (`field`: `new_password`)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many wrong passwords for this account", body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
 )]
 pub async fn change_password(

@@ -5,6 +5,7 @@ use glimvid_proto::auth::v1 as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::rest::responses::JsonBody;
 use crate::{
     rest::{
         client_ip::ClientIp,
@@ -76,9 +77,8 @@ pub(crate) fn tokens_json(t: pb::TokenResponse) -> TokensJson {
     responses(
         (status = 201, description = "The account exists and is logged in", body = TokensJson,
             headers(("RateLimit-Limit" = u64), ("RateLimit-Remaining" = u64), ("RateLimit-Reset" = u64), ("RateLimit-Policy" = String))),
-        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        JsonBody,
         (status = 409, description = "The email is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not `application/json`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad email, weak password, or age not confirmed", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many registrations from this address", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait"),
@@ -116,9 +116,8 @@ pub async fn register(
     responses(
         (status = 200, description = "Logged in", body = TokensJson,
             headers(("RateLimit-Limit" = u64), ("RateLimit-Remaining" = u64), ("RateLimit-Reset" = u64), ("RateLimit-Policy" = String))),
-        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        JsonBody,
         (status = 401, description = "Unknown email or wrong password (the same answer for both)", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not `application/json`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The body does not fit", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many logins from this address", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait"),
@@ -145,9 +144,8 @@ pub async fn login(state: web::Data<SharedState>, ip: ClientIp, body: web::Json<
     request_body = RefreshBody,
     responses(
         (status = 200, description = "A new pair", body = TokensJson),
-        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        JsonBody,
         (status = 401, description = "The refresh token is unknown, used or expired", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not `application/json`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The body does not fit", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -165,9 +163,8 @@ pub async fn refresh(state: web::Data<SharedState>, body: web::Json<RefreshBody>
     request_body = RefreshBody,
     responses(
         (status = 204, description = "Logged out"),
-        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        JsonBody,
         (status = 401, description = "The refresh token is not valid", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not `application/json`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The body does not fit", body = Problem, content_type = "application/problem+json"),
     ),
 )]

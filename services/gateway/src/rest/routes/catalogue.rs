@@ -8,6 +8,7 @@ use glimvid_media::music;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::rest::responses::NeedsToken;
 use crate::rest::{
     error::{ApiError, ApiResult, Problem},
     extract::AuthUser,
@@ -76,7 +77,7 @@ pub async fn voices() -> HttpResponse {
     params(("id" = String, Path, description = "A voice id from `GET /api/v1/voices`")),
     responses(
         (status = 200, description = "The sample (ADTS AAC-LC, 48 kHz)", content(("audio/aac"))),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        NeedsToken,
         (status = 404, description = "No such voice", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -152,7 +153,7 @@ pub async fn music_tracks() -> HttpResponse {
     params(("id" = String, Path, description = "A track id from `GET /api/v1/music`")),
     responses(
         (status = 200, description = "The track", content(("audio/ogg"))),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        NeedsToken,
         (status = 404, description = "No such track", body = Problem, content_type = "application/problem+json"),
     ),
 )]

@@ -4,6 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use glimvid_domain::{DomainError, ErrorCode};
 
+use crate::rest::responses::{JsonBody, NeedsToken};
 use crate::{
     application::{
         review,
@@ -47,11 +48,10 @@ fn is_json(req: &HttpRequest) -> bool {
     request_body(content = ScriptSchema, content_type = "application/json"),
     responses(
         (status = 200, description = "The job, with the new script", body = JobJson),
-        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        JsonBody,
+        NeedsToken,
         (status = 404, description = "No such job of yours", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The job is not awaiting review", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON content", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A script the renderer cannot use", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -84,7 +84,7 @@ pub async fn put_script(
     responses(
         (status = 202, description = "Paid for and queued for render: the job", body = JobJson,
             headers(("Location" = String, description = "The job's URL"))),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        NeedsToken,
         (status = 402, description = "No credits and no free trials left; the job stays awaiting review", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such job of yours", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The job is not awaiting review", body = Problem, content_type = "application/problem+json"),

@@ -11,6 +11,7 @@ use glimvid_domain::{DomainError, ErrorCode};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::rest::responses::NeedsToken;
 use crate::{
     application::{
         follow::Followed,
@@ -198,7 +199,7 @@ async fn read_submission(
                 ("Idempotent-Replayed" = String, description = "`true` when this answers an earlier request with the same key"),
                 ("RateLimit-Limit" = u64), ("RateLimit-Remaining" = u64), ("RateLimit-Reset" = u64), ("RateLimit-Policy" = String))),
         (status = 400, description = "The multipart body cannot be read", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        NeedsToken,
         (status = 402, description = "No credits and no free trials left", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "A photo is too large, the body is larger than `GLIMVID_MAX_UPLOAD_BYTES` (refused from its `Content-Length` before it is read), or the form has too many parts", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not `multipart/form-data`, or a file is not a JPEG, PNG or WebP image", body = Problem, content_type = "application/problem+json"),
@@ -296,7 +297,7 @@ pub struct ListQuery {
     params(ListQuery),
     responses(
         (status = 200, description = "A page of jobs", body = JobListJson),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        NeedsToken,
         (status = 422, description = "A bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -322,7 +323,7 @@ pub async fn list(state: web::Data<SharedState>, user: AuthUser, q: web::Query<L
     params(("id" = String, Path, description = "The job's id")),
     responses(
         (status = 200, description = "The job", body = JobJson),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        NeedsToken,
         (status = 404, description = "No such job of this user", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -341,7 +342,7 @@ pub async fn get(state: web::Data<SharedState>, user: AuthUser, id: web::Path<St
     params(("id" = String, Path, description = "The job's id")),
     responses(
         (status = 200, description = "The canceled job", body = JobJson),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        NeedsToken,
         (status = 404, description = "No such job of this user", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The job has already ended", body = Problem, content_type = "application/problem+json"),
     ),
@@ -361,7 +362,7 @@ pub async fn cancel(state: web::Data<SharedState>, user: AuthUser, id: web::Path
     params(("id" = String, Path, description = "The job's id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        NeedsToken,
         (status = 404, description = "No such job of this user", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -383,7 +384,7 @@ pub async fn delete(state: web::Data<SharedState>, user: AuthUser, id: web::Path
         ("n" = i32, Path, description = "The file's index within its kind (0-based)")),
     responses(
         (status = 200, description = "The file", content(("image/jpeg"), ("image/png"), ("image/webp"), ("video/mp4"), ("application/json"), ("text/vtt"), ("application/x-subrip"))),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        NeedsToken,
         (status = 404, description = "No such job or file", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -419,7 +420,7 @@ pub async fn asset(
     responses(
         (status = 200, description = "`text/event-stream`: per event `id: <n>`, `event: <kind>` and `data: <Event as JSON>` \
             (schema `#/components/schemas/Event`); the stream ends after the job's final status", content_type = "text/event-stream", body = String),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        NeedsToken,
         (status = 404, description = "No such job of this user", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "The account has `GLIMVID_MAX_STREAMS_PER_ACCOUNT` streams open", body = Problem, content_type = "application/problem+json"),
     ),

@@ -6,6 +6,7 @@ use glimvid_db::repo::webhooks::{self as repo, Delivery, Webhook};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::rest::responses::{JsonBody, NeedsToken};
 use crate::{
     application::{view::rfc3339, webhooks},
     rest::{
@@ -103,9 +104,8 @@ pub struct DeliveryPageJson {
     request_body = CreateBody,
     responses(
         (status = 201, description = "Registered: the webhook with its signing `secret`, shown only here", body = WebhookJson),
-        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not `application/json`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        JsonBody,
+        NeedsToken,
         (status = 409, description = "The account has the most webhooks it may have", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not an http(s) URL, or one with credentials or a fragment", body = Problem, content_type = "application/problem+json"),
     ),
@@ -129,7 +129,7 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The account's webhooks (without their secrets)", body = WebhookListJson),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        NeedsToken,
     ),
 )]
 pub async fn list(state: web::Data<SharedState>, user: AuthUser) -> ApiResult<HttpResponse> {
@@ -146,7 +146,7 @@ pub async fn list(state: web::Data<SharedState>, user: AuthUser) -> ApiResult<Ht
     params(("id" = String, Path, description = "The webhook's id")),
     responses(
         (status = 204, description = "Removed; its pending deliveries are not sent"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        NeedsToken,
         (status = 404, description = "No such webhook of yours", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -174,7 +174,7 @@ pub struct PageQuery {
     params(("id" = String, Path, description = "The webhook's id"), PageQuery),
     responses(
         (status = 200, description = "The webhook's deliveries, newest first", body = DeliveryPageJson),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        NeedsToken,
         (status = 404, description = "No such webhook of yours", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
     ),
