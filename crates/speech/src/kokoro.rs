@@ -1,8 +1,12 @@
 //! The local engine: Kokoro-82M int8 ONNX on the CPU.
 //!
-//! Each phrase (a clause, or at most [`MAX_PHRASE_TOKENS`] phonemes of a long one) is a separate
-//! model run. That keeps attention cheap, and gives exact phrase times: a phrase's audio is
-//! trimmed of its edge silence, placed, and followed by a pause its punctuation asks for.
+//! A line's phrases (clauses, or at most [`MAX_PHRASE_TOKENS`] phonemes of a long one) go to the
+//! model together, up to [`MAX_RUN_TOKENS`] per run: every run pays for a lead-in the decoder
+//! renders silent, so fewer runs are cheaper. The model (as `scripts/fetch-voices` derives it)
+//! says how many frames each token got; from those the engine cuts each phrase out exactly,
+//! trims its quiet edges, places it, and follows it with the pause its punctuation asks for, and
+//! times every word by its own frames. A run's closing mark and end pad are capped to one frame,
+//! so the model does not render the silence the engine would cut.
 
 use std::path::Path;
 use std::sync::{Mutex, OnceLock};
@@ -20,8 +24,15 @@ use crate::vocab;
 
 /// Kokoro's output rate.
 pub const SAMPLE_RATE: u32 = 24_000;
-/// Longest phrase per model run, in phoneme tokens.
+/// Longest phrase (one caption), in phoneme tokens.
 pub const MAX_PHRASE_TOKENS: usize = 60;
+/// Most phoneme tokens per model run (the model takes 510; the decoder's memory grows with the
+/// run's audio, ~10 s at this length).
+pub const MAX_RUN_TOKENS: usize = 160;
+/// Samples per duration frame of the model.
+const FRAME: usize = 600;
+/// The word separator's token.
+const SPACE: i64 = 16;
 
 /// Style vectors per voice file: one per input length, 256 floats each.
 const STYLE_ROWS: usize = 510;
@@ -125,7 +136,8 @@ impl KokoroEngine {
         words
     }
 
-    fn run_model(&self, ids: &[i64], style: &[f32], pace: f32) -> Result<Vec<f32>, SpeechError> {
+    /// Audio and each token's frames for `ids` (without the edge pads, which this adds).
+    fn run_model(&self, ids: &[i64], caps: &[f32], style: &[f32], pace: f32) -> Result<Rendered, SpeechError> {
         let n = ids.len();
         let row = n.min(STYLE_ROWS - 1);
         let style_row = style[row * STYLE_DIM..(row + 1) * STYLE_DIM].to_vec();
@@ -137,10 +149,87 @@ impl KokoroEngine {
         let tokens = Tensor::from_array(([1_usize, n + 2], tokens)).map_err(rt)?;
         let style_t = Tensor::from_array(([1_usize, STYLE_DIM], style_row)).map_err(rt)?;
         let speed = Tensor::from_array(([1_usize], vec![pace])).map_err(rt)?;
+        let caps = Tensor::from_array(([n + 2], caps.to_vec())).map_err(rt)?;
         let mut session = self.session.lock().map_err(|_| SpeechError::Runtime("session lock poisoned".into()))?;
-        let outputs = session.run(ort::inputs![tokens, style_t, speed]).map_err(rt)?;
-        let (_, audio) = outputs[0].try_extract_tensor::<f32>().map_err(rt)?;
-        Ok(audio.to_vec())
+        let outputs = session.run(ort::inputs![tokens, style_t, speed, caps]).map_err(rt)?;
+        let (_, audio) = outputs["audio"].try_extract_tensor::<f32>().map_err(rt)?;
+        let (_, frames) = outputs["durations"].try_extract_tensor::<f32>().map_err(rt)?;
+        if frames.len() != n + 2 {
+            return Err(SpeechError::Runtime(format!("the model timed {} tokens of {}", frames.len(), n + 2)));
+        }
+        let mut ends = Vec::with_capacity(n + 2);
+        let mut at = 0_usize;
+        for f in frames {
+            at += f.max(0.0).round() as usize * FRAME;
+            ends.push(at.min(audio.len()));
+        }
+        Ok(Rendered { audio: audio.to_vec(), ends })
+    }
+}
+
+/// A run's audio and where each of its tokens (pads included) ends, in samples.
+struct Rendered {
+    audio: Vec<f32>,
+    ends: Vec<usize>,
+}
+
+impl Rendered {
+    /// Samples of the run's token `i` (0 is the first phoneme, after the lead pad).
+    fn token(&self, i: usize) -> (usize, usize) {
+        (self.ends[i], self.ends[i + 1])
+    }
+}
+
+/// A spoken word of a phrase: its index among the phrase's words, and its tokens in the run.
+type WordTokens = (usize, std::ops::Range<usize>);
+
+/// One model run: its tokens, and for each phrase its spoken words.
+struct Run<'p> {
+    ids: Vec<i64>,
+    phrases: Vec<(&'p Phrase, Vec<WordTokens>)>,
+}
+
+impl<'p> Run<'p> {
+    /// Packs phrases into runs of at most [`MAX_RUN_TOKENS`] tokens, in order.
+    fn pack(phrases: &'p [Phrase]) -> Vec<Run<'p>> {
+        let mut runs: Vec<Run<'p>> = Vec::new();
+        for phrase in phrases {
+            let cost = vocab::encode(&phrase.phonemes()).len() + 1;
+            let fits = runs.last().is_some_and(|r| r.ids.len() + cost <= MAX_RUN_TOKENS);
+            if !fits {
+                runs.push(Run { ids: Vec::new(), phrases: Vec::new() });
+            }
+            let run = runs.last_mut().expect("a run was just pushed");
+            let mut words = Vec::new();
+            for (k, word) in phrase.words.iter().enumerate() {
+                // As misaki joins them: a space between words and after a phrase's mark, none
+                // before punctuation.
+                if !run.ids.is_empty() && !word.is_punctuation() && (k > 0 || !run.phrases.is_empty()) {
+                    run.ids.push(SPACE);
+                }
+                let start = run.ids.len();
+                run.ids.extend(vocab::encode(&word.phonemes));
+                if !word.is_punctuation() && run.ids.len() > start {
+                    words.push((k, start..run.ids.len()));
+                }
+            }
+            if !words.is_empty() {
+                run.phrases.push((phrase, words));
+            }
+        }
+        runs.retain(|r| !r.phrases.is_empty());
+        runs
+    }
+
+    /// Frame caps: none but on the end pad and a closing mark, whose frames would be silence
+    /// the engine cuts anyway.
+    fn caps(&self) -> Vec<f32> {
+        let mut caps = vec![f32::MAX; self.ids.len() + 2];
+        let last_spoken = self.phrases.last().and_then(|(_, w)| w.last()).map_or(0, |(_, r)| r.end);
+        for cap in &mut caps[last_spoken + 1..] {
+            *cap = 1.0;
+        }
+        caps
     }
 }
 
@@ -272,44 +361,40 @@ impl SpeechSynthesizer for KokoroEngine {
         let style = &self.styles[index];
         let rate = f64::from(SAMPLE_RATE);
         let mut speech = Speech { sample_rate: SAMPLE_RATE, ..Speech::default() };
-        for phrase in phrases(self.words(text, &language)) {
-            let ids = vocab::encode(&phrase.phonemes());
-            if ids.is_empty() {
-                continue;
+        let phrases = phrases(self.words(text, &language));
+        for run in Run::pack(&phrases) {
+            let rendered = self.run_model(&run.ids, &run.caps(), style, pace)?;
+            for (phrase, words) in &run.phrases {
+                let (Some((_, first)), Some((_, last))) = (words.first(), words.last()) else { continue };
+                // The phrase's own frames, then its quiet edges trimmed as a whole phrase's were.
+                let (from, _) = rendered.token(first.start);
+                let (_, to) = rendered.token(last.end - 1);
+                let (a, b) = voiced_range(&rendered.audio[from..to]);
+                if a >= b {
+                    continue;
+                }
+                let (from, to) = (from + a, from + b);
+                let offset = speech.samples.len();
+                speech.samples.extend_from_slice(&rendered.audio[from..to]);
+                let at = |sample: usize| (offset + sample.clamp(from, to) - from) as f64 / rate;
+                for (k, range) in words {
+                    let start = at(rendered.token(range.start).0);
+                    let end = at(rendered.token(range.end - 1).1);
+                    if end > start {
+                        speech.words.push(Timing { start, end, text: phrase.words[*k].text.clone() });
+                    }
+                }
+                speech.phrases.push(Timing {
+                    start: offset as f64 / rate,
+                    end: speech.samples.len() as f64 / rate,
+                    text: phrase.text(language != "zh"),
+                });
+                let pause = (phrase.pause_s() / f64::from(pace) * rate) as usize;
+                speech.samples.extend(std::iter::repeat_n(0.0, pause));
             }
-            let audio = self.run_model(&ids, style, pace)?;
-            let (a, b) = voiced_range(&audio);
-            if a >= b {
-                continue;
-            }
-            let start = speech.samples.len() as f64 / rate;
-            speech.samples.extend_from_slice(&audio[a..b]);
-            let end = speech.samples.len() as f64 / rate;
-            speech.words.extend(word_timings(&phrase, start, end));
-            speech.phrases.push(Timing { start, end, text: phrase.text(language != "zh") });
-            let pause = (phrase.pause_s() / f64::from(pace) * rate) as usize;
-            speech.samples.extend(std::iter::repeat_n(0.0, pause));
         }
         Ok(speech)
     }
-}
-
-/// Spreads a phrase's time over its words by their phoneme counts.
-fn word_timings(phrase: &Phrase, start: f64, end: f64) -> Vec<Timing> {
-    let spoken: Vec<&Word> = phrase.words.iter().filter(|w| !w.is_punctuation()).collect();
-    let weights: Vec<usize> = spoken.iter().map(|w| vocab::encode(&w.phonemes).len().max(1)).collect();
-    let total: usize = weights.iter().sum();
-    let mut t = start;
-    spoken
-        .iter()
-        .zip(weights)
-        .map(|(w, weight)| {
-            let d = (end - start) * weight as f64 / total.max(1) as f64;
-            let timing = Timing { start: t, end: (t + d).min(end), text: w.text.clone() };
-            t += d;
-            timing
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -334,13 +419,29 @@ mod tests {
     }
 
     #[test]
-    fn word_times_fill_the_phrase_in_order() {
-        let p = Phrase { words: vec![w("a", "ɐ"), w("long", "lˈɔŋ"), w(".", ".")] };
-        let t = word_timings(&p, 1.0, 2.0);
-        assert_eq!(t.len(), 2);
-        assert!((t[0].start - 1.0).abs() < 1e-9);
-        assert!((t[1].end - 2.0).abs() < 1e-9);
-        assert!(t[0].end <= t[1].start + 1e-9);
+    fn runs_join_phrases_as_misaki_does_and_know_each_words_tokens() {
+        let ps = phrases(vec![w("Hi", "hˈI"), w(",", ","), w("there", "ðˈɛɹ"), w(".", ".")]);
+        let runs = Run::pack(&ps);
+        assert_eq!(runs.len(), 1, "two short phrases share a run");
+        let run = &runs[0];
+        assert_eq!(run.ids, vocab::encode("hˈI, ðˈɛɹ."));
+        let spans: Vec<Vec<WordTokens>> = run.phrases.iter().map(|(_, w)| w.clone()).collect();
+        assert_eq!(spans, vec![vec![(0, 0..3)], vec![(0, 5..9)]]);
+        // Only the closing mark and the end pad are capped.
+        let caps = run.caps();
+        assert_eq!(caps.len(), run.ids.len() + 2);
+        assert!(caps[..=9].iter().all(|c| *c > 1e6), "{caps:?}");
+        assert_eq!(&caps[10..], &[1.0, 1.0]);
+    }
+
+    #[test]
+    fn long_lines_take_several_runs_in_order() {
+        let long: Vec<Word> = (0..120).flat_map(|_| [w("word", "wˈɜɹd"), w(",", ",")]).collect();
+        let ps = phrases(long);
+        let runs = Run::pack(&ps);
+        assert!(runs.len() > 1);
+        assert!(runs.iter().all(|r| r.ids.len() <= MAX_RUN_TOKENS));
+        assert_eq!(runs.iter().map(|r| r.phrases.len()).sum::<usize>(), ps.len());
     }
 
     #[test]

@@ -4,12 +4,11 @@ use std::path::{Path, PathBuf};
 
 use crate::port::SpeechError;
 
-/// File name of the Kokoro model inside `<models>/kokoro/`, as published (int8).
-pub const MODEL_FILE: &str = "kokoro-v1.0.int8.onnx";
-/// The same model with its convolutions dequantised to float by the fetch script: ONNX
-/// Runtime's int8 convolution kernel is slow, this one needs half the CPU time. Preferred when
-/// present.
-pub const FAST_MODEL_FILE: &str = "kokoro-v1.0.int8-convf32.onnx";
+/// File name of the model the engine runs, inside `<models>/kokoro/`: the published Kokoro int8
+/// export as the fetch script derives it, with its convolutions dequantised to float (ONNX
+/// Runtime's int8 convolution kernel is slow: half the CPU time) and a `duration_cap` input and
+/// `durations` output (exact word times; no rendered edge silence).
+pub const MODEL_FILE: &str = "kokoro-v1.0.int8-timed.onnx";
 /// File name of ONNX Runtime inside `<models>/onnxruntime/`.
 pub const ORT_LIB: &str = "libonnxruntime.so";
 
@@ -33,10 +32,8 @@ pub struct ModelPaths {
 impl ModelPaths {
     /// Layout under a models directory.
     pub fn under(dir: &Path) -> Self {
-        let fast = dir.join("kokoro").join(FAST_MODEL_FILE);
-        let model = if fast.exists() { fast } else { dir.join("kokoro").join(MODEL_FILE) };
         Self {
-            model,
+            model: dir.join("kokoro").join(MODEL_FILE),
             voices_dir: dir.join("kokoro").join("voices"),
             onnxruntime: dir.join("onnxruntime").join(ORT_LIB),
         }

@@ -68,7 +68,7 @@ pub struct Speech {
     /// Phrases (clauses, or chunks of a long clause) in order; times are measured from the
     /// synthesized audio, so a caption shown over `start..end` is on the voice.
     pub phrases: Vec<Timing>,
-    /// Words in order, estimated inside each phrase from their phoneme counts.
+    /// Words in order, each over the frames the model gave its phonemes.
     pub words: Vec<Timing>,
 }
 
