@@ -12,7 +12,7 @@ use glimvid_media::{
     audio::{OUTPUT_RATE, Pcm, aac, loudness, resample::resample},
     voice_samples,
 };
-use glimvid_speech::{KokoroEngine, SpeechSynthesizer, VoiceId};
+use glimvid_speech::KokoroEngine;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = std::env::args()
@@ -22,7 +22,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let engine = KokoroEngine::from_env()?;
     for &voice in Voice::ALL {
         let text = voice_samples::text(voice);
-        let speech = engine.synthesize(&text, &VoiceId::new(voice.id()))?;
+        let speech = engine.synthesize(&text, voice)?;
         // A little silence around the line, as a player starts and stops.
         let pad = vec![0.0; speech.sample_rate as usize / 5];
         let samples = [pad.clone(), speech.samples, pad].concat();

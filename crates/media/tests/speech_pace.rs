@@ -7,7 +7,7 @@ use glimvid_domain::{Description, Language, Style, VideoOptions, Voice};
 use glimvid_media::OfflineScriptWriter;
 use glimvid_media::offline_writer::speaking_seconds;
 use glimvid_providers::ScriptRequest;
-use glimvid_speech::{KokoroEngine, SpeechSynthesizer, VoiceId};
+use glimvid_speech::KokoroEngine;
 
 fn engine() -> Option<KokoroEngine> {
     match KokoroEngine::from_env() {
@@ -45,9 +45,9 @@ fn the_writers_speech_estimate_matches_the_narrator() {
                     ScriptRequest { description: Description::parse(d).expect("description"), options, photo_count: 3 };
                 let script = OfflineScriptWriter::new().compose(&req);
                 for scene in &script.scenes {
-                    let speech = engine.synthesize(&scene.voiceover, &VoiceId::new(voice.id())).expect("speech");
+                    let speech = engine.synthesize(&scene.voiceover, *voice).expect("speech");
                     estimated += speaking_seconds(&scene.voiceover, lang);
-                    spoken += speech.duration_s();
+                    spoken += speech.seconds();
                 }
             }
         }

@@ -15,13 +15,17 @@ pub struct TimedText {
     pub text: String,
 }
 
-/// Synthesised speech: mono samples in [-1, 1] at `sample_rate`, and its phrases in order.
+/// Synthesised speech: mono samples in [-1, 1] at `sample_rate`, and its phrases and words in
+/// order.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Speech {
     pub sample_rate: u32,
     pub samples: Vec<f32>,
-    /// Phrases (or words, where the engine knows them), monotonic, within the audio.
+    /// Phrases (clauses, or chunks of a long one), monotonic, within the audio: what a caption
+    /// shows while it is said.
     pub phrases: Vec<TimedText>,
+    /// Words, monotonic, within the audio, where the engine times them (empty otherwise).
+    pub words: Vec<TimedText>,
 }
 
 impl Speech {

@@ -4,12 +4,18 @@
 
 use std::time::Instant;
 
-use glimvid_speech::{KokoroEngine, ModelPaths, SpeechSynthesizer, models_dir};
+use glimvid_domain::{Language, Voice};
+use glimvid_speech::{KokoroEngine, ModelPaths, models_dir};
 
-fn sample(language: &str) -> &'static str {
+fn sample(language: Language) -> &'static str {
     match language {
-        "zh" => "今天我们来看看如何用三个简单的步骤做一杯好咖啡。首先，选择新鲜的咖啡豆，然后把它们磨成中等粗细的粉。",
-        "es" => {
+        Language::Zh => {
+            "今天我们来看看如何用三个简单的步骤做一杯好咖啡。首先，选择新鲜的咖啡豆，然后把它们磨成中等粗细的粉。"
+        }
+        Language::Fr => {
+            "Aujourd'hui, nous voyons comment préparer un bon café en trois étapes simples. D'abord, choisissez des grains frais, puis moulez-les avec soin."
+        }
+        Language::Es => {
             "Hoy vamos a ver cómo preparar un buen café en tres pasos sencillos. Primero, elige granos frescos y muélelos con cuidado."
         }
         _ => {
@@ -58,26 +64,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let engine = KokoroEngine::load(&paths)?;
     println!("engine loaded in {:.2} s", load.elapsed().as_secs_f64());
     // One warm-up run: the first inference pays for allocation and kernel selection.
-    engine.synthesize("Warm up.", &engine.voices()[0].id)?;
+    engine.synthesize("Warm up.", Voice::ALL[0])?;
     println!(
         "{:<12} {:>4} {:>9} {:>9} {:>6} {:>7} {:>8}",
         "voice", "lang", "audio s", "synth s", "RTF", "cpu s", "cpu/aud"
     );
     let mut total_audio = 0.0;
     let mut total_synth = 0.0;
-    for voice in engine.voices() {
+    for &voice in engine.voices() {
         let start = Instant::now();
         let cpu0 = cpu_seconds();
-        let speech = engine.synthesize(sample(&voice.language), &voice.id)?;
+        let speech = engine.synthesize(sample(voice.language()), voice)?;
         let synth = start.elapsed().as_secs_f64();
         let cpu = cpu_seconds() - cpu0;
-        let audio = speech.duration_s();
+        let audio = speech.seconds();
         total_audio += audio;
         total_synth += synth;
         println!(
             "{:<12} {:>4} {:>9.2} {:>9.2} {:>6.3} {:>7.2} {:>8.3}",
-            voice.id.as_str(),
-            voice.language,
+            voice.id(),
+            voice.language().as_str(),
             audio,
             synth,
             synth / audio,
@@ -86,7 +92,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         if let Some(dir) = &wav_dir {
             std::fs::create_dir_all(dir)?;
-            write_wav(&dir.join(format!("{}.wav", voice.id)), &speech.samples, speech.sample_rate)?;
+            write_wav(&dir.join(format!("{}.wav", voice.id())), &speech.samples, speech.sample_rate)?;
         }
     }
     println!("{:<12} {:>4} {:>9.2} {:>9.2} {:>6.3}", "all", "", total_audio, total_synth, total_synth / total_audio);

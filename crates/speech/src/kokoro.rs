@@ -19,7 +19,10 @@ use ort::value::Tensor;
 use crate::g2p::{English, Mandarin, Word, ascii_marks, ascii_punctuation, french_word, spanish_word};
 use crate::models::{ModelPaths, models_dir};
 use crate::normalize::{self, Script};
-use crate::port::{Gender, Speech, SpeechError, SpeechSynthesizer, Timing, Voice, VoiceId};
+use glimvid_domain::{Language, Voice};
+use glimvid_providers::{Speech, TimedText};
+
+use crate::error::SpeechError;
 use crate::vocab;
 
 /// Kokoro's output rate.
@@ -40,26 +43,6 @@ const STYLE_DIM: usize = 256;
 /// Intra-op threads: the machine has two cores.
 const THREADS: usize = 2;
 
-/// The voices the engine offers: two per language where a voice and a licence-clean G2P exist.
-pub fn catalogue() -> Vec<Voice> {
-    let v = |id: &str, language: &str, gender: Gender, name: &str| Voice {
-        id: VoiceId::new(id),
-        language: language.to_string(),
-        gender,
-        display_name: name.to_string(),
-        licence: "Apache-2.0".to_string(),
-    };
-    vec![
-        v("af_heart", "en", Gender::Female, "Heart (American English)"),
-        v("am_michael", "en", Gender::Male, "Michael (American English)"),
-        v("zf_xiaoxiao", "zh", Gender::Female, "Xiaoxiao (Mandarin)"),
-        v("zm_yunjian", "zh", Gender::Male, "Yunjian (Mandarin)"),
-        v("ef_dora", "es", Gender::Female, "Dora (Spanish)"),
-        v("em_alex", "es", Gender::Male, "Alex (Spanish)"),
-        v("ff_siwis", "fr", Gender::Female, "Siwis (French)"),
-    ]
-}
-
 /// ONNX Runtime allows one environment per process; it is loaded from the first engine's
 /// library path and kept for the process's life.
 static ENVIRONMENT: OnceLock<Result<Environment, String>> = OnceLock::new();
@@ -71,9 +54,10 @@ fn environment(lib: &Path) -> Result<&'static Environment, SpeechError> {
     env.as_ref().map_err(|e| SpeechError::Runtime(e.clone()))
 }
 
+/// Kokoro with the style vectors of every catalogue voice ([`Voice::ALL`]).
 pub struct KokoroEngine {
     session: Mutex<Session>,
-    voices: Vec<Voice>,
+    /// Style vectors, in the order of [`Voice::ALL`].
     styles: Vec<Vec<f32>>,
     english: English,
     mandarin: Mandarin,
@@ -103,17 +87,26 @@ impl KokoroEngine {
             .map_err(|e| SpeechError::Runtime(e.to_string()))?
             .commit_from_file(&paths.model)
             .map_err(rt)?;
-        let voices = catalogue();
-        let styles = voices
+        let styles = Voice::ALL
             .iter()
-            .map(|v| read_style(&paths.voices_dir.join(format!("{}.bin", v.id))))
+            .map(|v| read_style(&paths.voices_dir.join(format!("{}.bin", v.id()))))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { session: Mutex::new(session), voices, styles, english: English::new(), mandarin: Mandarin::new() })
+        Ok(Self { session: Mutex::new(session), styles, english: English::new(), mandarin: Mandarin::new() })
+    }
+
+    /// The voices it speaks: every one of the catalogue.
+    pub fn voices(&self) -> &'static [Voice] {
+        Voice::ALL
+    }
+
+    /// Says `text` in `voice` at its natural pace.
+    pub fn synthesize(&self, text: &str, voice: Voice) -> Result<Speech, SpeechError> {
+        self.synthesize_paced(text, voice, 1.0)
     }
 
     /// The words of a line for a voice of `language`, in speaking order.
-    pub fn words(&self, text: &str, language: &str) -> Vec<Word> {
-        let default = if language == "zh" { Script::Han } else { Script::Latin };
+    pub fn words(&self, text: &str, language: Language) -> Vec<Word> {
+        let default = if language == Language::Zh { Script::Han } else { Script::Latin };
         let cleaned = normalize::clean(text);
         let mut words = Vec::new();
         for mut run in normalize::split_runs(&cleaned, default) {
@@ -124,10 +117,10 @@ impl KokoroEngine {
             }
             match run.script {
                 Script::Han => words.extend(self.mandarin.words(&normalize::chinese_numbers(&run.text))),
-                Script::Latin if language == "es" => {
+                Script::Latin if language == Language::Es => {
                     words.extend(rule_words(&normalize::spanish_numbers(&run.text), spanish_word))
                 }
-                Script::Latin if language == "fr" => {
+                Script::Latin if language == Language::Fr => {
                     words.extend(rule_words(&normalize::french_numbers(&run.text), french_word))
                 }
                 Script::Latin => words.extend(self.english.words(&normalize::english_numbers(&run.text))),
@@ -348,20 +341,18 @@ fn voiced_range(audio: &[f32]) -> (usize, usize) {
     }
 }
 
-impl SpeechSynthesizer for KokoroEngine {
-    fn voices(&self) -> &[Voice] {
-        &self.voices
-    }
-
-    fn synthesize_paced(&self, text: &str, voice: &VoiceId, pace: f32) -> Result<Speech, SpeechError> {
+impl KokoroEngine {
+    /// Says `text` in `voice`, `pace` times its natural speed (clamped to 0.5..=2.0). Blocking
+    /// and CPU bound: call it from a blocking thread ([`crate::LocalSpeech`] does).
+    pub fn synthesize_paced(&self, text: &str, voice: Voice, pace: f32) -> Result<Speech, SpeechError> {
         let pace = if pace.is_finite() { pace.clamp(0.5, 2.0) } else { 1.0 };
-        let index =
-            self.voices.iter().position(|v| &v.id == voice).ok_or_else(|| SpeechError::UnknownVoice(voice.clone()))?;
-        let language = self.voices[index].language.clone();
+        // Every voice is in the catalogue, whose order the styles follow.
+        let index = Voice::ALL.iter().position(|v| *v == voice).unwrap_or_default();
+        let language = voice.language();
         let style = &self.styles[index];
         let rate = f64::from(SAMPLE_RATE);
         let mut speech = Speech { sample_rate: SAMPLE_RATE, ..Speech::default() };
-        let phrases = phrases(self.words(text, &language));
+        let phrases = phrases(self.words(text, language));
         for run in Run::pack(&phrases) {
             let rendered = self.run_model(&run.ids, &run.caps(), style, pace)?;
             for (phrase, words) in &run.phrases {
@@ -381,13 +372,13 @@ impl SpeechSynthesizer for KokoroEngine {
                     let start = at(rendered.token(range.start).0);
                     let end = at(rendered.token(range.end - 1).1);
                     if end > start {
-                        speech.words.push(Timing { start, end, text: phrase.words[*k].text.clone() });
+                        speech.words.push(TimedText { start, end, text: phrase.words[*k].text.clone() });
                     }
                 }
-                speech.phrases.push(Timing {
+                speech.phrases.push(TimedText {
                     start: offset as f64 / rate,
                     end: speech.samples.len() as f64 / rate,
-                    text: phrase.text(language != "zh"),
+                    text: phrase.text(language != Language::Zh),
                 });
                 let pause = (phrase.pause_s() / f64::from(pace) * rate) as usize;
                 speech.samples.extend(std::iter::repeat_n(0.0, pause));

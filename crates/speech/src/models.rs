@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::port::SpeechError;
+use crate::error::SpeechError;
 
 /// File name of the model the engine runs, inside `<models>/kokoro/`: the published Kokoro int8
 /// export as the fetch script derives it, with its convolutions dequantised to float (ONNX

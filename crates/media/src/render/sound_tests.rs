@@ -31,6 +31,7 @@ impl SpeechSynthesizer for Tone {
                 TimedText { start: 0.0, end: 0.7 / f64::from(pace), text: format!("{text} one") },
                 TimedText { start: 0.75 / f64::from(pace), end: line_s, text: format!("{text} two") },
             ],
+            words: Vec::new(),
         })
     }
 }
