@@ -1,6 +1,7 @@
 // The main path on a desktop: register → make a video → reload mid-job (progress resumes) →
-// watch it finish → play and seek it → list → a refused upload shows the server's reason →
-// delete it. axe-core on every screen; the first load's transfer size is measured.
+// watch it finish → play and seek it (its AAC narration decoded, subtitles offered) → list →
+// a refused upload shows the server's reason → delete it. axe-core on every screen; the first
+// load's transfer size is measured.
 import path from 'node:path';
 
 export const title = 'register, make a video, resume after reload, play, refused upload, delete (desktop, en)';
@@ -98,17 +99,23 @@ export async function run(ctx) {
     v.muted = true;
     if (v.readyState < 1) await new Promise((r, j) => { v.onloadedmetadata = r; v.onerror = () => j(new Error('video error')); });
     const canH264 = v.canPlayType('video/mp4; codecs="avc1.42E01E"');
+    const canAac = v.canPlayType('audio/mp4; codecs="mp4a.40.2"');
     await v.play();
     await new Promise((r) => setTimeout(r, 700));
     const t1 = v.currentTime;
+    // Chromium counts the bytes its audio decoder took (muted or not): the narration's AAC-LC
+    // track is decoded, not just present.
+    const audioBytes = v.webkitAudioDecodedByteCount;
     v.pause();
     const seekTo = Math.min(2, v.duration - 0.5);
     await new Promise((r) => { v.onseeked = r; v.currentTime = seekTo; });
-    return { canH264, t1, duration: v.duration, after: v.currentTime, seekTo };
+    return { canH264, canAac, audioBytes, subtitleTracks: v.textTracks.length, t1, duration: v.duration, after: v.currentTime, seekTo };
   });
   console.log(`  player: ${JSON.stringify(played)}`);
   assert(played.duration > 3 && played.t1 > 0, `the video plays: ${JSON.stringify(played)}`);
   assert(Math.abs(played.after - played.seekTo) < 0.6, `seeking works: ${JSON.stringify(played)}`);
+  assert(played.canAac !== '' && played.audioBytes > 0, `the narration's AAC track plays: ${JSON.stringify(played)}`);
+  assert(played.subtitleTracks >= 1, `the player offers the subtitles: ${JSON.stringify(played)}`);
 
   // Download and the public link.
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download' }).click()]);
