@@ -1,11 +1,14 @@
 //! The offline writer's speech estimate against the local engine: the writer budgets each
 //! scene's line by [`speaking_seconds`], so the estimate must match what the narrator really
 //! takes, per voice, or narrated videos run past their duration. Needs `scripts/fetch-voices`
-//! (CI runs it; with `GLIMVID_TEST_REQUIRE_REAL=1` a missing engine fails the suite).
+//! (CI runs it; with `GLIMVID_TEST_REQUIRE_REAL=1` a missing engine fails the suite). And the
+//! whole promise: a narrated video, short or long, in every narrated language, keeps to its
+//! duration within ±10 % at the narrator's natural pace.
 
-use glimvid_domain::{Description, Language, Style, VideoOptions, Voice};
+use glimvid_domain::{AspectRatio, Description, Language, Style, VideoOptions, Voice};
 use glimvid_media::OfflineScriptWriter;
 use glimvid_media::offline_writer::speaking_seconds;
+use glimvid_media::render::{FPS, Narration, Phrase, SpokenLine, Timeline};
 use glimvid_providers::ScriptRequest;
 use glimvid_speech::KokoroEngine;
 
@@ -64,4 +67,42 @@ fn the_writers_speech_estimate_matches_the_narrator() {
         }
     }
     assert!(report.is_empty(), "the estimate is off for:\n{}", report.join("\n"));
+}
+
+#[test]
+fn narrated_videos_keep_to_their_duration_in_every_language() {
+    let Some(engine) = engine() else { return };
+    let mut report = Vec::new();
+    for lang in [Language::En, Language::Zh, Language::Es, Language::Fr] {
+        let voice = Voice::default_for(lang).expect("a narrator for the language");
+        for (duration_s, style, aspect_ratio) in
+            [(6, Style::Bold, AspectRatio::Portrait), (60, Style::Elegant, AspectRatio::Landscape)]
+        {
+            let options = VideoOptions { duration_s, language: lang, style, aspect_ratio, ..VideoOptions::default() };
+            let description = Description::parse(descriptions(lang)[0]).expect("description");
+            let script = OfflineScriptWriter::new().compose(&ScriptRequest { description, options, photo_count: 3 });
+            let lines = script
+                .scenes
+                .iter()
+                .map(|scene| {
+                    let speech = engine.synthesize(&scene.voiceover, voice).expect("speech");
+                    let phrases = speech
+                        .phrases
+                        .iter()
+                        .map(|p| Phrase { start: p.start, end: p.end, text: p.text.clone() })
+                        .collect();
+                    SpokenLine { seconds: speech.seconds(), phrases }
+                })
+                .collect();
+            let narration = Narration { lines, burn_captions: true };
+            let spoken: f64 = narration.lines.iter().map(|l| l.seconds).sum();
+            let length = Timeline::narrated(&script, &narration, duration_s, FPS, style).duration;
+            let ratio = length / f64::from(duration_s);
+            eprintln!("{} {duration_s} s: {length:.2} s ({ratio:.3}), {spoken:.1} s of it spoken", voice.id());
+            if !(0.9..=1.1).contains(&ratio) {
+                report.push(format!("{} ({}), {duration_s} s: {length:.2} s", voice.id(), lang.as_str()));
+            }
+        }
+    }
+    assert!(report.is_empty(), "narrated videos off their duration:\n{}", report.join("\n"));
 }
