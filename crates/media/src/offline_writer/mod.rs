@@ -114,6 +114,7 @@ fn compose(req: &ScriptRequest) -> Script {
 
     // Filler scenes: general benefits, rotated so that none repeats.
     let first_filler = pick.index(3, pack.fillers.len());
+    let filler_scenes = (middle - shown).min(pack.fillers.len());
     for j in 0..middle - shown {
         let (caption, voiceover) = pack.fillers[(first_filler + j) % pack.fillers.len()];
         scenes.push((pv(caption), pv(voiceover)));
@@ -125,6 +126,21 @@ fn compose(req: &ScriptRequest) -> Script {
 
     // Each line must be said within its scene: shortened to the speech budget.
     let budget = budget::scene_budget(req.options.duration_s, n, req.options.style);
+
+    // A long video's feature scenes have time to say more than their one sentence: the benefits
+    // no filler scene said are added to them, one each, where they fit the budget whole.
+    let unused =
+        (filler_scenes..pack.fillers.len()).map(|j| pv(pack.fillers[(first_filler + j) % pack.fillers.len()].1));
+    let sep = if wide { "" } else { " " };
+    let mut extra = unused.peekable();
+    for (_, voiceover) in scenes.iter_mut().skip(1).take(shown) {
+        let Some(more) = extra.peek() else { break };
+        let longer = format!("{voiceover}{sep}{more}");
+        if longer.chars().count() <= MAX_LINE_CHARS && budget::speaking_seconds(&longer, lang) <= budget {
+            *voiceover = longer;
+            extra.next();
+        }
+    }
     let scenes = scenes
         .into_iter()
         .enumerate()

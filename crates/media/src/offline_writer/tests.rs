@@ -342,3 +342,19 @@ fn every_line_can_be_said_within_its_scene() {
         }
     }
 }
+
+#[test]
+fn long_videos_say_more_without_repeating_a_sentence() {
+    for lang in [Language::En, Language::Zh, Language::Es, Language::Fr] {
+        let desc = if lang == Language::Zh { MUG_ZH } else { MUG };
+        let spoken = |s: &Script| s.scenes.iter().map(|sc| speaking_seconds(&sc.voiceover, lang)).sum::<f64>();
+        let short = write(desc, lang, Style::Clean, 15, 3);
+        let long = write(desc, lang, Style::Clean, 60, 3);
+        assert!(spoken(&long) > spoken(&short) * 1.2, "{lang:?}: {:.1} s vs {:.1} s", spoken(&long), spoken(&short));
+        let marks: &[char] = &['.', '!', '?', '。', '！', '？'];
+        let sentences: Vec<&str> =
+            long.scenes.iter().flat_map(|sc| sc.voiceover.split_inclusive(marks)).map(str::trim).collect();
+        let unique: std::collections::HashSet<&str> = sentences.iter().copied().collect();
+        assert_eq!(unique.len(), sentences.len(), "{lang:?}: a sentence said twice: {sentences:?}");
+    }
+}
