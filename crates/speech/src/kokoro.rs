@@ -8,6 +8,7 @@
 //! times every word by its own frames. A run's closing mark and end pad are capped to one frame,
 //! so the model does not render the silence the engine would cut.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Mutex, OnceLock};
 
@@ -57,8 +58,8 @@ fn environment(lib: &Path) -> Result<&'static Environment, SpeechError> {
 /// Kokoro with the style vectors of every catalogue voice ([`Voice::ALL`]).
 pub struct KokoroEngine {
     session: Mutex<Session>,
-    /// Style vectors, in the order of [`Voice::ALL`].
-    styles: Vec<Vec<f32>>,
+    /// Style vectors per voice.
+    styles: HashMap<Voice, Vec<f32>>,
     english: English,
     mandarin: Mandarin,
 }
@@ -89,8 +90,8 @@ impl KokoroEngine {
             .map_err(rt)?;
         let styles = Voice::ALL
             .iter()
-            .map(|v| read_style(&paths.voices_dir.join(format!("{}.bin", v.id()))))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|&v| Ok((v, read_style(&paths.voices_dir.join(format!("{}.bin", v.id())))?)))
+            .collect::<Result<HashMap<_, _>, SpeechError>>()?;
         Ok(Self { session: Mutex::new(session), styles, english: English::new(), mandarin: Mandarin::new() })
     }
 
@@ -187,30 +188,33 @@ impl<'p> Run<'p> {
     fn pack(phrases: &'p [Phrase]) -> Vec<Run<'p>> {
         let mut runs: Vec<Run<'p>> = Vec::new();
         for phrase in phrases {
-            let cost = vocab::encode(&phrase.phonemes()).len() + 1;
-            let fits = runs.last().is_some_and(|r| r.ids.len() + cost <= MAX_RUN_TOKENS);
-            if !fits {
-                runs.push(Run { ids: Vec::new(), phrases: Vec::new() });
-            }
-            let run = runs.last_mut().expect("a run was just pushed");
+            // The phrase's tokens as misaki joins them: a space between words, none before
+            // punctuation; word ranges relative to the phrase.
+            let mut ids = Vec::new();
             let mut words = Vec::new();
             for (k, word) in phrase.words.iter().enumerate() {
-                // As misaki joins them: a space between words and after a phrase's mark, none
-                // before punctuation.
-                if !run.ids.is_empty() && !word.is_punctuation() && (k > 0 || !run.phrases.is_empty()) {
-                    run.ids.push(SPACE);
+                if k > 0 && !word.is_punctuation() {
+                    ids.push(SPACE);
                 }
-                let start = run.ids.len();
-                run.ids.extend(vocab::encode(&word.phonemes));
-                if !word.is_punctuation() && run.ids.len() > start {
-                    words.push((k, start..run.ids.len()));
+                let start = ids.len();
+                ids.extend(vocab::encode(&word.phonemes));
+                if !word.is_punctuation() && ids.len() > start {
+                    words.push((k, start..ids.len()));
                 }
             }
-            if !words.is_empty() {
-                run.phrases.push((phrase, words));
+            if words.is_empty() {
+                continue;
             }
+            // A space after the previous phrase's mark.
+            match runs.last_mut() {
+                Some(run) if run.ids.len() + 1 + ids.len() <= MAX_RUN_TOKENS => run.ids.push(SPACE),
+                _ => runs.push(Run { ids: Vec::new(), phrases: Vec::new() }),
+            }
+            let run = runs.last_mut().expect("a run is open");
+            let at = run.ids.len();
+            run.ids.extend(ids);
+            run.phrases.push((phrase, words.into_iter().map(|(k, r)| (k, r.start + at..r.end + at)).collect()));
         }
-        runs.retain(|r| !r.phrases.is_empty());
         runs
     }
 
@@ -269,6 +273,7 @@ pub(crate) struct Phrase {
 
 impl Phrase {
     /// Phonemes joined as misaki does: a space between words, none before punctuation.
+    #[cfg(test)]
     pub fn phonemes(&self) -> String {
         let mut s = String::new();
         for w in &self.words {
@@ -346,10 +351,8 @@ impl KokoroEngine {
     /// and CPU bound: call it from a blocking thread ([`crate::LocalSpeech`] does).
     pub fn synthesize_paced(&self, text: &str, voice: Voice, pace: f32) -> Result<Speech, SpeechError> {
         let pace = if pace.is_finite() { pace.clamp(0.5, 2.0) } else { 1.0 };
-        // Every voice is in the catalogue, whose order the styles follow.
-        let index = Voice::ALL.iter().position(|v| *v == voice).unwrap_or_default();
+        let style = self.styles.get(&voice).ok_or_else(|| SpeechError::InvalidVoice(voice.id().to_string()))?;
         let language = voice.language();
-        let style = &self.styles[index];
         let rate = f64::from(SAMPLE_RATE);
         let mut speech = Speech { sample_rate: SAMPLE_RATE, ..Speech::default() };
         let phrases = phrases(self.words(text, language));

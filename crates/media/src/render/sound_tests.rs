@@ -47,6 +47,18 @@ fn photos() -> Vec<Bytes> {
         .collect()
 }
 
+/// What the timeline sees of `lines` lines said by [`Tone`]: its two phrases each.
+fn tone_narration(lines: usize, burn_captions: bool) -> Narration {
+    let line = SpokenLine {
+        seconds: LINE_S,
+        phrases: vec![
+            Phrase { start: 0.0, end: 0.7, text: "a".into() },
+            Phrase { start: 0.75, end: LINE_S, text: "b".into() },
+        ],
+    };
+    Narration { lines: vec![line; lines], burn_captions }
+}
+
 fn narrated_script() -> Script {
     Script {
         title: "Rocket Espresso".into(),
@@ -121,18 +133,7 @@ async fn speech_is_heard_where_the_timeline_starts_it_and_captions_none_writes_n
         ..Default::default()
     };
     let script = narrated_script();
-    let narration = Narration {
-        lines: (0..2)
-            .map(|_| SpokenLine {
-                seconds: LINE_S,
-                phrases: vec![
-                    Phrase { start: 0.0, end: 0.7, text: "a".into() },
-                    Phrase { start: 0.75, end: LINE_S, text: "b".into() },
-                ],
-            })
-            .collect(),
-        burn_captions: false,
-    };
+    let narration = tone_narration(2, false);
     let expected = Timeline::narrated(&script, &narration, 6, FPS, Style::Clean).without_captions();
     assert!(!expected.cues.iter().any(|c| matches!(c.cue, timeline::Cue::Phrase(_))));
     let req = RenderRequest {
@@ -286,18 +287,7 @@ async fn joined_clips_carry_the_narration_and_its_subtitles() {
     for (i, s) in one_shot_each.scenes.iter_mut().enumerate() {
         s.photo_index = i as u32;
     }
-    let narration = Narration {
-        lines: (0..3)
-            .map(|_| SpokenLine {
-                seconds: LINE_S,
-                phrases: vec![
-                    Phrase { start: 0.0, end: 0.7, text: "a".into() },
-                    Phrase { start: 0.75, end: LINE_S, text: "b".into() },
-                ],
-            })
-            .collect(),
-        burn_captions: true,
-    };
+    let narration = tone_narration(3, true);
     let expected = Timeline::narrated(&one_shot_each, &narration, 8, FPS, Style::Clean);
     let pcm = decode_audio(&output).unwrap();
     for &at in &expected.speech_at {
