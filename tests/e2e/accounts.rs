@@ -386,6 +386,8 @@ async fn a_gps_tagged_jpeg_is_exported_without_gps_then_deletion_takes_everythin
     assert!(names.iter().any(|n| n.starts_with(&format!("{dir}/enhanced/"))), "{names:?}");
     let video = get(&format!("{dir}/video/0.mp4")).unwrap_or_else(|| panic!("no video in {names:?}"));
     assert_eq!(&video[4..8], b"ftyp", "the exported video is an MP4");
+    let voice_over = get(&format!("{dir}/narration/0.wav")).unwrap_or_else(|| panic!("no voice-over in {names:?}"));
+    assert!(voice_over.starts_with(b"RIFF"), "the exported voice-over is a WAV");
     // Nothing in the whole export carries the GPS position.
     for (n, b) in &files {
         assert!(!contains(b, &gps_bytes()), "{n} holds the GPS position");

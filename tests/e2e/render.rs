@@ -125,6 +125,26 @@ async fn a_whole_job_ends_in_a_playable_public_video() {
         cue_sets.push(times);
     }
     assert_eq!(cue_sets[0], cue_sets[1], "the WebVTT and SRT files say different things");
+    // The voice-over was said by the script stage, beside the enhancement, and the render
+    // reused every line of it; it is the owner's file (a WAV), like the others.
+    let note = |stage: &str, has: &str| {
+        events.iter().any(|e| {
+            e["kind"] == "note" && e["stage"] == stage && e["message"].as_str().is_some_and(|m| m.contains(has))
+        })
+    };
+    assert!(note("script", "voice-over said ahead"), "{events:#?}");
+    assert!(note("render", "every line was said ahead"), "{events:#?}");
+    let r = app.get(&format!("/api/v1/videos/{id}/assets/narration/0"), Some(&user.access_token)).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(content_type(r.headers()), "audio/wav");
+    let wav = r.bytes().await.expect("voice-over bytes");
+    assert!(wav.starts_with(b"RIFF") && &wav[8..12] == b"WAVE", "not a WAV file");
+    assert_problem(
+        app.get(&format!("/api/v1/videos/{id}/assets/narration/0"), None).await,
+        401,
+        "voice-over without a token",
+    )
+    .await;
 
     // Range: a slice in the middle, an open-ended range and a suffix range.
     for (range, start, end) in [

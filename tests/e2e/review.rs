@@ -143,6 +143,15 @@ async fn a_reviewed_job_is_edited_refused_without_credits_and_paid_at_render() {
     edited["title"] = json!("Espresso, edited by hand");
     edited["scenes"][0]["caption"] = json!("Hand-edited first caption");
     edited["scenes"][0]["photo_index"] = json!(1);
+    // A line said a little differently (its first letter's case flipped: the same length, so
+    // the others keep their pace).
+    let line = original["scenes"][1]["voiceover"].as_str().expect("a voice-over line").to_owned();
+    let mut chars = line.chars();
+    let first = chars.next().expect("a spoken line");
+    let flipped =
+        if first.is_uppercase() { first.to_lowercase().collect::<String>() } else { first.to_uppercase().collect() };
+    edited["scenes"][1]["voiceover"] = json!(format!("{flipped}{}", chars.as_str()));
+    assert_ne!(edited["scenes"][1]["voiceover"], original["scenes"][1]["voiceover"]);
     let r = put_script(&app, t, &id, &edited.to_string(), "application/json").await;
     assert_eq!(r.status(), StatusCode::OK, "a valid edit");
     let job: Value = r.json().await.expect("job JSON");
@@ -183,12 +192,30 @@ async fn a_reviewed_job_is_edited_refused_without_credits_and_paid_at_render() {
     assert_eq!(count_events(&events, "job", None, "awaiting_review"), 1, "{events:#?}");
     let pos = |pred: &dyn Fn(&Value) -> bool| events.iter().position(pred);
     let waiting = pos(&|e| e["kind"] == "job" && e["status"] == "awaiting_review").expect("awaiting_review event");
-    let edit = pos(&|e| e["kind"] == "note" && e["stage"] == "script").expect("a note of the edit");
+    let edit = pos(&|e| {
+        e["kind"] == "note" && e["stage"] == "script" && e["message"] == "the script was replaced by its owner"
+    })
+    .expect("a note of the edit");
     let requested = pos(&|e| e["kind"] == "job" && e["status"] == "queued" && e["message"] == "render requested")
         .expect("a render requested event");
     let started =
         pos(&|e| e["kind"] == "stage" && e["stage"] == "render" && e["status"] == "running").expect("render started");
     assert!(waiting < edit && edit < requested && requested < started, "{events:#?}");
+    // The voice-over was said once the script was written, before the review; the render said
+    // again only the line the owner changed.
+    let note = |stage: &str, starts: &str| {
+        events.iter().find_map(|e| {
+            let m = e["message"].as_str().filter(|m| e["kind"] == "note" && e["stage"] == stage && m.contains(starts));
+            m.map(str::to_owned)
+        })
+    };
+    let ahead =
+        note("script", "voice-over said ahead").unwrap_or_else(|| panic!("no voice-over said ahead: {events:#?}"));
+    let said_ahead = pos(&|e| e["message"].as_str() == Some(ahead.as_str())).expect("the note");
+    assert!(said_ahead < waiting, "{events:#?}");
+    let spoken = edited["scenes"].as_array().expect("scenes").iter().filter(|s| s["voiceover"] != "").count();
+    let narrated = note("render", "narrated by").unwrap_or_else(|| panic!("no narration note: {events:#?}"));
+    assert!(narrated.ends_with(&format!("{} of {spoken} lines were said ahead", spoken - 1)), "{narrated}");
     assert_eq!(count_events(&events, "stage", Some("render"), "running"), 1, "{events:#?}");
     let _ = app.post_empty(&format!("/api/v1/videos/{plain_id}/cancel"), t).await;
 }

@@ -95,6 +95,7 @@ fn main() {
                 options,
                 output: Path::new(arg(3, "OUT.mp4")).to_path_buf(),
                 observer: std::sync::Arc::new(glimvid_providers::NoopObserver),
+                voice_over: None,
             };
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
             let out = rt.block_on(glimvid_providers::VideoGenerator::render(&renderer, req)).expect("render");

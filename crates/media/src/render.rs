@@ -6,6 +6,7 @@
 
 mod compose;
 mod join;
+pub mod narrate;
 pub mod soundtrack;
 mod timeline;
 
@@ -87,12 +88,9 @@ impl LocalRenderer {
     /// Narrates with the local Kokoro engine when its models are installed (`scripts/fetch-voices`);
     /// without them, logs a warning and renders without speech rather than not at all.
     pub fn with_local_speech(self) -> Self {
-        match glimvid_speech::KokoroEngine::from_env() {
-            Ok(engine) => self.with_speech(Arc::new(glimvid_speech::LocalSpeech::new(engine))),
-            Err(e) => {
-                tracing::warn!(error = %e, "no speech engine: videos will be rendered without narration");
-                self
-            }
+        match local_speech() {
+            Some(engine) => self.with_speech(engine),
+            None => self,
         }
     }
 
@@ -104,6 +102,18 @@ impl LocalRenderer {
     /// The job event naming the encoder and why it was chosen.
     pub fn encoder_note(&self) -> String {
         format!("encoder: {} — {}", self.encoder.describe(), self.reason)
+    }
+}
+
+/// The local Kokoro engine when its models are installed (`scripts/fetch-voices`); without
+/// them, logs a warning and gives none (videos are then rendered without narration).
+pub fn local_speech() -> Option<Arc<dyn glimvid_providers::SpeechSynthesizer>> {
+    match glimvid_speech::KokoroEngine::from_env() {
+        Ok(engine) => Some(Arc::new(glimvid_speech::LocalSpeech::new(engine))),
+        Err(e) => {
+            tracing::warn!(error = %e, "no speech engine: videos will be rendered without narration");
+            None
+        }
     }
 }
 
@@ -138,8 +148,8 @@ impl VideoGenerator for LocalRenderer {
 
     async fn render(&self, req: RenderRequest) -> Result<RenderOutput, ProviderError> {
         req.observer.note(&self.encoder_note()).await;
-        let RenderRequest { script, images, options, output, observer } = req;
-        let sound = self.narrate_job(&script, &options, observer.as_ref()).await?;
+        let RenderRequest { script, images, options, output, observer, voice_over } = req;
+        let sound = self.narrate_job(&script, &options, voice_over, observer.as_ref()).await?;
         let encoder = self.encoder.clone();
         run_noted(observer.as_ref(), "rendered".into(), move || {
             let timeline = sound.timeline(&script, &options);
@@ -153,46 +163,49 @@ impl VideoGenerator for LocalRenderer {
 }
 
 impl LocalRenderer {
-    /// What the job's narrator says (nothing when its voice is `none` or no engine is
-    /// configured), at the pace that keeps the video to its duration; noted on the job.
+    /// What the job's narrator says (nothing when its voice is `none`, or when no engine is
+    /// configured and nothing was said ahead), at the pace that keeps the video to its duration;
+    /// noted on the job. Lines of `ahead` that still match are not said again.
     pub(crate) async fn narrate_job(
         &self,
         script: &Script,
         options: &VideoOptions,
+        ahead: Option<glimvid_providers::VoiceOver>,
         observer: &dyn glimvid_providers::RenderObserver,
     ) -> Result<Sound, ProviderError> {
         let voice = options.voice.resolve(options.language);
         let said = match (voice, &self.speech) {
             (Some(voice), Some(engine)) => {
-                let mut said = narrate(engine.as_ref(), script, voice, 1.0).await?;
-                // Lines that would run the video past its duration (a user's edit, a writer's
-                // estimate off for this text) are said a little faster, never cut.
-                let natural = Timeline::narrated(script, &said.narration(true), options.duration_s, FPS, options.style);
-                let pace = catch_up_pace(&said, natural.duration, options.duration_s);
-                if pace > 1.0 {
-                    said = narrate(engine.as_ref(), script, voice, pace).await?;
+                let said = narrate::say_script(engine.as_ref(), script, options, voice, ahead).await?;
+                observer.note(&said.note(options.duration_s)).await;
+                Some(said.voice_over)
+            }
+            (Some(voice), None) => match narrate::ahead_as_is(script, voice, ahead) {
+                Some(vo) => {
+                    observer
+                        .note(&format!("narrated by {} ({}); every line was said ahead", voice.id(), vo.engine))
+                        .await;
+                    Some(vo)
                 }
-                let paced = if pace > 1.0 {
-                    format!(", at {pace:.2}x to keep to {} s", options.duration_s)
-                } else {
-                    String::new()
-                };
-                observer.note(&format!("narrated by {} ({}){paced}", voice.id(), engine.name())).await;
-                Some(said)
-            }
-            (Some(_), None) => {
-                observer.note("no speech engine is configured: rendering without narration").await;
-                None
-            }
+                None => {
+                    observer.note("no speech engine is configured: rendering without narration").await;
+                    None
+                }
+            },
             (None, _) => None,
         };
         Ok(Sound { said, music: options.music.resolve(options.style) })
+    }
+
+    /// The narrator's engine, if one is configured.
+    pub fn speech(&self) -> Option<&Arc<dyn glimvid_providers::SpeechSynthesizer>> {
+        self.speech.as_ref()
     }
 }
 
 /// A job's sound before it is laid out: the narration (if any) and the music (if any).
 pub(crate) struct Sound {
-    said: Option<Said>,
+    said: Option<glimvid_providers::VoiceOver>,
     music: Option<glimvid_domain::MusicTrack>,
 }
 
@@ -202,7 +215,7 @@ impl Sound {
         let timeline = match &self.said {
             Some(s) => Timeline::narrated(
                 script,
-                &s.narration(options.captions == Captions::Burned),
+                &narrate::narration(s, options.captions == Captions::Burned),
                 options.duration_s,
                 FPS,
                 options.style,
@@ -217,10 +230,9 @@ impl Sound {
         &self,
         timeline: &Timeline,
     ) -> Result<(Option<crate::audio::aac::AacTrack>, Vec<crate::audio::subtitles::Cue>), RenderError> {
-        let spoken = self.said.as_ref().map_or(&[][..], |s| &s.audio[..]);
-        let phrases = self.said.as_ref().map_or(&[][..], |s| &s.phrases[..]);
+        let spoken = self.said.as_ref().map_or(&[][..], |s| &s.lines[..]);
         let audio = soundtrack::soundtrack(timeline, spoken, self.music)?;
-        Ok((audio, soundtrack::subtitle_cues(timeline, phrases)))
+        Ok((audio, soundtrack::subtitle_cues(timeline, spoken)))
     }
 }
 
@@ -241,66 +253,6 @@ pub(crate) fn finish(
         Some(a) => write_video_with_audio(composer, options, a, output, encoder),
         None => write_video(composer, options, output, encoder),
     }
-}
-
-/// The scenes' lines as the narrator said them.
-struct Said {
-    lines: Vec<SpokenLine>,
-    phrases: Vec<Vec<(f64, f64, String)>>,
-    audio: Vec<soundtrack::SpokenAudio>,
-}
-
-impl Said {
-    fn narration(&self, burn_captions: bool) -> Narration {
-        Narration { lines: self.lines.clone(), burn_captions }
-    }
-
-    fn speech_seconds(&self) -> f64 {
-        self.lines.iter().map(|l| l.seconds).sum()
-    }
-}
-
-/// The fastest the narrator is asked to go to keep a video to its duration.
-const MAX_PACE: f64 = 1.25;
-/// How far past its duration a narrated video may run before its lines are sped up.
-const DURATION_SLACK: f64 = 0.04;
-
-/// The pace at which the lines fit `duration_s` (1.0: they do at their natural pace), at most
-/// [`MAX_PACE`]; only the speech is quickened, the pauses and titles keep their length.
-fn catch_up_pace(said: &Said, natural_duration: f64, duration_s: u32) -> f64 {
-    let over = natural_duration - f64::from(duration_s) * (1.0 + DURATION_SLACK / 2.0);
-    let speech = said.speech_seconds();
-    if natural_duration <= f64::from(duration_s) * (1.0 + DURATION_SLACK) || speech <= 0.0 {
-        return 1.0;
-    }
-    let pace = speech / (speech - over).max(speech / MAX_PACE);
-    (pace * 100.0).ceil() / 100.0
-}
-
-/// Says each scene's voice-over line (an empty line is silence).
-async fn narrate(
-    engine: &dyn glimvid_providers::SpeechSynthesizer,
-    script: &Script,
-    voice: glimvid_domain::Voice,
-    pace: f64,
-) -> Result<Said, ProviderError> {
-    let mut said = Said { lines: Vec::new(), phrases: Vec::new(), audio: Vec::new() };
-    for scene in &script.scenes {
-        let text = scene.voiceover.trim();
-        let speech = if text.is_empty() {
-            glimvid_providers::Speech::default()
-        } else {
-            engine.synthesize(text, voice, pace as f32).await?
-        };
-        let timed: Vec<(f64, f64, String)> = speech.phrases.iter().map(|p| (p.start, p.end, p.text.clone())).collect();
-        said.lines.push(SpokenLine {
-            seconds: speech.seconds(),
-            phrases: timed.iter().map(|(s, e, t)| Phrase { start: *s, end: *e, text: t.clone() }).collect(),
-        });
-        said.phrases.push(timed);
-        said.audio.push(soundtrack::SpokenAudio { rate: speech.sample_rate, samples: speech.samples });
-    }
-    Ok(said)
 }
 
 /// Writes the phrases as WebVTT and SRT beside the video (`x.mp4` → `x.vtt`, `x.srt`).

@@ -1,4 +1,4 @@
-//! Object keys: `u/{user_id}/j/{job_id}/{original|enhanced|script|video}/{n}.{ext}`.
+//! Object keys: `u/{user_id}/j/{job_id}/{original|enhanced|script|narration|video|subtitles}/{n}.{ext}`.
 //! Deterministic, so that a retried stage overwrites its own objects instead of adding more.
 
 use glimvid_domain::{JobId, UserId};
@@ -23,6 +23,7 @@ pub fn ext_for(content_type: &str) -> &'static str {
         "image/webp" => "webp",
         "video/mp4" => "mp4",
         "application/json" => "json",
+        "audio/wav" => "wav",
         _ => "bin",
     }
 }

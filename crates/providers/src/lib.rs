@@ -22,7 +22,7 @@ use glimvid_domain::{Description, Script, VideoOptions};
 pub use ark::{ArkEnhancer, ArkSettings, ArkVideoGenerator, PollPolicy};
 pub use deepseek::{DeepSeekSettings, DeepSeekWriter};
 pub use http::{ApiKey, RetryPolicy};
-pub use speech::{Speech, SpeechSynthesizer, TimedText};
+pub use speech::{SaidLine, Speech, SpeechSynthesizer, TimedText, VoiceOver, VoiceOverFileError};
 
 /// Whether retrying can help.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,6 +140,9 @@ pub struct RenderRequest {
     /// Where to write the MP4.
     pub output: PathBuf,
     pub observer: Arc<dyn RenderObserver>,
+    /// The voice-over said ahead (after the script was written), if the job has one: lines
+    /// that still match are not said again.
+    pub voice_over: Option<VoiceOver>,
 }
 
 impl fmt::Debug for RenderRequest {
@@ -149,6 +152,7 @@ impl fmt::Debug for RenderRequest {
             .field("images", &self.images.len())
             .field("options", &self.options)
             .field("output", &self.output)
+            .field("voice_over", &self.voice_over.as_ref().map(|v| v.lines.len()))
             .finish()
     }
 }
@@ -172,6 +176,8 @@ pub struct JoinRequest {
     /// Where to write the MP4.
     pub output: PathBuf,
     pub observer: Arc<dyn RenderObserver>,
+    /// As [`RenderRequest::voice_over`].
+    pub voice_over: Option<VoiceOver>,
 }
 
 /// Joins a provider's clips with the script's captions, intro and outro cards and transitions,

@@ -65,6 +65,7 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
     // One local renderer (and one speech engine in memory): it renders whole videos, or joins
     // Ark's clips with the same narration, music and captions.
     let local = Arc::new(LocalRenderer::with_choice(cfg.providers.encoder)?.with_local_speech());
+    let speech = local.speech().cloned();
     let glimvid_pipeline::providers::Providers { writer, enhancer, generator } =
         glimvid_pipeline::providers::from_config(
             &cfg.providers,
@@ -160,7 +161,8 @@ async fn up(cfg: Config) -> anyhow::Result<()> {
     // The gateway: REST, the partner gRPC port, operations, the outbox relay, webhooks and
     // housekeeping.
     let gateway = tokio::spawn(gateway.run(shutdown.clone()));
-    let script = tokio::spawn(glimvid_script_service::run_worker(backends.clone(), writer, shutdown.clone()));
+    // The script stage says the voice-over ahead with the renderer's engine (one in memory).
+    let script = tokio::spawn(glimvid_script_service::run_worker(backends.clone(), writer, speech, shutdown.clone()));
     let enhance = tokio::spawn(glimvid_enhance_service::run_worker(backends.clone(), enhancer, shutdown.clone()));
     let render = tokio::spawn(glimvid_render_service::run_worker(
         backends.clone(),

@@ -11,7 +11,7 @@ use glimvid_db::{
 };
 use glimvid_domain::{PublicId, Script, Stage};
 use glimvid_pipeline::{Backends, StageError, StageHandler, StageRun, Worker, sha256_hex};
-use glimvid_providers::{ClipJoiner, ProviderError, RenderObserver, RenderRequest, VideoGenerator};
+use glimvid_providers::{ClipJoiner, ProviderError, RenderObserver, RenderRequest, VideoGenerator, VoiceOver};
 use glimvid_runtime::Shutdown;
 use rand::RngCore;
 
@@ -118,8 +118,11 @@ impl StageHandler for RenderStage {
             .map_err(|e| StageError::transient(format!("scratch space: {e}")))?;
         let output = dir.path().join("video.mp4");
         let observer = Arc::new(JobObserver::new(run));
-        let out =
-            self.generator.render(RenderRequest { script, images, options, output: output.clone(), observer }).await?;
+        let voice_over = said_ahead(run).await?;
+        let out = self
+            .generator
+            .render(RenderRequest { script, images, options, output: output.clone(), observer, voice_over })
+            .await?;
         let bytes = tokio::fs::read(&output).await.map_err(|e| StageError::transient(format!("render output: {e}")))?;
         let key = run.key("video", 0, "mp4");
         run.put_file(&key, &output, "video/mp4").await?;
@@ -150,6 +153,22 @@ impl StageHandler for RenderStage {
                 out.encoder
             )),
         })
+    }
+}
+
+/// The voice-over the script stage said, if it did. One that cannot be read is left aside (the
+/// render says the lines again), not the job's failure.
+async fn said_ahead(run: &StageRun) -> Result<Option<VoiceOver>, StageError> {
+    let Some(asset) = run.view.assets.iter().find(|a| a.kind == AssetKind::Narration.as_str()) else {
+        return Ok(None);
+    };
+    let bytes = run.blob.get(&asset.blob_key).await?;
+    match VoiceOver::from_bytes(&bytes) {
+        Ok(vo) => Ok(Some(vo)),
+        Err(e) => {
+            tracing::warn!(error = %e, "the stored voice-over is left aside");
+            Ok(None)
+        }
     }
 }
 

@@ -218,6 +218,9 @@ string_column!(
         Video = "video",
         /// The narration's phrases: index 0 WebVTT, index 1 SRT.
         Subtitles = "subtitles",
+        /// The voice-over said once the script was written (a WAV with its timings), reused by
+        /// the render.
+        Narration = "narration",
     }
 );
 
@@ -258,7 +261,7 @@ mod tests {
         check::<EntryKind>(&["grant", "purchase", "reserve", "refund"]);
         check::<EventKind>(&["job", "stage", "note"]);
         check::<EventStatus>(&["queued", "pending", "running", "awaiting_review", "succeeded", "failed", "canceled"]);
-        check::<AssetKind>(&["original", "enhanced", "script", "video", "subtitles"]);
+        check::<AssetKind>(&["original", "enhanced", "script", "video", "subtitles", "narration"]);
         check::<DeliveryStatus>(&["pending", "delivered", "failed"]);
     }
 

@@ -187,8 +187,8 @@ fn join_sounding(
 impl ClipJoiner for LocalRenderer {
     async fn join(&self, req: JoinRequest) -> Result<RenderOutput, ProviderError> {
         req.observer.note(&self.encoder_note()).await;
-        let JoinRequest { script, clips, options, output, observer } = req;
-        let sound = self.narrate_job(&script, &options, observer.as_ref()).await?;
+        let JoinRequest { script, clips, options, output, observer, voice_over } = req;
+        let sound = self.narrate_job(&script, &options, voice_over, observer.as_ref()).await?;
         let encoder: Arc<dyn Encoder> = self.encoder().clone();
         let what = format!("joined {} clips into", clips.len());
         super::run_noted(observer.as_ref(), what, move || {

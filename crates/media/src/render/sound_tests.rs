@@ -3,6 +3,7 @@
 use glimvid_domain::{AspectRatio, Language, Scene, Style, Voice};
 use glimvid_providers::{Speech, SpeechSynthesizer, TimedText};
 
+use super::narrate::{MAX_PACE, say_script};
 use super::*;
 use crate::probe::{decode_audio, probe_mp4};
 
@@ -87,6 +88,7 @@ async fn narrated_render_has_a_matching_mastered_aac_track_and_subtitles() {
         options,
         output: output.clone(),
         observer: Arc::new(glimvid_providers::NoopObserver),
+        voice_over: None,
     };
     let out = LocalRenderer::new().with_speech(Arc::new(Tone(LINE_S))).render(req).await.unwrap();
     let info = probe_mp4(&output).unwrap();
@@ -142,6 +144,7 @@ async fn speech_is_heard_where_the_timeline_starts_it_and_captions_none_writes_n
         options,
         output: output.clone(),
         observer: Arc::new(glimvid_providers::NoopObserver),
+        voice_over: None,
     };
     LocalRenderer::new().with_speech(Arc::new(Tone(LINE_S))).render(req).await.unwrap();
     let pcm = decode_audio(&output).unwrap();
@@ -189,6 +192,7 @@ async fn real_engine_narrates_a_render() {
         options,
         output: output.clone(),
         observer: Arc::new(glimvid_providers::NoopObserver),
+        voice_over: None,
     };
     let out =
         LocalRenderer::new().with_speech(Arc::new(glimvid_speech::LocalSpeech::new(engine))).render(req).await.unwrap();
@@ -229,6 +233,7 @@ async fn lines_too_long_for_the_duration_are_said_faster() {
         options,
         output: output.clone(),
         observer: Arc::new(glimvid_providers::NoopObserver),
+        voice_over: None,
     };
     let out = LocalRenderer::new().with_speech(Arc::new(Tone(3.0))).render(req).await.unwrap();
     let seconds = out.frames as f64 / FPS as f64;
@@ -236,20 +241,6 @@ async fn lines_too_long_for_the_duration_are_said_faster() {
     let vtt =
         crate::audio::subtitles::parse_webvtt(&std::fs::read_to_string(output.with_extension("vtt")).unwrap()).unwrap();
     assert_eq!(vtt.len(), 4, "every phrase is still said: {vtt:?}");
-}
-
-#[test]
-fn the_catch_up_pace_covers_the_overrun_up_to_its_cap() {
-    let said = |seconds: &[f64]| Said {
-        lines: seconds.iter().map(|&s| SpokenLine { seconds: s, phrases: Vec::new() }).collect(),
-        phrases: Vec::new(),
-        audio: Vec::new(),
-    };
-    let two = said(&[2.0, 2.0]);
-    assert_eq!(catch_up_pace(&two, 6.2, 6), 1.0, "within the slack");
-    assert_eq!(catch_up_pace(&two, 6.5, 6), 1.11);
-    assert_eq!(catch_up_pace(&two, 7.0, 6), MAX_PACE, "capped");
-    assert_eq!(catch_up_pace(&said(&[]), 9.0, 6), 1.0, "no speech to quicken");
 }
 
 /// Ark's clips are joined with the same narration as a local render: the job's lines are heard
@@ -276,6 +267,7 @@ async fn joined_clips_carry_the_narration_and_its_subtitles() {
         options,
         output: output.clone(),
         observer: Arc::new(glimvid_providers::NoopObserver),
+        voice_over: None,
     };
     let out = LocalRenderer::new().with_speech(Arc::new(Tone(LINE_S))).join(req).await.unwrap();
     let info = probe_mp4(&output).unwrap();
@@ -297,4 +289,145 @@ async fn joined_clips_carry_the_narration_and_its_subtitles() {
     let vtt =
         crate::audio::subtitles::parse_webvtt(&std::fs::read_to_string(output.with_extension("vtt")).unwrap()).unwrap();
     assert_eq!(vtt.len(), 6, "{vtt:?}");
+}
+
+/// [`Tone`], counting the lines it is asked to say.
+struct Counted(Tone, AtomicUsize);
+
+impl Counted {
+    fn new(line_s: f64) -> Arc<Self> {
+        Arc::new(Self(Tone(line_s), AtomicUsize::new(0)))
+    }
+
+    fn calls(&self) -> usize {
+        self.1.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl SpeechSynthesizer for Counted {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    fn voices(&self) -> &[Voice] {
+        &[]
+    }
+    async fn synthesize(&self, text: &str, voice: Voice, pace: f32) -> Result<Speech, ProviderError> {
+        self.1.fetch_add(1, Ordering::SeqCst);
+        self.0.synthesize(text, voice, pace).await
+    }
+}
+
+fn quiet_options(duration_s: u32) -> VideoOptions {
+    VideoOptions {
+        aspect_ratio: AspectRatio::Square,
+        duration_s,
+        language: Language::En,
+        style: Style::Clean,
+        music: glimvid_domain::MusicChoice::None,
+        ..Default::default()
+    }
+}
+
+async fn render_with(
+    renderer: LocalRenderer,
+    script: &Script,
+    options: &VideoOptions,
+    voice_over: Option<glimvid_providers::VoiceOver>,
+    output: &Path,
+) -> RenderOutput {
+    let req = RenderRequest {
+        script: script.clone(),
+        images: photos(),
+        options: *options,
+        output: output.to_path_buf(),
+        observer: Arc::new(glimvid_providers::NoopObserver),
+        voice_over,
+    };
+    renderer.render(req).await.unwrap()
+}
+
+/// A voice-over said ahead (as the script stage does, read back from its stored form) is what
+/// the render speaks: the engine is not asked again, and the sound and subtitles are those of a
+/// render that said the lines itself.
+#[tokio::test]
+async fn a_voice_over_said_ahead_is_spoken_without_saying_it_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (script, options) = (narrated_script(), quiet_options(6));
+    let ahead_engine = Counted::new(LINE_S);
+    let said = say_script(ahead_engine.as_ref(), &script, &options, Voice::EnHeart, None).await.unwrap();
+    assert_eq!((said.said_now, ahead_engine.calls()), (2, 2));
+    let stored = glimvid_providers::VoiceOver::from_bytes(&said.voice_over.to_bytes()).unwrap();
+
+    let engine = Counted::new(LINE_S);
+    let reused = dir.path().join("reused.mp4");
+    render_with(LocalRenderer::new().with_speech(engine.clone()), &script, &options, Some(stored), &reused).await;
+    assert_eq!(engine.calls(), 0, "the render said nothing again");
+
+    let fresh = dir.path().join("fresh.mp4");
+    render_with(LocalRenderer::new().with_speech(Counted::new(LINE_S)), &script, &options, None, &fresh).await;
+    assert_eq!(decode_audio(&reused).unwrap().samples, decode_audio(&fresh).unwrap().samples);
+    let vtt = |p: &Path| std::fs::read_to_string(p.with_extension("vtt")).unwrap();
+    assert_eq!(vtt(&reused), vtt(&fresh));
+}
+
+/// After an edit in review, only the edited line is said again; in another voice, none is reused.
+#[tokio::test]
+async fn only_the_lines_edited_since_are_said_again() {
+    let (script, options) = (narrated_script(), quiet_options(6));
+    let ahead = say_script(Counted::new(LINE_S).as_ref(), &script, &options, Voice::EnHeart, None).await.unwrap();
+    let ahead = ahead.voice_over;
+    let mut edited = script.clone();
+    edited.scenes[1].voiceover = "  a new line ".into();
+
+    let engine = Counted::new(LINE_S);
+    let said = say_script(engine.as_ref(), &edited, &options, Voice::EnHeart, Some(ahead.clone())).await.unwrap();
+    assert_eq!((said.said_now, engine.calls()), (1, 1));
+    assert_eq!(said.voice_over.lines[0], ahead.lines[0]);
+    assert_eq!(said.voice_over.lines[1].text, "a new line");
+    assert!(said.voice_over.lines[1].speech.phrases[0].text.starts_with("a new line"));
+    assert!(said.note(6).ends_with("1 of 2 lines were said ahead"), "{}", said.note(6));
+
+    let other = Counted::new(LINE_S);
+    let said = say_script(other.as_ref(), &script, &options, Voice::EnMichael, Some(ahead)).await.unwrap();
+    assert_eq!((said.said_now, other.calls()), (2, 2));
+    assert_eq!(said.voice_over.voice, Voice::EnMichael);
+}
+
+/// Lines said ahead at a catch-up pace are reused as they are: the pace was chosen for this
+/// job's duration when they were said.
+#[tokio::test]
+async fn lines_said_ahead_at_a_catch_up_pace_are_reused() {
+    let (script, options) = (narrated_script(), quiet_options(6));
+    let engine = Counted::new(3.0);
+    let ahead = say_script(engine.as_ref(), &script, &options, Voice::EnHeart, None).await.unwrap();
+    assert!(ahead.pace > 1.0, "the test needs lines that overrun");
+    assert_eq!(engine.calls(), 4, "said at 1.0, then at the catch-up pace");
+    assert!(ahead.voice_over.lines.iter().all(|l| f64::from(l.pace) == ahead.pace));
+
+    let again = Counted::new(3.0);
+    let said = say_script(again.as_ref(), &script, &options, Voice::EnHeart, Some(ahead.voice_over.clone())).await;
+    let said = said.unwrap();
+    assert_eq!(again.calls(), 0);
+    assert_eq!((said.pace, &said.voice_over), (ahead.pace, &ahead.voice_over));
+}
+
+/// A renderer with no engine still speaks a voice-over said ahead for exactly its script; one
+/// said for other lines leaves it silent rather than half-spoken.
+#[tokio::test]
+async fn a_renderer_without_an_engine_speaks_only_a_matching_voice_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let (script, options) = (narrated_script(), quiet_options(6));
+    let ahead = say_script(Counted::new(LINE_S).as_ref(), &script, &options, Voice::EnHeart, None).await.unwrap();
+
+    let spoken = dir.path().join("spoken.mp4");
+    render_with(LocalRenderer::new(), &script, &options, Some(ahead.voice_over.clone()), &spoken).await;
+    assert!(probe_mp4(&spoken).unwrap().audio.is_some(), "the voice-over is heard");
+    assert!(spoken.with_extension("vtt").exists());
+
+    let mut edited = script;
+    edited.scenes[0].voiceover = "another line".into();
+    let silent = dir.path().join("silent.mp4");
+    render_with(LocalRenderer::new(), &edited, &options, Some(ahead.voice_over), &silent).await;
+    assert!(probe_mp4(&silent).unwrap().audio.is_none(), "no engine to say the edited line: silent");
 }

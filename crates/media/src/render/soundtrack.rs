@@ -3,6 +3,7 @@
 //! the video's length; and the subtitles of the phrases at their video times.
 
 use glimvid_domain::MusicTrack;
+use glimvid_providers::SaidLine;
 
 use super::{RenderError, Timeline};
 use crate::audio::{
@@ -14,13 +15,6 @@ use crate::audio::{
     subtitles::Cue,
 };
 
-/// One scene's synthesized line as the engine returned it (mono, any rate).
-#[derive(Debug, Clone)]
-pub struct SpokenAudio {
-    pub rate: u32,
-    pub samples: Vec<f32>,
-}
-
 fn audio_err(e: impl std::fmt::Display) -> RenderError {
     RenderError::Invalid(format!("the soundtrack could not be made: {e}"))
 }
@@ -29,15 +23,16 @@ fn audio_err(e: impl std::fmt::Display) -> RenderError {
 /// `None` when there is nothing to hear (no speech and no music): the video stays silent.
 pub fn soundtrack(
     timeline: &Timeline,
-    lines: &[SpokenAudio],
+    lines: &[SaidLine],
     music: Option<MusicTrack>,
 ) -> Result<Option<AacTrack>, RenderError> {
     let voices = lines
         .iter()
         .zip(&timeline.speech_at)
-        .filter(|(l, _)| !l.samples.is_empty() && l.rate > 0)
-        .map(|(l, &at)| {
-            let pcm = Pcm::new(l.rate, 1, l.samples.clone()).map_err(audio_err)?;
+        .map(|(l, at)| (&l.speech, at))
+        .filter(|(s, _)| !s.samples.is_empty() && s.sample_rate > 0)
+        .map(|(s, &at)| {
+            let pcm = Pcm::new(s.sample_rate, 1, s.samples.clone()).map_err(audio_err)?;
             Ok(VoiceSegment { start_s: at, pcm: resample(&pcm, OUTPUT_RATE) })
         })
         .collect::<Result<Vec<_>, RenderError>>()?;
@@ -57,15 +52,19 @@ pub fn soundtrack(
     Ok(Some(aac::encode(&pcm).map_err(audio_err)?))
 }
 
-/// The subtitle cues of the spoken phrases, in video time: `phrases[i]` are scene i's phrases
-/// as (start, end, text) seconds from the start of its line.
-pub fn subtitle_cues(timeline: &Timeline, phrases: &[Vec<(f64, f64, String)>]) -> Vec<Cue> {
+/// The subtitle cues of the spoken phrases, in video time: `lines[i]`'s phrases are timed from
+/// the start of scene i's line.
+pub fn subtitle_cues(timeline: &Timeline, lines: &[SaidLine]) -> Vec<Cue> {
     let ms = |s: f64| (s.max(0.0) * 1000.0).round() as u64;
-    phrases
+    lines
         .iter()
         .zip(&timeline.speech_at)
         .flat_map(|(line, &at)| {
-            line.iter().map(move |(s, e, text)| Cue { start_ms: ms(at + s), end_ms: ms(at + e), text: text.clone() })
+            line.speech.phrases.iter().map(move |p| Cue {
+                start_ms: ms(at + p.start),
+                end_ms: ms(at + p.end),
+                text: p.text.clone(),
+            })
         })
         .collect()
 }

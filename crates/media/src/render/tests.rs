@@ -162,6 +162,7 @@ async fn square_and_landscape_render_through_the_port() {
             options: VideoOptions { style, ..options(aspect, 3) },
             output: output.clone(),
             observer: notes.clone(),
+            voice_over: None,
         };
         let r = renderer.render(req).await.unwrap();
         let (w, h) = aspect.dimensions();
@@ -195,6 +196,7 @@ async fn the_encoder_choice_is_reported_and_used() {
             options: options(AspectRatio::Square, 3),
             output: output.clone(),
             observer: notes.clone(),
+            voice_over: None,
         };
         let r = renderer.render(req).await.unwrap();
         assert_eq!((r.frames, r.encoder.as_str()), (90, name));
@@ -228,6 +230,7 @@ async fn bad_requests_are_permanent_errors_and_leave_no_file() {
             options: options(AspectRatio::Square, 5),
             output: output.clone(),
             observer: Arc::new(glimvid_providers::NoopObserver),
+            voice_over: None,
         };
         let e = LocalRenderer::new().render(req).await.unwrap_err();
         assert_eq!(e.class, ErrorClass::Permanent);
@@ -301,6 +304,7 @@ async fn clips_are_joined_with_captions_and_transitions() {
         options: opts,
         output: output.clone(),
         observer: notes.clone(),
+        voice_over: None,
     };
     let r = LocalRenderer::with_choice(EncoderChoice::Bundled).unwrap().join(req).await.unwrap();
     assert_eq!((r.width, r.height, r.frames, r.encoder.as_str()), (1080, 1080, 180, "openh264"));
@@ -363,6 +367,7 @@ async fn bad_clips_are_permanent_errors() {
         options: options(AspectRatio::Square, 4),
         output: output.clone(),
         observer: Arc::new(glimvid_providers::NoopObserver),
+        voice_over: None,
     };
     let renderer = LocalRenderer::new();
     let e = renderer.join(join(clips[..2].to_vec())).await.unwrap_err();

@@ -276,7 +276,14 @@ impl VideoGenerator for ArkVideoGenerator {
             .await;
 
         self.joiner
-            .join(JoinRequest { script: req.script, clips, options: req.options, output: req.output, observer })
+            .join(JoinRequest {
+                script: req.script,
+                clips,
+                options: req.options,
+                output: req.output,
+                observer,
+                voice_over: req.voice_over,
+            })
             .await
     }
 }

@@ -101,6 +101,7 @@ fn job(observer: Arc<TestObserver>, scenes: &[u32], duration_s: u32) -> Job {
         options: options(duration_s),
         output: dir.path().join("video.mp4"),
         observer,
+        voice_over: None,
     };
     Job { _dir: dir, req, images }
 }

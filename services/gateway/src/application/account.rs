@@ -100,8 +100,8 @@ fn internal(e: impl std::fmt::Display) -> AppError {
 }
 
 /// Writes the user's export into an anonymous temporary file and returns it, rewound:
-/// `account.json`, `usage.json`, and per job `videos/<job>/job.json`, `script.json`, originals,
-/// enhanced images and the video. Objects are copied in chunks, never held whole in memory.
+/// `account.json`, `usage.json`, and per job `videos/<job>/job.json`, `script.json`, and its
+/// files: originals, enhanced images, the voice-over (WAV), the video and its subtitles. Objects are copied in chunks, never held whole in memory.
 pub async fn export_zip(state: &GatewayState, user_id: UserId) -> Result<std::fs::File, AppError> {
     let db = &state.backends.db;
     let user = users::get(db, user_id).await?;

@@ -371,8 +371,8 @@ pub async fn delete(state: web::Data<SharedState>, user: AuthUser, id: web::Path
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// The job's own files (originals, enhanced photos, script, video, subtitles), for its owner
-/// only.
+/// The job's own files (originals, enhanced photos, script, voice-over, video, subtitles), for
+/// its owner only.
 #[utoipa::path(
     get,
     path = "/videos/{id}/assets/{kind}/{n}",
@@ -380,10 +380,10 @@ pub async fn delete(state: web::Data<SharedState>, user: AuthUser, id: web::Path
     operation_id = "getVideoAsset",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "The job's id"),
-        ("kind" = String, Path, description = "`original`, `enhanced`, `script`, `video` or `subtitles` (0: WebVTT, 1: SRT)"),
+        ("kind" = String, Path, description = "`original`, `enhanced`, `script`, `narration` (the voice-over, WAV), `video` or `subtitles` (0: WebVTT, 1: SRT)"),
         ("n" = i32, Path, description = "The file's index within its kind (0-based)")),
     responses(
-        (status = 200, description = "The file", content(("image/jpeg"), ("image/png"), ("image/webp"), ("video/mp4"), ("application/json"), ("text/vtt"), ("application/x-subrip"))),
+        (status = 200, description = "The file", content(("image/jpeg"), ("image/png"), ("image/webp"), ("video/mp4"), ("application/json"), ("audio/wav"), ("text/vtt"), ("application/x-subrip"))),
         NeedsToken,
         (status = 404, description = "No such job or file", body = Problem, content_type = "application/problem+json"),
     ),
