@@ -6,13 +6,17 @@
 //! anchor enhance IN.jpg OUT.jpg                      one photo to 1080x1920 (JPEG q90)
 //! anchor render bundled|system[:PRESET] INPUTS OUT.mp4 [SECONDS]
 //! anchor reference INPUTS OUT.yuv [SECONDS]          our frames, lossless (raw I420)
-//! anchor job bundled|system INPUTS OUT.mp4 SECONDS speaking|silent
+//! anchor job bundled|system INPUTS OUT.mp4 SECONDS speaking|silent [VOICE_OVER.wav]
+//! anchor say INPUTS VOICE_OVER.wav SECONDS           the voice-over, said ahead
 //! ```
 //!
 //! `job` runs the renderer as a job does (the provider's `render`, photos to MP4): `speaking`
 //! with each scene's line said by the local voice (`scripts/fetch-voices`), music under it and
 //! captions timed to the speech; `silent` with voice and music `none`: the speaking render's cost
-//! is the ratio of the two.
+//! is the ratio of the two. `say` is the script stage's part of a speaking job: it says the
+//! lines and writes the voice-over the job stores; `job ... speaking VOICE_OVER.wav` renders with
+//! it as the render stage does, which then says nothing itself (the process does not load the
+//! model: a render service holds it loaded, for lines edited in review).
 //!
 //! INPUTS holds product_1..5.jpg (the anchors' generator) and cap1..4.txt. The job: five scenes,
 //! one per photo, captions cap1..4 on the first four; our timeline also draws a title over the
@@ -63,6 +67,26 @@ fn main() {
                 started.elapsed().as_secs_f64()
             );
         }
+        "say" => {
+            let seconds = arg(3, "SECONDS").parse().expect("seconds");
+            let (mut script, _, options) = job(Path::new(arg(1, "INPUTS")), seconds);
+            speaking_lines(&mut script);
+            let started = Instant::now();
+            let engine = glimvid_speech::KokoroEngine::from_env().expect("the local voice (scripts/fetch-voices)");
+            let loaded = started.elapsed().as_secs_f64();
+            let engine = glimvid_speech::LocalSpeech::new(engine);
+            let voice = options.voice.resolve(options.language).expect("an English voice");
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+            let said = rt
+                .block_on(glimvid_media::render::narrate::say_script(&engine, &script, &options, voice, None))
+                .expect("say the lines");
+            std::fs::write(arg(2, "VOICE_OVER.wav"), said.voice_over.to_bytes()).expect("write the voice-over");
+            eprintln!(
+                "{} in {:.2} s (model loaded in {loaded:.2} s)",
+                said.note(seconds),
+                started.elapsed().as_secs_f64()
+            );
+        }
         "job" => {
             let encoder: std::sync::Arc<dyn Encoder> = match arg(1, "the encoder") {
                 "bundled" => std::sync::Arc::new(BundledH264::new()),
@@ -72,11 +96,23 @@ fn main() {
             let seconds = arg(4, "SECONDS").parse().expect("seconds");
             let (mut script, images, mut options) = job(Path::new(arg(2, "INPUTS")), seconds);
             let renderer = glimvid_media::LocalRenderer::with_encoder(encoder);
+            let ahead = args.get(6).map(|p| {
+                glimvid_providers::VoiceOver::from_bytes(&std::fs::read(p).expect("read the voice-over"))
+                    .expect("a voice-over written by `anchor say`")
+            });
             let renderer = match arg(5, "speaking or silent") {
+                "speaking" if ahead.is_some() => {
+                    speaking_lines(&mut script);
+                    let voice = options.voice.resolve(options.language).expect("an English voice");
+                    // Without an engine, a voice-over for other lines would leave the video silent.
+                    assert!(
+                        glimvid_media::render::narrate::ahead_as_is(&script, voice, ahead.clone()).is_some(),
+                        "the voice-over does not say this job's lines"
+                    );
+                    renderer
+                }
                 "speaking" => {
-                    for s in &mut script.scenes {
-                        s.voiceover = format!("{}.", s.caption.trim_end_matches('.'));
-                    }
+                    speaking_lines(&mut script);
                     let engine =
                         glimvid_speech::KokoroEngine::from_env().expect("the local voice (scripts/fetch-voices)");
                     renderer.with_speech(std::sync::Arc::new(glimvid_speech::LocalSpeech::new(engine)))
@@ -94,8 +130,8 @@ fn main() {
                 images,
                 options,
                 output: Path::new(arg(3, "OUT.mp4")).to_path_buf(),
-                observer: std::sync::Arc::new(glimvid_providers::NoopObserver),
-                voice_over: None,
+                observer: std::sync::Arc::new(Notes),
+                voice_over: ahead,
             };
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
             let out = rt.block_on(glimvid_providers::VideoGenerator::render(&renderer, req)).expect("render");
@@ -118,6 +154,23 @@ fn main() {
             out.flush().expect("flush");
         }
         other => usage(&format!("enhance, render or reference, not {other}")),
+    }
+}
+
+/// The speaking job's lines: each scene says its caption.
+fn speaking_lines(script: &mut Script) {
+    for s in &mut script.scenes {
+        s.voiceover = format!("{}.", s.caption.trim_end_matches('.'));
+    }
+}
+
+/// Prints the render's notes (the encoder, who narrated and what was said ahead).
+struct Notes;
+
+#[async_trait::async_trait]
+impl glimvid_providers::RenderObserver for Notes {
+    async fn note(&self, message: &str) {
+        eprintln!("{message}");
     }
 }
 

@@ -1,0 +1,55 @@
+"""Runs the Kokoro decoder's 1-D convolutions as 2-D ones of height 1.
+
+ONNX Runtime's CPU provider lays 2-D convolutions out in blocks of channels (NCHWc) and runs
+them with its direct convolution kernels; a 1-D convolution never gets that layout and goes
+through im2col and a matrix product. Each Conv whose weight is [out, in, k] becomes
+Unsqueeze(axis 2) -> Conv with weight [out, in, 1, k] (kernel, dilations, strides and pads
+extended by the unit height) -> Squeeze(axis 2): the same weights and arithmetic, about 11 %
+less synthesis time on two cores. Usage: kokoro_conv2d.py IN.onnx OUT.onnx
+"""
+
+import sys
+
+import onnx
+from onnx import helper, numpy_helper
+
+AXES = "conv2d_height_axis"
+
+
+def main(src, dst):
+    m = onnx.load(src)
+    g = m.graph
+    inits = {i.name: i for i in g.initializer}
+    g.initializer.append(helper.make_tensor(AXES, onnx.TensorProto.INT64, [1], [2]))
+    nodes = []
+    for k, n in enumerate(g.node):
+        w = inits.get(n.input[1]) if n.op_type == "Conv" else None
+        if w is None or len(w.dims) != 3:
+            nodes.append(n)
+            continue
+        w2 = numpy_helper.to_array(w)[:, :, None, :]
+        w2name = f"{w.name}_h1"
+        g.initializer.append(numpy_helper.from_array(w2, w2name))
+        x, y = n.input[0], n.output[0]
+        up = helper.make_node("Unsqueeze", [x, AXES], [f"{x}_h1_{k}"], name=f"{n.name}_h1_in")
+        down = helper.make_node("Squeeze", [f"{y}_h1", AXES], [y], name=f"{n.name}_h1_out")
+        n.input[0], n.input[1], n.output[0] = f"{x}_h1_{k}", w2name, f"{y}_h1"
+        for a in n.attribute:
+            if a.name in ("kernel_shape", "dilations", "strides"):
+                a.ints[:] = [1] + list(a.ints)
+            elif a.name == "pads":
+                begin, end = list(a.ints)
+                a.ints[:] = [0, begin, 0, end]
+        nodes += [up, n, down]
+    del g.node[:]
+    g.node.extend(nodes)
+    used = {i for n in nodes for i in n.input}
+    keep = [i for i in g.initializer if i.name in used]
+    del g.initializer[:]
+    g.initializer.extend(keep)
+    onnx.checker.check_model(m)
+    onnx.save(m, dst)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
