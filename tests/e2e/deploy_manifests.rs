@@ -69,8 +69,15 @@ mod worst_case {
     /// Rendering a 60 s 1080x1920 video, libx264 through ffmpeg (the larger of the two encoders,
     /// docs/media-engine.md), rounded up.
     pub const RENDER_TASK_MB: u64 = 320;
-    /// Writing a script: a provider's answer (bounded) and the job's view.
-    pub const SCRIPT_TASK_MB: u64 = 16;
+    /// Writing a script: a provider's answer (bounded), the job's view, and the voice-over said
+    /// ahead (a 60 s video's at most: 60 s of 24 kHz float samples, ~6 MB, held up to three times
+    /// while it is stored).
+    pub const SCRIPT_TASK_MB: u64 = 32;
+    /// The local speech engine, once per process (script and render workers): the model loaded
+    /// and one run's working memory (runs are bounded, and one at a time). Measured by
+    /// `scripts/bench-media`: 553 MB more for a render that speaks than for a silent one, 611 MB
+    /// peak for the script stage's step alone; rounded up.
+    pub const SPEECH_MB: u64 = 640;
     /// The gateway's upload path besides the decode budget: spooled parts hold only chunk buffers.
     pub const UPLOAD_BUFFERS_MB: u64 = 64;
 }
@@ -109,8 +116,8 @@ fn every_pod_limit_covers_its_documented_worst_case() {
             }
             "gateway" => BASE_MB + env_value(m, "GLIMVID_DECODE_MEMORY_MB").unwrap_or(512) + UPLOAD_BUFFERS_MB,
             "enhance" => BASE_MB + tasks * ENHANCE_TASK_MB,
-            "render" => BASE_MB + tasks * RENDER_TASK_MB,
-            _ => BASE_MB + tasks * SCRIPT_TASK_MB,
+            "render" => BASE_MB + SPEECH_MB + tasks * RENDER_TASK_MB,
+            _ => BASE_MB + SPEECH_MB + tasks * SCRIPT_TASK_MB,
         }
     };
     for service in ["auth", "gateway", "enhance", "render", "script"] {
