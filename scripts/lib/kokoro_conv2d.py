@@ -12,6 +12,7 @@ import sys
 
 import onnx
 from onnx import helper, numpy_helper
+from onnx_prune import save_pruned
 
 AXES = "conv2d_height_axis"
 
@@ -41,14 +42,7 @@ def main(src, dst):
                 begin, end = list(a.ints)
                 a.ints[:] = [0, begin, 0, end]
         nodes += [up, n, down]
-    del g.node[:]
-    g.node.extend(nodes)
-    used = {i for n in nodes for i in n.input}
-    keep = [i for i in g.initializer if i.name in used]
-    del g.initializer[:]
-    g.initializer.extend(keep)
-    onnx.checker.check_model(m)
-    onnx.save(m, dst)
+    save_pruned(m, nodes, dst)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import sys
 import numpy as np
 import onnx
 from onnx import helper, numpy_helper
+from onnx_prune import save_pruned
 
 
 def main(src, dst):
@@ -72,15 +73,7 @@ def main(src, dst):
         if len(kept) == len(nodes):
             break
         nodes = kept
-    del g.node[:]
-    g.node.extend(nodes)
-    g.initializer.extend(new_inits)
-    used = {i for n in nodes for i in n.input}
-    keep = [i for i in g.initializer if i.name in used]
-    del g.initializer[:]
-    g.initializer.extend(keep)
-    onnx.checker.check_model(m)
-    onnx.save(m, dst)
+    save_pruned(m, nodes, dst, new_inits)
 
 
 if __name__ == "__main__":
