@@ -75,8 +75,8 @@ mod worst_case {
     pub const SCRIPT_TASK_MB: u64 = 32;
     /// The local speech engine, once per process (script and render workers): the model loaded
     /// and one run's working memory (runs are bounded, and one at a time). Measured by
-    /// `scripts/bench-media`: 553 MB more for a render that speaks than for a silent one, 611 MB
-    /// peak for the script stage's step alone; rounded up.
+    /// `scripts/bench-media`: 553–571 MB more for a render that speaks than for a silent one,
+    /// 611–639 MB peak for the script stage's step alone (its process included); rounded up.
     pub const SPEECH_MB: u64 = 640;
     /// The gateway's upload path besides the decode budget: spooled parts hold only chunk buffers.
     pub const UPLOAD_BUFFERS_MB: u64 = 64;
