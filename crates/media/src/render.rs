@@ -176,24 +176,21 @@ impl LocalRenderer {
         let voice = options.voice.resolve(options.language);
         let said = match (voice, &self.speech) {
             (Some(voice), Some(engine)) => {
-                let said = narrate::say_script(engine.as_ref(), script, options, voice, ahead).await?;
-                observer.note(&said.note(options.duration_s)).await;
-                Some(said.voice_over)
+                Some(narrate::say_script(engine.as_ref(), script, options, voice, ahead).await?)
             }
-            (Some(voice), None) => match narrate::ahead_as_is(script, voice, ahead) {
-                Some(vo) => {
-                    observer
-                        .note(&format!("narrated by {} ({}); every line was said ahead", voice.id(), vo.engine))
-                        .await;
-                    Some(vo)
-                }
-                None => {
+            (Some(voice), None) => {
+                let said = narrate::ahead_as_is(script, voice, ahead);
+                if said.is_none() {
                     observer.note("no speech engine is configured: rendering without narration").await;
-                    None
                 }
-            },
+                said
+            }
             (None, _) => None,
         };
+        if let Some(said) = &said {
+            observer.note(&said.note(options.duration_s)).await;
+        }
+        let said = said.map(|s| s.voice_over);
         Ok(Sound { said, music: options.music.resolve(options.style) })
     }
 

@@ -6,8 +6,9 @@ use crate::error::SpeechError;
 
 /// File name of the model the engine runs, inside `<models>/kokoro/`: the published Kokoro int8
 /// export as the fetch script derives it, with its convolutions dequantised to float (ONNX
-/// Runtime's int8 convolution kernel is slow: half the CPU time) and a `duration_cap` input and
-/// `durations` output (exact word times; no rendered edge silence).
+/// Runtime's int8 convolution kernel is slow: half the CPU time), a `duration_cap` input and
+/// `durations` output (exact word times; no rendered edge silence), and its operators in the
+/// forms ONNX Runtime's CPU kernels run fastest (2-D convolutions, squares as products).
 pub const MODEL_FILE: &str = "kokoro-v1.0.int8-timed.onnx";
 /// File name of ONNX Runtime inside `<models>/onnxruntime/`.
 pub const ORT_LIB: &str = "libonnxruntime.so";

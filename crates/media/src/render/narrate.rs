@@ -25,6 +25,12 @@ pub struct Said {
 }
 
 impl Said {
+    /// A voice-over used as it was said ahead: nothing said now, at the pace it was said at.
+    fn reused(voice_over: VoiceOver) -> Self {
+        let pace = voice_over.lines.iter().map(|l| f64::from(l.pace)).fold(1.0, f64::max);
+        Self { voice_over, said_now: 0, pace }
+    }
+
     /// The job event describing it.
     pub fn note(&self, duration_s: u32) -> String {
         let vo = &self.voice_over;
@@ -51,9 +57,9 @@ fn says_all(voice_over: &VoiceOver, texts: &[&str]) -> bool {
     voice_over.lines.len() == texts.len() && voice_over.lines.iter().zip(texts).all(|(l, t)| l.text == *t)
 }
 
-/// `ahead` when it says exactly this script's lines in `voice`.
-pub fn ahead_as_is(script: &Script, voice: Voice, ahead: Option<VoiceOver>) -> Option<VoiceOver> {
-    ahead.filter(|a| a.voice == voice && says_all(a, &lines(script)))
+/// `ahead`, used as it is, when it says exactly this script's lines in `voice`.
+pub fn ahead_as_is(script: &Script, voice: Voice, ahead: Option<VoiceOver>) -> Option<Said> {
+    ahead.filter(|a| a.voice == voice && says_all(a, &lines(script))).map(Said::reused)
 }
 
 /// Says `script`'s lines in `voice` at the pace that keeps the video to `options.duration_s`,
@@ -67,10 +73,7 @@ pub async fn say_script(
 ) -> Result<Said, ProviderError> {
     let texts = lines(script);
     let ahead = match ahead.filter(|a| a.voice == voice) {
-        Some(vo) if says_all(&vo, &texts) => {
-            let pace = vo.lines.iter().map(|l| f64::from(l.pace)).fold(1.0, f64::max);
-            return Ok(Said { voice_over: vo, said_now: 0, pace });
-        }
+        Some(vo) if says_all(&vo, &texts) => return Ok(Said::reused(vo)),
         other => other,
     };
     let (mut voice_over, mut said_now) = say(engine, &texts, voice, 1.0, ahead.as_ref()).await?;
